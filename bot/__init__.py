@@ -1,0 +1,1 @@
+"""opsbot: a ChatOps bot for Kubernetes and Docker."""

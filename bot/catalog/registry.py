@@ -1,0 +1,105 @@
+"""The catalog registry: the one list of operations and what is derived from it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+
+from bot.catalog.base import Operation, RbacNeed, Risk
+from bot.catalog.docker_ops import (
+    ContainerLogs,
+    InspectContainer,
+    ListContainers,
+    RestartContainer,
+    StartContainer,
+    StopContainer,
+)
+from bot.catalog.health_ops import HealthReport
+from bot.catalog.kubernetes_ops import (
+    DeletePod,
+    DescribeDeployment,
+    DescribePod,
+    ListDeployments,
+    ListEvents,
+    ListPods,
+    PodLogs,
+    RestartDeployment,
+    RollbackDeployment,
+    ScaleDeployment,
+)
+
+OPERATION_TYPES: tuple[type[Operation], ...] = (
+    ListPods,
+    DescribePod,
+    PodLogs,
+    ListEvents,
+    ListDeployments,
+    DescribeDeployment,
+    ScaleDeployment,
+    RestartDeployment,
+    RollbackDeployment,
+    DeletePod,
+    ListContainers,
+    InspectContainer,
+    ContainerLogs,
+    StartContainer,
+    StopContainer,
+    RestartContainer,
+    HealthReport,
+)
+
+OPERATIONS: dict[str, type[Operation]] = {op.kind: op for op in OPERATION_TYPES}
+
+AnyOperation = Annotated[
+    ListPods
+    | DescribePod
+    | PodLogs
+    | ListEvents
+    | ListDeployments
+    | DescribeDeployment
+    | ScaleDeployment
+    | RestartDeployment
+    | RollbackDeployment
+    | DeletePod
+    | ListContainers
+    | InspectContainer
+    | ContainerLogs
+    | StartContainer
+    | StopContainer
+    | RestartContainer
+    | HealthReport,
+    Field(discriminator="operation"),
+]
+
+_ADAPTER: TypeAdapter[Operation] = TypeAdapter(AnyOperation)
+
+
+def parse_operation(data: dict[str, Any]) -> Operation:
+    """Validate a dict (with an `operation` key naming the kind) into a catalog operation."""
+    return _ADAPTER.validate_python(data)
+
+
+def operation_kinds(risk: Risk | None = None) -> list[str]:
+    return [k for k, op in OPERATIONS.items() if risk is None or op.risk == risk]
+
+
+def parameter_schema(kind: str) -> dict[str, Any]:
+    """JSON schema of one operation's parameters (without the discriminator)."""
+    schema = OPERATIONS[kind].model_json_schema()
+    schema["properties"].pop("operation", None)
+    if "required" in schema:
+        schema["required"] = [r for r in schema["required"] if r != "operation"]
+    return schema
+
+
+def rbac_needs(kinds: list[str] | None = None) -> list[RbacNeed]:
+    """The union of RBAC rules the given (default: all Kubernetes-facing) operations need."""
+    merged: dict[tuple[str, str], set[str]] = {}
+    for kind in kinds if kinds is not None else list(OPERATIONS):
+        for need in OPERATIONS[kind].rbac:
+            merged.setdefault((need.api_group, need.resource), set()).update(need.verbs)
+    return [
+        RbacNeed(api_group=group, resource=resource, verbs=tuple(sorted(verbs)))
+        for (group, resource), verbs in sorted(merged.items())
+    ]
