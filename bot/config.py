@@ -1,0 +1,66 @@
+"""One settings model for the whole bot, read from the environment (prefix-free names where the
+platform has a convention, OPSBOT_* otherwise). Every token is a SecretStr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPSBOT_", extra="ignore", populate_by_name=True)
+
+    # --- core
+    policy_path: Path = Field(default=Path("policies"), description="policy file or folder")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    key_prefix: str = Field(default="opsbot", description="prefix of every Redis key")
+    log_level: str = "INFO"
+
+    # --- Kubernetes
+    kube_context: str | None = Field(default=None, description="kubeconfig context to use")
+    kube_in_cluster: bool = Field(default=False, description="use the pod's ServiceAccount")
+    kube_impersonate: bool = Field(
+        default=False, description="act as the requester so the cluster's RBAC applies"
+    )
+    kube_user_map: dict[str, str] = Field(
+        default_factory=dict, description="chat user id -> Kubernetes user, for impersonation"
+    )
+    kube_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    kube_disabled: bool = False
+
+    # --- Docker: alias -> DOCKER_HOST url; "default" falls back to DOCKER_HOST
+    docker_hosts: dict[str, str] = Field(default_factory=dict)
+    docker_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    docker_disabled: bool = False
+
+    # --- output
+    max_output_chars: int = Field(default=3500, ge=200, le=100_000)
+
+    # --- Slack
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base URL override")
+    slack_channels: list[str] = Field(
+        default_factory=list, description="channel ids the bot serves; empty: every channel"
+    )
+    approve_emoji: str = "white_check_mark"
+    reject_emoji: str = "x"
+    undo_emoji: str = "leftwards_arrow_with_hook"
+
+    # --- LLM
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    llm_max_steps: int = Field(default=4, ge=1, le=10)
+    llm_rate_limit_per_minute: int = Field(default=10, ge=1, le=1000)
+
+    # --- reports and endpoints
+    reports_config: Path | None = Field(default=None, description="YAML file of report schedules")
+    http_host: str = Field(default="127.0.0.1", description="address of /healthz, /metrics")
+    http_port: int = Field(default=8080, ge=0, le=65535)
