@@ -12,12 +12,12 @@ from typing import Any
 REDACTED = "[REDACTED]"
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"(?i)\b(bearer)(\s+)([A-Za-z0-9._~+/=-]{8,})"),
     # key=value / key: value where the key names a secret
     re.compile(
         r"(?i)\b([A-Z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|"
         r"private[_-]?key|credentials?|auth)[A-Z0-9_.-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;]+)"
     ),
-    re.compile(r"(?i)\b(bearer)(\s+)([A-Za-z0-9._~+/=-]{8,})"),
     re.compile(r"\b(xox[abposr]-)()([A-Za-z0-9-]{10,})"),  # Slack tokens
     re.compile(r"\b(xapp-)()([A-Za-z0-9-]{10,})"),
     re.compile(r"\b(sk-)()([A-Za-z0-9_-]{16,})"),  # OpenAI-style keys
