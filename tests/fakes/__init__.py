@@ -1,0 +1,1 @@
+"""Faithful HTTP test servers for parts that cannot run for real here."""
