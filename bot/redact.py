@@ -56,7 +56,11 @@ def redact_data(value: Any) -> Any:
         return redact(value)
     if isinstance(value, dict):
         return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEY_NAME.search(k) and v else redact_data(v))
+            k: (
+                REDACTED
+                if isinstance(k, str) and _SECRET_KEY_NAME.search(k) and v
+                else redact_data(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

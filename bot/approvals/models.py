@@ -18,6 +18,8 @@ class ApprovalState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     REJECTED = "rejected"
+    UNAUTHORIZED = "unauthorized"  # the voter may not approve this plan (not counted)
+    DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
     EXPIRED = "expired"
     CANCELLED = "cancelled"
 
@@ -77,6 +79,9 @@ class VoteResult(StrEnum):
     DUPLICATE = "duplicate"  # this voter already voted
     WITHDRAWN = "withdrawn"
     REJECTED = "rejected"
+    UNAUTHORIZED = "unauthorized"  # the voter may not approve this plan (not counted)
+    DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
+    CANCELLED = "cancelled"  # the answer to a successful cancel()
 
 
 class VoteOutcome(BaseModel):

@@ -56,7 +56,7 @@ class Decision(BaseModel):
         return min((r.ttl_seconds for r in self.requirements), default=None)
 
     def requirements_admitting(self, voter: Principal, requester: Principal) -> list[int]:
-        """Indexes of the requirements `voter` counts toward (empty: the vote counts for nothing)."""
+        """Indexes of the requirements `voter` counts toward (empty: the vote counts nothing)."""
         return [i for i, r in enumerate(self.requirements) if r.admits(voter, requester)]
 
     @classmethod

@@ -1,0 +1,203 @@
+"""The `opsbot` command line. Subcommands import their modules lazily so each starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+
+
+def _principal_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="user", default="console-user", help="requester user id")
+    parser.add_argument("--groups", default="", help="comma-separated groups of the requester")
+
+
+def _principal(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bot.models import Principal
+
+    groups = frozenset(g.strip() for g in args.groups.split(",") if g.strip())
+    return Principal(id=args.user, groups=groups)
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse and police a request without executing anything."""
+    from bot.parsing import HelpRequested, Parsed, ParseError, parse_command
+    from bot.policy import load_engine_or_deny
+
+    text = " ".join(args.text)
+    parsed = parse_command(text)
+    if isinstance(parsed, HelpRequested):
+        print(parsed.text)
+        return 0
+    if not isinstance(parsed, Parsed):
+        message = (
+            parsed.message
+            if isinstance(parsed, ParseError)
+            else ("not an explicit command (plain-language requests need the LLM planner)")
+        )
+        usage = parsed.usage if isinstance(parsed, ParseError) else "try `opsbot plan help`"
+        if args.json:
+            print(json.dumps({"error": message, "usage": usage}))
+        else:
+            print(f"error: {message}\nusage: {usage}", file=sys.stderr)
+        return 2
+    from datetime import UTC, datetime
+
+    engine = load_engine_or_deny(settings.policy_path)
+    requester = engine.effective_principal(_principal(args))
+    decision = engine.evaluate(parsed.plan, requester, now=datetime.now(UTC))
+    if args.json:
+        body = parsed.plan.model_dump(mode="json")
+        body["decision"] = decision.model_dump(mode="json")
+        print(json.dumps(body, indent=2))
+        return 0
+    from bot.render import render_requirements
+
+    print(f"Plan (digest {parsed.plan.digest[:12]}):")
+    for i, step in enumerate(parsed.plan.steps, 1):
+        print(f"  {i}. [{step.risk.value}] {step.describe()}")
+    print(f"Decision for {requester.id}: {decision.outcome.value}")
+    for reason in decision.reasons:
+        print(f"  - {reason}")
+    requirements = render_requirements(decision, None)
+    if requirements:
+        print(requirements)
+    return 0
+
+
+def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.policy import check_command, test_command
+
+    path = Path(args.path) if args.path else settings.policy_path
+    if args.action == "check":
+        return check_command(path, out=sys.stdout)
+    return test_command(path, out=sys.stdout)
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.console import ConsoleChat
+    from bot.wiring import build
+
+    wiring = build(settings)
+    print(
+        "opsbot console: "
+        + ("Redis " + settings.redis_url if settings.redis_url else "in-process store")
+    )
+    for note in wiring.notes:
+        print(f"  note: {note}")
+    for name, reason in wiring.service.executor.unavailable().items():
+        print(f"  note: {name} backend unreachable: {reason}")
+    chat = ConsoleChat(service=wiring.service, user=_principal(args), out=sys.stdout)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"{chat.user.id}> ", end="", flush=True)
+    chat.run(sys.stdin, prompt=interactive)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit import AuditLog
+    from bot.wiring import redis_client_from
+
+    client = redis_client_from(settings)
+    if client is None:
+        print("error: the audit trail lives in Redis; set REDIS_URL", file=sys.stderr)
+        return 2
+    for entry in AuditLog(client=client, prefix=settings.key_prefix).recent(args.count):
+        if args.json:
+            print(entry.model_dump_json())
+            continue
+        who = entry.requester or "-"
+        extra = f" by {entry.actor}" if entry.actor else ""
+        print(
+            f"{entry.ts:%Y-%m-%d %H:%M:%S} {entry.event:<17} {who}{extra} "
+            f"{(entry.plan_digest or '')[:12]} {entry.outcome or ''} {entry.plan or ''}".rstrip()
+        )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.slack.transport import serve_command
+
+    return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evals import eval_command
+
+    return eval_command(Path(args.cases), settings=settings, out=sys.stdout, as_json=args.json)
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.reports.commands import report_command
+
+    return report_command(settings, out=sys.stdout, as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opsbot", description=__doc__)
+    parser.add_argument("--policy", help="policy file or folder (default: OPSBOT_POLICY_PATH)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    plan = sub.add_parser("plan", help="show the plan and policy decision for a request")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _principal_args(plan)
+    plan.add_argument("text", nargs="+", help="the request, e.g. 'scale deploy/web to 5 in prod'")
+    plan.set_defaults(func=cmd_plan)
+
+    policy = sub.add_parser("policy", help="validate or test policy files")
+    policy.add_argument("action", choices=["check", "test"])
+    policy.add_argument("path", nargs="?", help="policy file or folder (default: policies/)")
+    policy.set_defaults(func=cmd_policy)
+
+    console = sub.add_parser("console", help="terminal chat with the bot")
+    _principal_args(console)
+    console.set_defaults(func=cmd_console)
+
+    audit = sub.add_parser("audit", help="show recent audit entries")
+    audit.add_argument("-n", "--count", type=int, default=20)
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=cmd_audit)
+
+    serve = sub.add_parser("serve", help="run the Slack app")
+    serve.add_argument("--mode", choices=["socket", "http"], default="socket")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to bind")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port")
+    serve.set_defaults(func=cmd_serve)
+
+    evals = sub.add_parser("eval", help="evaluate the planner on a YAML case set")
+    evals.add_argument("cases", help="YAML file of cases, e.g. evals/cases.yaml")
+    evals.add_argument("--json", action="store_true")
+    evals.set_defaults(func=cmd_eval)
+
+    report = sub.add_parser("report", help="print a health report")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    if args.policy:
+        settings = settings.model_copy(update={"policy_path": Path(args.policy)})
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("opsbot.audit").setLevel(logging.WARNING)
+    result: int = args.func(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

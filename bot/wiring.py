@@ -1,0 +1,125 @@
+"""The composition root: turns Settings into a ready OpsService with real backends and stores.
+
+The only module that knows every concrete class; everything else depends on protocols.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import redis
+
+from bot.approvals.memory_store import MemoryApprovalStore
+from bot.approvals.redis_store import RedisApprovalStore
+from bot.approvals.store import ApprovalStore
+from bot.audit import AuditLog
+from bot.backends.base import Backend
+from bot.catalog import BackendKind
+from bot.config import Settings
+from bot.executor import Executor
+from bot.inventory import BackendInventory
+from bot.service import OpsService
+
+log = logging.getLogger("opsbot.wiring")
+
+
+@dataclass
+class Wiring:
+    service: OpsService
+    backends: dict[BackendKind, Backend]
+    notes: list[str] = field(default_factory=list)
+    redis_client: redis.Redis | None = None
+
+
+def redis_client_from(settings: Settings) -> redis.Redis | None:
+    if not settings.redis_url:
+        return None
+    return redis.Redis.from_url(
+        settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+    )
+
+
+def build_backends(settings: Settings) -> tuple[dict[BackendKind, Backend], list[str]]:
+    """Every backend that can be configured, plus a note for each that is not."""
+    backends: dict[BackendKind, Backend] = {}
+    notes: list[str] = []
+    if settings.kube_disabled:
+        notes.append("Kubernetes: disabled (OPSBOT_KUBE_DISABLED)")
+    else:
+        from bot.backends.kubernetes import KubernetesBackend
+
+        try:
+            backends[BackendKind.KUBERNETES] = KubernetesBackend.from_settings(settings)
+        except Exception as exc:  # noqa: BLE001 - any config problem becomes a note, not a crash
+            notes.append(f"Kubernetes: not configured ({exc})")
+    if settings.docker_disabled:
+        notes.append("Docker: disabled (OPSBOT_DOCKER_DISABLED)")
+    else:
+        from bot.backends.docker_backend import DockerBackend
+
+        backends[BackendKind.DOCKER] = DockerBackend(settings=settings)
+    try:
+        from bot.backends.host import HostBackend
+
+        backends[BackendKind.HOST] = HostBackend(settings=settings, backends=dict(backends))
+    except ImportError:
+        notes.append("Health reports: not available in this build")
+    return backends, notes
+
+
+def build_policy(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.policy import load_engine_or_deny
+
+    return load_engine_or_deny(settings.policy_path)
+
+
+def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
+    client = redis_client_from(settings)
+    if store is None:
+        store = (
+            RedisApprovalStore(client, prefix=settings.key_prefix)
+            if client is not None
+            else MemoryApprovalStore()
+        )
+    backends, notes = build_backends(settings)
+    if client is None:
+        notes.append("Approvals: in-process store (set REDIS_URL for Redis; single process only)")
+    executor = Executor(backends=backends)
+    inventory = BackendInventory(backends)
+    planner = None
+    rate_limiter = None
+    try:
+        from bot.planning.llm import OpenAIPlanner
+        from bot.planning.ratelimit import LlmRateLimiter
+
+        planner = OpenAIPlanner.from_settings(settings, read_tool=_read_tool(executor))
+        rate_limiter = LlmRateLimiter(client, per_minute=settings.llm_rate_limit_per_minute)
+    except ImportError:
+        pass
+    if planner is None:
+        notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
+    service = OpsService(
+        policy=build_policy(settings),
+        store=store,
+        executor=executor,
+        audit=AuditLog(client=client, prefix=settings.key_prefix),
+        planner=planner,
+        inventory=inventory,
+        rate_limiter=rate_limiter,
+    )
+    return Wiring(service=service, backends=backends, notes=notes, redis_client=client)
+
+
+def _read_tool(executor: Executor):  # type: ignore[no-untyped-def]
+    """Read-only lookups for the planner's diagnosis loop: redacted text, reads only."""
+    from bot.catalog import Operation, Risk
+    from bot.plan import Plan
+    from bot.render import render_execution
+
+    def read(op: Operation) -> str:
+        if op.risk != Risk.READ:
+            return "refused: only read operations may be used for lookups"
+        return render_execution(executor.run(Plan(steps=[op]), actor=None))
+
+    return read
