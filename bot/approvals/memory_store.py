@@ -1,0 +1,185 @@
+"""An in-process approval store for the single-process console: the same semantics as
+RedisApprovalStore, with one lock making each transition atomic. Nothing survives a restart."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from bot.approvals.clock import to_epoch
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition
+from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
+from bot.models import MessageRef
+
+
+class MemoryApprovalStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._approvals: dict[str, PendingApproval] = {}
+        self._messages: dict[str, str] = {}
+        self._events: dict[str, float] = {}
+
+    def _outcome(self, result: VoteResult, approval: PendingApproval | None) -> VoteOutcome:
+        if approval is None:
+            return VoteOutcome(result=result)
+        return VoteOutcome(result=result, state=approval.state, tally=approval.tally())
+
+    def _settle(self, approval: PendingApproval, state: ApprovalState, by: str | None) -> None:
+        approval.state = state
+        if by is not None:
+            approval.decided_by = by
+
+    def create(self, approval: PendingApproval) -> None:
+        if approval.state is not ApprovalState.PENDING or approval.votes:
+            raise InvalidTransition(
+                f"create() takes a fresh pending approval without votes; {approval.id} is "
+                f"{approval.state} with {len(approval.votes)} vote(s)"
+            )
+        with self._lock:
+            if approval.id in self._approvals:
+                raise InvalidTransition(f"an approval with id {approval.id} already exists")
+            self._approvals[approval.id] = approval.model_copy(deep=True)
+            if approval.message is not None:
+                self._messages[approval.message.key] = approval.id
+
+    def get(self, approval_id: str) -> PendingApproval | None:
+        with self._lock:
+            approval = self._approvals.get(approval_id)
+            return None if approval is None else approval.model_copy(deep=True)
+
+    def bind_message(self, approval_id: str, message: MessageRef) -> None:
+        with self._lock:
+            approval = self._approvals.get(approval_id)
+            if approval is None:
+                raise ApprovalNotFound(f"cannot bind a message: no approval {approval_id}")
+            old = approval.message
+            if (
+                old is not None
+                and old.key != message.key
+                and self._messages.get(old.key) == approval_id
+            ):
+                del self._messages[old.key]
+            approval.message = message
+            self._messages[message.key] = approval_id
+
+    def find_by_message(self, message: MessageRef) -> str | None:
+        with self._lock:
+            return self._messages.get(message.key)
+
+    def vote(
+        self, approval_id: str, *, voter_id: str, digest: str, counts_for: list[int], now: datetime
+    ) -> VoteOutcome:
+        with self._lock:
+            approval = self._approvals.get(approval_id)
+            if approval is None:
+                return self._outcome(VoteResult.NOT_FOUND, None)
+            if approval.state is not ApprovalState.PENDING:
+                return self._outcome(VoteResult.NOT_PENDING, approval)
+            if approval.digest != digest:
+                return self._outcome(VoteResult.DIGEST_MISMATCH, approval)
+            if to_epoch(approval.expires_at) <= to_epoch(now):
+                self._settle(approval, ApprovalState.EXPIRED, None)
+                return self._outcome(VoteResult.EXPIRED, approval)
+            if voter_id in approval.votes:
+                return self._outcome(VoteResult.DUPLICATE, approval)
+            approval.votes[voter_id] = sorted({i for i in counts_for if i >= 0})
+            tally = approval.tally()
+            if all(have >= r.count for have, r in zip(tally, approval.requirements, strict=True)):
+                self._settle(approval, ApprovalState.EXECUTING, voter_id)
+                return self._outcome(VoteResult.EXECUTE, approval)
+            return self._outcome(VoteResult.RECORDED, approval)
+
+    def withdraw(self, approval_id: str, *, voter_id: str) -> VoteOutcome:
+        """Remove a vote while pending. NOT_FOUND with a state set: this voter had no vote."""
+        with self._lock:
+            approval = self._approvals.get(approval_id)
+            if approval is None:
+                return self._outcome(VoteResult.NOT_FOUND, None)
+            if approval.state is not ApprovalState.PENDING:
+                return self._outcome(VoteResult.NOT_PENDING, approval)
+            if approval.votes.pop(voter_id, None) is None:
+                return self._outcome(VoteResult.NOT_FOUND, approval)
+            return self._outcome(VoteResult.WITHDRAWN, approval)
+
+    def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
+        return self._close_as(
+            approval_id, by=by, digest=digest, now=now, state=ApprovalState.REJECTED
+        )
+
+    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
+        return self._close_as(
+            approval_id, by=by, digest=None, now=None, state=ApprovalState.CANCELLED
+        )
+
+    def _close_as(
+        self,
+        approval_id: str,
+        *,
+        by: str,
+        digest: str | None,
+        now: datetime | None,
+        state: ApprovalState,
+    ) -> VoteOutcome:
+        with self._lock:
+            approval = self._approvals.get(approval_id)
+            if approval is None:
+                return self._outcome(VoteResult.NOT_FOUND, None)
+            if approval.state is not ApprovalState.PENDING:
+                return self._outcome(VoteResult.NOT_PENDING, approval)
+            if digest is not None and approval.digest != digest:
+                return self._outcome(VoteResult.DIGEST_MISMATCH, approval)
+            if now is not None and to_epoch(approval.expires_at) <= to_epoch(now):
+                self._settle(approval, ApprovalState.EXPIRED, None)
+                return self._outcome(VoteResult.EXPIRED, approval)
+            self._settle(approval, state, by)
+            return self._outcome(VoteResult(state.value), approval)
+
+    def finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+        if state not in (ApprovalState.DONE, ApprovalState.FAILED):
+            raise InvalidTransition(f"finish() takes done or failed, not {state}")
+        with self._lock:
+            approval = self._approvals.get(approval_id)
+            if approval is None:
+                raise ApprovalNotFound(f"cannot finish: no approval {approval_id}")
+            if approval.state is not ApprovalState.EXECUTING:
+                raise InvalidTransition(
+                    f"cannot finish approval {approval_id}: it is {approval.state}, not executing"
+                )
+            approval.state = state
+            approval.result_summary = summary
+
+    def expire_due(self, now: datetime) -> list[PendingApproval]:
+        moment = to_epoch(now)
+        with self._lock:
+            moved = []
+            for approval in self._approvals.values():
+                if (
+                    approval.state is ApprovalState.PENDING
+                    and to_epoch(approval.expires_at) <= moment
+                ):
+                    self._settle(approval, ApprovalState.EXPIRED, None)
+                    moved.append(approval.model_copy(deep=True))
+            return moved
+
+    def list_pending(self) -> list[PendingApproval]:
+        with self._lock:
+            pending = [
+                a.model_copy(deep=True)
+                for a in self._approvals.values()
+                if a.state is ApprovalState.PENDING
+            ]
+        return sorted(pending, key=lambda a: a.expires_at)
+
+    def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._events) > 10_000:
+                self._events = {k: t for k, t in self._events.items() if t > now}
+            if self._events.get(key, 0.0) > now:
+                return False
+            self._events[key] = now + ttl_seconds
+            return True
+
+    def ping(self) -> None:
+        """Always reachable: it lives in this process."""

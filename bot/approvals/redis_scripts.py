@@ -1,0 +1,181 @@
+"""Lua scripts for RedisApprovalStore. Each state transition is one script, so Redis runs it
+atomically: no other command interleaves between the checks and the writes.
+
+Record layout under `{prefix}` (standalone Redis; scripts derive keys from ids in expire_due):
+  {prefix}:approval:{id}        hash  state, digest, need (csv counts per requirement),
+                                      expires_at (epoch s), doc (static JSON), message (JSON),
+                                      message_key, decided_by, result_summary
+  {prefix}:approval:{id}:votes  hash  voter id -> csv of requirement indexes the vote counts for
+  {prefix}:msg:{message.key}    str   -> approval id
+  {prefix}:pending              zset  approval id scored by expires_at
+Replies of the vote-like scripts: {result, state, {tally per requirement}}.
+"""
+
+from __future__ import annotations
+
+_HELPERS = """
+local function parse_ints(s)
+  local t = {}
+  if s then for x in string.gmatch(s, '%d+') do t[#t + 1] = tonumber(x) end end
+  return t
+end
+
+local function tally(votes_key, n)
+  local counts = {}
+  for i = 1, n do counts[i] = 0 end
+  for _, v in ipairs(redis.call('HVALS', votes_key)) do
+    for x in string.gmatch(v, '%d+') do
+      local i = tonumber(x) + 1
+      if i <= n then counts[i] = counts[i] + 1 end
+    end
+  end
+  return counts
+end
+
+local function expire_with(hash, votes, ttl_ms)
+  redis.call('PEXPIRE', hash, ttl_ms)
+  redis.call('PEXPIRE', votes, ttl_ms)
+  local msg = redis.call('HGET', hash, 'message_key')
+  if msg and msg ~= '' then redis.call('PEXPIRE', msg, ttl_ms) end
+end
+
+local function settle(hash, votes, pending, id, state, by, ttl_ms)
+  redis.call('HSET', hash, 'state', state)
+  if by then redis.call('HSET', hash, 'decided_by', by) end
+  redis.call('ZREM', pending, id)
+  expire_with(hash, votes, ttl_ms)
+end
+"""
+
+# KEYS: hash, votes, pending
+# ARGV: id, expires_at, pexpireat_ms, message_key ('' = none), field, value, ...
+CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('SET', ARGV[4], ARGV[1], 'PXAT', ARGV[3]) end
+return 1
+"""
+
+# KEYS: hash
+# ARGV: id, message_key, message_json
+BIND_MESSAGE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local old = redis.call('HGET', KEYS[1], 'message_key')
+if old and old ~= '' and old ~= ARGV[2] and redis.call('GET', old) == ARGV[1] then
+  redis.call('DEL', old)
+end
+redis.call('HSET', KEYS[1], 'message_key', ARGV[2], 'message', ARGV[3])
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl > 0 then
+  redis.call('SET', ARGV[2], ARGV[1], 'PX', pttl)
+else
+  redis.call('SET', ARGV[2], ARGV[1])
+end
+return 1
+"""
+
+# KEYS: hash, votes, pending
+# ARGV: id, voter, digest, counts_for csv, now, terminal_ttl_ms
+VOTE = (
+    _HELPERS
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'not_found', '', {}} end
+local need = parse_ints(redis.call('HGET', KEYS[1], 'need'))
+if state ~= 'pending' then return {'not_pending', state, tally(KEYS[2], #need)} end
+if redis.call('HGET', KEYS[1], 'digest') ~= ARGV[3] then
+  return {'digest_mismatch', state, tally(KEYS[2], #need)}
+end
+if tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonumber(ARGV[5]) then
+  settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[6])
+  return {'expired', 'expired', tally(KEYS[2], #need)}
+end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
+  return {'duplicate', state, tally(KEYS[2], #need)}
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl > 0 then redis.call('PEXPIRE', KEYS[2], pttl) end
+local counts = tally(KEYS[2], #need)
+for i = 1, #need do
+  if counts[i] < need[i] then return {'recorded', 'pending', counts} end
+end
+settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'executing', ARGV[2], ARGV[6])
+return {'execute', 'executing', counts}
+"""
+)
+
+# KEYS: hash, votes
+# ARGV: voter
+WITHDRAW = (
+    _HELPERS
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'not_found', '', {}} end
+local n = #parse_ints(redis.call('HGET', KEYS[1], 'need'))
+if state ~= 'pending' then return {'not_pending', state, tally(KEYS[2], n)} end
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return {'not_found', state, tally(KEYS[2], n)} end
+return {'withdrawn', state, tally(KEYS[2], n)}
+"""
+)
+
+# KEYS: hash, votes, pending
+# ARGV: id, by, digest ('' = do not check), now ('' = do not check), terminal_ttl_ms, new state
+CLOSE = (
+    _HELPERS
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'not_found', '', {}} end
+local n = #parse_ints(redis.call('HGET', KEYS[1], 'need'))
+if state ~= 'pending' then return {'not_pending', state, tally(KEYS[2], n)} end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'digest') ~= ARGV[3] then
+  return {'digest_mismatch', state, tally(KEYS[2], n)}
+end
+if ARGV[4] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonumber(ARGV[4]) then
+  settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[5])
+  return {'expired', 'expired', tally(KEYS[2], n)}
+end
+settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[6], ARGV[2], ARGV[5])
+return {ARGV[6], ARGV[6], tally(KEYS[2], n)}
+"""
+)
+
+# KEYS: hash, votes
+# ARGV: new state, summary, terminal_ttl_ms
+# Reply: 'ok', or the current state ('' when the record does not exist).
+FINISH = (
+    _HELPERS
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return '' end
+if state ~= 'executing' then return state end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'result_summary', ARGV[2])
+expire_with(KEYS[1], KEYS[2], ARGV[3])
+return 'ok'
+"""
+)
+
+# KEYS: pending
+# ARGV: now, terminal_ttl_ms, approval key prefix ('{prefix}:approval:')
+# Reply: ids moved pending -> expired by this call (each id is returned to one caller only).
+EXPIRE_DUE = (
+    _HELPERS
+    + """
+local moved = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  local hash = ARGV[3] .. id
+  local votes = hash .. ':votes'
+  local state = redis.call('HGET', hash, 'state')
+  local due = tonumber(redis.call('HGET', hash, 'expires_at') or '0') <= tonumber(ARGV[1])
+  if state == 'pending' and due then
+    settle(hash, votes, KEYS[1], id, 'expired', false, ARGV[2])
+    moved[#moved + 1] = id
+  elseif state ~= 'pending' then
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return moved
+"""
+)

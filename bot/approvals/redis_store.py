@@ -1,0 +1,283 @@
+"""The approval store in Redis: shared by every bot replica, survives bot restarts, and makes
+every state transition one atomic Lua script (see redis_scripts.py for the key layout)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from bot.approvals import redis_scripts
+from bot.approvals.clock import to_epoch
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition
+from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.store import StoreUnavailable
+from bot.models import MessageRef
+
+TERMINAL_TTL_SECONDS = 7 * 86400
+PENDING_GRACE_SECONDS = 86400
+_DYNAMIC_FIELDS = {"state", "votes", "decided_by", "result_summary", "message"}
+_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def connect(url: str, *, timeout_seconds: float = 2.0) -> redis.Redis:
+    """A client that fails fast: socket timeouts and one short retry instead of redis-py's
+    default ten, so an outage surfaces as StoreUnavailable in seconds, never as a hang."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        health_check_interval=30,
+    )
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _csv(indexes: list[int]) -> str:
+    return ",".join(str(i) for i in sorted(set(indexes)))
+
+
+def _ints(csv: str) -> list[int]:
+    return [int(x) for x in csv.split(",") if x]
+
+
+def _outcome(reply: Any) -> VoteOutcome:
+    result, state, counts = reply
+    state_text = _text(state)
+    return VoteOutcome(
+        result=VoteResult(_text(result)),
+        state=ApprovalState(state_text) if state_text else None,
+        tally=[int(c) for c in counts],
+    )
+
+
+class RedisApprovalStore:
+    """ApprovalStore on Redis. Build the client with `connect(url)` (or any client with socket
+    timeouts set): Redis connection errors and timeouts raise StoreUnavailable."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "opsbot",
+        terminal_ttl_seconds: int = TERMINAL_TTL_SECONDS,
+        pending_grace_seconds: int = PENDING_GRACE_SECONDS,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._terminal_ttl_ms = str(terminal_ttl_seconds * 1000)
+        self._grace_ms = pending_grace_seconds * 1000
+        self._create = client.register_script(redis_scripts.CREATE)
+        self._bind = client.register_script(redis_scripts.BIND_MESSAGE)
+        self._vote = client.register_script(redis_scripts.VOTE)
+        self._withdraw = client.register_script(redis_scripts.WITHDRAW)
+        self._close = client.register_script(redis_scripts.CLOSE)
+        self._finish = client.register_script(redis_scripts.FINISH)
+        self._expire_due = client.register_script(redis_scripts.EXPIRE_DUE)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "opsbot") -> RedisApprovalStore:
+        return cls(connect(url), prefix=prefix)
+
+    # ------------------------------------------------------------------------------ keys
+
+    def _hash(self, approval_id: str) -> str:
+        return f"{self._prefix}:approval:{approval_id}"
+
+    def _votes(self, approval_id: str) -> str:
+        return f"{self._prefix}:approval:{approval_id}:votes"
+
+    def _msg(self, message: MessageRef) -> str:
+        return f"{self._prefix}:msg:{message.key}"
+
+    @property
+    def _pending(self) -> str:
+        return f"{self._prefix}:pending"
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except _UNAVAILABLE as exc:
+            kwargs = self._client.connection_pool.connection_kwargs
+            where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+            raise StoreUnavailable(
+                f"approval store unavailable: could not {action} in Redis at {where} "
+                f"({type(exc).__name__}: {exc}). Nothing was executed; check that redis-server "
+                "is running and REDIS_URL points at it, then retry."
+            ) from exc
+        except redis.exceptions.ReadOnlyError as exc:
+            raise StoreUnavailable(
+                f"approval store unavailable: Redis is read-only (a replica?) and could not "
+                f"{action} ({exc}). Point REDIS_URL at the primary."
+            ) from exc
+
+    # ------------------------------------------------------------------------- protocol
+
+    def create(self, approval: PendingApproval) -> None:
+        if approval.state is not ApprovalState.PENDING or approval.votes:
+            raise InvalidTransition(
+                f"create() takes a fresh pending approval without votes; {approval.id} is "
+                f"{approval.state} with {len(approval.votes)} vote(s)"
+            )
+        expires = to_epoch(approval.expires_at)
+        fields: dict[str, str] = {
+            "doc": approval.model_dump_json(exclude=_DYNAMIC_FIELDS),
+            "state": ApprovalState.PENDING.value,
+            "digest": approval.digest,
+            "need": _csv_counts([r.count for r in approval.requirements]),
+            "expires_at": repr(expires),
+        }
+        message_key = ""
+        if approval.message is not None:
+            message_key = self._msg(approval.message)
+            fields["message"] = approval.message.model_dump_json()
+            fields["message_key"] = message_key
+        flat = [part for pair in fields.items() for part in pair]
+        pexpireat_ms = str(int(expires * 1000) + self._grace_ms)
+        args = [approval.id, repr(expires), pexpireat_ms, message_key]
+        with self._guard("create an approval"):
+            created = self._create(
+                keys=[self._hash(approval.id), self._votes(approval.id), self._pending],
+                args=[*args, *flat],
+            )
+        if not created:
+            raise InvalidTransition(f"an approval with id {approval.id} already exists")
+
+    def get(self, approval_id: str) -> PendingApproval | None:
+        with self._guard("read an approval"):
+            pipe = self._client.pipeline(transaction=True)
+            pipe.hgetall(self._hash(approval_id))
+            pipe.hgetall(self._votes(approval_id))
+            fields, votes = pipe.execute()
+        return _decode(fields, votes)
+
+    def bind_message(self, approval_id: str, message: MessageRef) -> None:
+        with self._guard("bind a message"):
+            bound = self._bind(
+                keys=[self._hash(approval_id)],
+                args=[approval_id, self._msg(message), message.model_dump_json()],
+            )
+        if not bound:
+            raise ApprovalNotFound(f"cannot bind a message: no approval {approval_id}")
+
+    def find_by_message(self, message: MessageRef) -> str | None:
+        with self._guard("look up a message"):
+            found = self._client.get(self._msg(message))
+        return None if found is None else _text(found)
+
+    def vote(
+        self, approval_id: str, *, voter_id: str, digest: str, counts_for: list[int], now: datetime
+    ) -> VoteOutcome:
+        with self._guard("record a vote"):
+            reply = self._vote(
+                keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
+                args=[
+                    approval_id,
+                    voter_id,
+                    digest,
+                    _csv([i for i in counts_for if i >= 0]),
+                    repr(to_epoch(now)),
+                    self._terminal_ttl_ms,
+                ],
+            )
+        return _outcome(reply)
+
+    def withdraw(self, approval_id: str, *, voter_id: str) -> VoteOutcome:
+        """Remove a vote while pending. NOT_FOUND with a state set: this voter had no vote."""
+        with self._guard("withdraw a vote"):
+            reply = self._withdraw(
+                keys=[self._hash(approval_id), self._votes(approval_id)], args=[voter_id]
+            )
+        return _outcome(reply)
+
+    def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
+        return self._close_as(
+            approval_id, by=by, digest=digest, now=repr(to_epoch(now)), state="rejected"
+        )
+
+    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
+        return self._close_as(approval_id, by=by, digest="", now="", state="cancelled")
+
+    def _close_as(
+        self, approval_id: str, *, by: str, digest: str, now: str, state: str
+    ) -> VoteOutcome:
+        with self._guard(f"mark an approval {state}"):
+            reply = self._close(
+                keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
+                args=[approval_id, by, digest, now, self._terminal_ttl_ms, state],
+            )
+        return _outcome(reply)
+
+    def finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+        if state not in (ApprovalState.DONE, ApprovalState.FAILED):
+            raise InvalidTransition(f"finish() takes done or failed, not {state}")
+        with self._guard("record an execution result"):
+            reply = _text(
+                self._finish(
+                    keys=[self._hash(approval_id), self._votes(approval_id)],
+                    args=[state.value, summary, self._terminal_ttl_ms],
+                )
+            )
+        if reply == "":
+            raise ApprovalNotFound(f"cannot finish: no approval {approval_id}")
+        if reply != "ok":
+            raise InvalidTransition(
+                f"cannot finish approval {approval_id}: it is {reply}, not executing"
+            )
+
+    def expire_due(self, now: datetime) -> list[PendingApproval]:
+        with self._guard("expire approvals"):
+            ids = self._expire_due(
+                keys=[self._pending],
+                args=[repr(to_epoch(now)), self._terminal_ttl_ms, f"{self._prefix}:approval:"],
+            )
+        moved = [self.get(_text(i)) for i in ids]
+        return [a for a in moved if a is not None]
+
+    def list_pending(self) -> list[PendingApproval]:
+        with self._guard("list pending approvals"):
+            ids = [_text(i) for i in self._client.zrange(self._pending, 0, -1)]
+            pipe = self._client.pipeline(transaction=True)
+            for approval_id in ids:
+                pipe.hgetall(self._hash(approval_id))
+                pipe.hgetall(self._votes(approval_id))
+            replies = pipe.execute()
+        found = (_decode(replies[i], replies[i + 1]) for i in range(0, len(replies), 2))
+        pending = [a for a in found if a is not None and a.state is ApprovalState.PENDING]
+        return sorted(pending, key=lambda a: a.expires_at)
+
+    def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
+        with self._guard("claim an event"):
+            claimed = self._client.set(f"{self._prefix}:event:{key}", 1, nx=True, ex=ttl_seconds)
+        return bool(claimed)
+
+    def ping(self) -> None:
+        with self._guard("ping"):
+            self._client.ping()
+
+
+def _csv_counts(counts: list[int]) -> str:
+    return ",".join(str(c) for c in counts)
+
+
+def _decode(fields: dict[Any, Any], votes: dict[Any, Any]) -> PendingApproval | None:
+    if not fields:
+        return None
+    data = {_text(k): _text(v) for k, v in fields.items()}
+    doc: dict[str, Any] = json.loads(data["doc"])
+    doc["state"] = data["state"]
+    doc["votes"] = {_text(voter): _ints(_text(csv)) for voter, csv in votes.items()}
+    doc["decided_by"] = data.get("decided_by") or None
+    doc["result_summary"] = data.get("result_summary")
+    doc["message"] = json.loads(data["message"]) if data.get("message") else None
+    return PendingApproval.model_validate(doc)
