@@ -73,10 +73,12 @@ class AuditLog:
         if self._client is None:
             with self._lock:
                 return list(self._memory)[-count:]
-        rows = self._client.xrevrange(self._key, count=count)
+        rows: list[tuple[Any, dict[Any, Any]]] = list(
+            self._client.xrevrange(self._key, count=count) or []
+        )
         entries = []
         for _id, fields in reversed(rows):
-            raw = fields.get(b"entry") or fields.get("entry")
+            raw = (fields or {}).get(b"entry") or (fields or {}).get("entry")
             if raw is not None:
                 entries.append(AuditEntry.model_validate(json.loads(raw)))
         return entries
