@@ -73,7 +73,7 @@ class AuditLog:
         if self._client is None:
             with self._lock:
                 return list(self._memory)[-count:]
-        rows: list[tuple[Any, dict[Any, Any]]] = list(
+        rows: list[tuple[Any, Any]] = list(
             self._client.xrevrange(self._key, count=count) or []
         )
         entries = []
