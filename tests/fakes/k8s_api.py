@@ -463,6 +463,7 @@ _KINDS = {
 class _Handler(BaseHTTPRequestHandler):
     api: FakeKubeAPI
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return

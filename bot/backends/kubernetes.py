@@ -1,0 +1,257 @@
+"""The Kubernetes backend: runs catalog operations through the official client.
+
+Optionally impersonates the requester (Impersonate-User / Impersonate-Group) so the cluster's
+own RBAC decides; writes preview with a server-side dry run; never raises into the caller.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kubernetes import client
+from kubernetes.config.config_exception import ConfigException
+
+from bot.backends import kubernetes_reads as reads
+from bot.backends import kubernetes_writes as writes
+from bot.backends.base import ErrorKind, Preview, Result, Status
+from bot.backends.kubernetes_client import (
+    ApiClientFactory,
+    KubeSession,
+    SessionPool,
+    default_factory,
+)
+from bot.backends.kubernetes_errors import KubeError
+from bot.catalog import Operation
+from bot.catalog.kubernetes_ops import (
+    DeletePod,
+    DescribeDeployment,
+    DescribePod,
+    KubernetesOperation,
+    ListDeployments,
+    ListEvents,
+    ListPods,
+    PodLogs,
+    RestartDeployment,
+    RollbackDeployment,
+    ScaleDeployment,
+)
+from bot.config import Settings
+from bot.models import Principal
+
+_RESOURCE_ALIASES = {
+    "pod": "pods",
+    "pods": "pods",
+    "po": "pods",
+    "deployment": "deployments",
+    "deployments": "deployments",
+    "deploy": "deployments",
+    "namespace": "namespaces",
+    "namespaces": "namespaces",
+    "ns": "namespaces",
+}
+_MAX_KNOWN_NAMES = 10000
+
+
+class KubernetesBackend:
+    """Backend for every Kubernetes operation of the catalog (see bot.catalog.kubernetes_ops)."""
+
+    name = "kubernetes"
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        api_client_factory: Callable[[str | None], client.ApiClient] | None = None,
+    ) -> None:
+        """`api_client_factory(context)` gives a configured ApiClient for a kubeconfig context
+        (None: the default); only its configuration is used. Default: kubeconfig or in-cluster."""
+        self.settings = settings or Settings()
+        factory: ApiClientFactory = api_client_factory or default_factory(
+            context=self.settings.kube_context, in_cluster=self.settings.kube_in_cluster
+        )
+        self._pool = SessionPool(factory, timeout=self.settings.kube_timeout_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KubernetesBackend:
+        return cls(settings=settings)
+
+    # ------------------------------------------------------------------ Backend protocol
+    def execute(self, op: Operation, *, actor: Principal | None = None) -> Result:
+        started = time.perf_counter()
+        result: Result = self._run(op, actor, self._execute_with)
+        result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        return result
+
+    def preview(self, op: Operation, *, actor: Principal | None = None) -> Preview:
+        if not isinstance(op, _WRITES_PREVIEW_TYPES):
+            return Preview(note="read-only: nothing changes")
+        started = time.perf_counter()
+        outcome: Preview | Result = self._run(op, actor, self._preview_with)
+        if isinstance(outcome, Result):  # the current state or the dry run failed
+            outcome.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            return Preview(dry_run=outcome, note=f"preview failed: {outcome.error}")
+        if outcome.dry_run is not None:
+            outcome.dry_run.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        return outcome
+
+    def check(self) -> str | None:
+        if self.settings.kube_disabled:
+            return "Kubernetes backend disabled (OPSBOT_KUBE_DISABLED)"
+        try:
+            session = self._pool.session(context=None)
+            session.json("GET /version", session.version.get_code)
+        except KubeError as err:
+            return f"Kubernetes API: {err.message}"
+        except (ConfigException, OSError, TypeError, ValueError) as err:
+            return f"Kubernetes not configured: {err} (set KUBECONFIG/OPSBOT_KUBE_CONTEXT)"
+        return None
+
+    def known_names(self, resource: str, *, namespace: str | None = None) -> list[str]:
+        """Names of pods/deployments (in `namespace`, or every namespace) or namespaces;
+        an empty list when the API cannot be read."""
+        kind = _RESOURCE_ALIASES.get(resource.lower())
+        if kind is None or self.settings.kube_disabled:
+            return []
+        try:
+            s = self._pool.session(context=None)
+            items = _list_names(s, kind, namespace)
+        except (KubeError, ConfigException, OSError, TypeError, ValueError):
+            return []
+        return sorted({str((i.get("metadata") or {}).get("name")) for i in items})
+
+    # ------------------------------------------------------------------ internals
+    def _run(
+        self, op: Operation, actor: Principal | None, body: Callable[[KubeSession, Any], Any]
+    ) -> Any:
+        if not isinstance(op, KubernetesOperation):
+            return Result(
+                status=Status.ERROR,
+                call="-",
+                error_kind=ErrorKind.INVALID,
+                error=f"{op.kind} is not a Kubernetes operation",
+            )
+        if self.settings.kube_disabled:
+            return Result(
+                status=Status.ERROR,
+                call="-",
+                error_kind=ErrorKind.NOT_CONFIGURED,
+                error="the Kubernetes backend is disabled (OPSBOT_KUBE_DISABLED)",
+                hint="unset OPSBOT_KUBE_DISABLED to use Kubernetes",
+            )
+        try:
+            user, groups = self._identity(actor)
+            session = self._pool.session(context=op.context, user=user, groups=groups)
+        except (ConfigException, OSError, TypeError, ValueError) as err:
+            where = f"context {op.context!r}" if op.context else "the default context"
+            return Result(
+                status=Status.ERROR,
+                call="-",
+                error_kind=ErrorKind.NOT_CONFIGURED,
+                error=f"cannot load Kubernetes configuration for {where}: {err}",
+                hint="set KUBECONFIG (and OPSBOT_KUBE_CONTEXT) or run inside a cluster",
+            )
+        try:
+            return body(session, op)
+        except KubeError as err:
+            return Result(
+                status=Status.ERROR,
+                call=err.call or "; ".join(session.calls),
+                error=err.message,
+                error_kind=err.kind,
+                hint=hint_for(op, err),
+            )
+
+    def _identity(self, actor: Principal | None) -> tuple[str | None, tuple[str, ...]]:
+        if actor is None or not self.settings.kube_impersonate:
+            return None, ()
+        user = self.settings.kube_user_map.get(actor.id, actor.id)
+        return user, tuple(sorted(actor.groups))
+
+    def _execute_with(self, s: KubeSession, op: Operation) -> Result:
+        match op:
+            case ListPods():
+                return reads.list_pods(s, op)
+            case DescribePod():
+                return reads.describe_pod(s, op)
+            case PodLogs():
+                return reads.pod_logs(s, op, settings=self.settings)
+            case ListEvents():
+                return reads.list_events(s, op)
+            case ListDeployments():
+                return reads.list_deployments(s, op)
+            case DescribeDeployment():
+                return reads.describe_deployment(s, op)
+            case ScaleDeployment():
+                return writes.execute_scale(s, op)
+            case RestartDeployment():
+                return writes.execute_restart(s, op)
+            case RollbackDeployment():
+                return writes.execute_rollback(s, op)
+            case DeletePod():
+                return writes.execute_delete_pod(s, op)
+        return Result(
+            status=Status.ERROR,
+            call="-",
+            error_kind=ErrorKind.INVALID,
+            error=f"the Kubernetes backend does not implement {op.kind}",
+        )
+
+    def _preview_with(self, s: KubeSession, op: Operation) -> Preview:
+        match op:
+            case ScaleDeployment():
+                return writes.preview_scale(s, op)
+            case RestartDeployment():
+                return writes.preview_restart(s, op)
+            case RollbackDeployment():
+                return writes.preview_rollback(s, op)
+            case DeletePod():
+                return writes.preview_delete_pod(s, op)
+        return Preview(note="read-only: nothing changes")
+
+
+_WRITES_PREVIEW_TYPES = (ScaleDeployment, RestartDeployment, RollbackDeployment, DeletePod)
+
+
+def _list_names(s: KubeSession, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+    limit = _MAX_KNOWN_NAMES
+    if kind == "namespaces":
+        return s.list_all("GET /api/v1/namespaces", s.core.list_namespace, max_items=limit)[0]
+    if kind == "pods":
+        if namespace:
+            call = f"GET /api/v1/namespaces/{namespace}/pods"
+            return s.list_all(call, s.core.list_namespaced_pod, namespace, max_items=limit)[0]
+        return s.list_all("GET /api/v1/pods", s.core.list_pod_for_all_namespaces, max_items=limit)[
+            0
+        ]
+    if namespace:
+        call = f"GET /apis/apps/v1/namespaces/{namespace}/deployments"
+        return s.list_all(call, s.apps.list_namespaced_deployment, namespace, max_items=limit)[0]
+    return s.list_all(
+        "GET /apis/apps/v1/deployments", s.apps.list_deployment_for_all_namespaces, max_items=limit
+    )[0]
+
+
+def hint_for(op: Operation, err: KubeError) -> str | None:
+    """What the user can try next, given the operation and how it failed."""
+    ns = getattr(op, "namespace", "default")
+    name = getattr(op, "name", None)
+    is_pod = isinstance(op, DescribePod | PodLogs | DeletePod)
+    lister = f"`list pods -n {ns}`" if is_pod else f"`list deployments -n {ns}`"
+    if err.kind == ErrorKind.NOT_FOUND:
+        if isinstance(op, RollbackDeployment) and "revision" in err.message:
+            return f"see the revisions with `describe deployment {name} -n {ns}`"
+        return f"check the name with {lister}"
+    if err.kind == ErrorKind.FORBIDDEN:
+        return "ask a cluster admin for that RBAC permission, or ask someone who has it to run this"
+    if err.kind == ErrorKind.CONFLICT:
+        return "someone changed it at the same time; look at its current state and try again"
+    if err.kind == ErrorKind.TEMPORARY:
+        return "the Kubernetes API is unreachable or overloaded (already retried); try again soon"
+    if err.kind == ErrorKind.INVALID:
+        if isinstance(op, PodLogs):
+            return f"name a container with --container (see `describe pod {name} -n {ns}`)"
+        if isinstance(op, RollbackDeployment | RestartDeployment):
+            return f"see its revisions and state with `describe deployment {name} -n {ns}`"
+    return None

@@ -1,0 +1,196 @@
+"""Kubernetes API sessions: one client per (context, impersonated user), every call with a
+timeout, transient failures retried with a small bounded exponential backoff.
+
+Responses are read raw (`_preload_content=False`) and parsed as JSON: the backend works on the
+same plain dicts the API server sends, which is also much faster for large lists.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from urllib3._collections import HTTPHeaderDict
+
+from bot.backends.base import ErrorKind
+from bot.backends.kubernetes_errors import KubeError, from_api_exception, from_transport_error
+
+ApiClientFactory = Callable[[str | None], client.ApiClient]
+
+MAX_ATTEMPTS = 3
+BACKOFF_BASE_SECONDS = 0.1
+MAX_RETRY_AFTER_SECONDS = 5.0
+LIST_PAGE_SIZE = 500
+
+
+class ImpersonatingApiClient(client.ApiClient):
+    """Sends Impersonate-User and one Impersonate-Group header per group on every request."""
+
+    def __init__(self, configuration: Any, *, user: str, groups: tuple[str, ...]) -> None:
+        super().__init__(configuration=configuration)
+        self.impersonate_user = user
+        self.impersonate_groups = groups
+
+    def call_api(
+        self,
+        method: str,
+        url: str,
+        header_params: dict[str, str] | None = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+    ) -> Any:
+        headers = HTTPHeaderDict(header_params or {})
+        headers["Impersonate-User"] = self.impersonate_user
+        for group in self.impersonate_groups:
+            headers.add("Impersonate-Group", group)
+        return super().call_api(method, url, headers, body, post_params, _request_timeout)
+
+
+def isolated_configuration(api_client: client.ApiClient) -> Any:
+    """A copy of a client's configuration with urllib3's own retries off (we retry ourselves,
+    so a timeout is not silently multiplied and a dropped connection is seen)."""
+    cfg = copy.deepcopy(api_client.configuration)
+    cfg.retries = False
+    return cfg
+
+
+def default_factory(*, context: str | None, in_cluster: bool) -> ApiClientFactory:
+    """Clients from the pod's ServiceAccount, or from the kubeconfig (KUBECONFIG or ~/.kube)."""
+
+    def make(op_context: str | None) -> client.ApiClient:
+        if in_cluster and op_context is None:
+            cfg = client.Configuration()
+            config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+            return client.ApiClient(configuration=cfg)
+        made: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            context=op_context or context
+        )
+        return made
+
+    return make
+
+
+class KubeSession:
+    """The APIs for one identity, with timeouts and retries, and the calls it made."""
+
+    def __init__(self, api_client: client.ApiClient, *, timeout: float, identity: str) -> None:
+        self.api_client = api_client
+        self.core = client.CoreV1Api(api_client)
+        self.apps = client.AppsV1Api(api_client)
+        self.version = client.VersionApi(api_client)
+        self.timeout = timeout
+        self.identity = identity
+        self.calls: list[str] = []
+        self.sleep: Callable[[float], None] = time.sleep
+
+    def raw(
+        self, call: str, fn: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any
+    ) -> bytes:
+        """Invoke a generated client method; retry transient failures; raise KubeError."""
+        self.calls.append(call)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                response = fn(
+                    *args, _preload_content=False, _request_timeout=self.timeout, **kwargs
+                )
+                data: bytes = response.data
+                return data
+            except ApiException as exc:
+                error = from_api_exception(exc, call=call, what=what)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                error = from_transport_error(exc, call=call, timeout=self.timeout)
+            if not error.retryable or attempt == MAX_ATTEMPTS:
+                if error.retryable:
+                    error.message += f" (after {MAX_ATTEMPTS} attempts)"
+                raise error
+            self.sleep(backoff_delay(attempt, error.retry_after))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def json(
+        self, call: str, fn: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        data = self.raw(call, fn, *args, what=what, **kwargs)
+        try:
+            parsed = json.loads(data or b"{}")
+        except ValueError as exc:
+            raise KubeError(
+                kind=ErrorKind.INTERNAL,
+                message=f"the API answered with invalid JSON: {exc}",
+                call=call,
+            ) from exc
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+    def text(
+        self, call: str, fn: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any
+    ) -> str:
+        return self.raw(call, fn, *args, what=what, **kwargs).decode("utf-8", errors="replace")
+
+    def list_all(
+        self, call: str, fn: Callable[..., Any], *args: Any, max_items: int, **kwargs: Any
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Page through a list with limit/continue; (items, cut_short) stops at `max_items`."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page_kwargs = dict(kwargs, limit=min(LIST_PAGE_SIZE, max_items - len(items)))
+            if token:
+                page_kwargs["_continue"] = token
+            page = self.json(call, fn, *args, **page_kwargs)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items, False
+            if len(items) >= max_items:
+                return items, True
+            # repeated pages are one logical call
+            self.calls.pop()
+
+
+def backoff_delay(attempt: int, retry_after: float | None) -> float:
+    """Retry-After when the server sends it (capped), else 0.1s, 0.2s, ... with jitter."""
+    if retry_after is not None and retry_after >= 0:
+        return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+    base: float = BACKOFF_BASE_SECONDS * (2 ** (attempt - 1))
+    return base + random.uniform(0, base / 2)  # noqa: S311 (jitter, not crypto)
+
+
+class SessionPool:
+    """Caches base clients per context and impersonating clients per (context, user, groups)."""
+
+    def __init__(self, factory: ApiClientFactory, *, timeout: float, max_clients: int = 64) -> None:
+        self._factory = factory
+        self._timeout = timeout
+        self._max = max_clients
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str | None, str | None, tuple[str, ...]], client.ApiClient] = {}
+
+    def session(
+        self, *, context: str | None, user: str | None = None, groups: tuple[str, ...] = ()
+    ) -> KubeSession:
+        key = (context, user, groups if user else ())
+        with self._lock:
+            api = self._clients.get(key)
+            if api is None:
+                api = self._build(context, user, groups)
+                if len(self._clients) >= self._max:
+                    self._clients.pop(next(iter(self._clients)))
+                self._clients[key] = api
+        return KubeSession(api, timeout=self._timeout, identity=user or "the bot's own identity")
+
+    def _build(
+        self, context: str | None, user: str | None, groups: tuple[str, ...]
+    ) -> client.ApiClient:
+        base = self._factory(context)
+        cfg = isolated_configuration(base)
+        if user:
+            return ImpersonatingApiClient(cfg, user=user, groups=groups)
+        return client.ApiClient(configuration=cfg)

@@ -1,0 +1,421 @@
+"""Write operations: scale, rollout restart, rollback (like `kubectl rollout undo`), delete pod.
+
+Each write has a plan step (`_Write`): read the current state, build the request, then either
+run it with `dryRun=All` for the preview or for real. `before`/`after` are what the catalog's
+`inverse()` needs for undo (replicas for scale, revision for restart and rollback).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.backends.base import ErrorKind, Preview, Result, Status
+from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_errors import KubeError
+from bot.backends.kubernetes_reads import path, replicasets_of
+from bot.backends.kubernetes_render import (
+    RESTARTED_AT_ANNOTATION,
+    images,
+    meta,
+    pod_row,
+    revision_of,
+)
+from bot.catalog.kubernetes_ops import (
+    DeletePod,
+    RestartDeployment,
+    RollbackDeployment,
+    ScaleDeployment,
+)
+
+CONFLICT_ATTEMPTS = 3
+DRY_RUN = "All"
+
+
+@dataclass
+class _Write:
+    """Current and desired state plus the call that makes the change."""
+
+    current: dict[str, Any]
+    desired: dict[str, Any]
+    call: str
+    summary: str
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _with_dry_run(call: str) -> str:
+    return call + ("&" if "?" in call else "?") + f"dryRun={DRY_RUN}"
+
+
+def _deployment(s: KubeSession, op: RestartDeployment | RollbackDeployment) -> dict[str, Any]:
+    call = "GET " + path(namespace=op.namespace, resource="deployments", name=op.name, group="apps")
+    return s.json(
+        call,
+        s.apps.read_namespaced_deployment,
+        op.name,
+        op.namespace,
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+
+
+def _refuse_paused(
+    dep: dict[str, Any], op: RestartDeployment | RollbackDeployment, verb: str
+) -> None:
+    if (dep.get("spec") or {}).get("paused"):
+        raise KubeError(
+            kind=ErrorKind.INVALID,
+            call=" ".join(["GET", meta(dep).get("name", "")]),
+            message=f"deployment {op.namespace}/{op.name} is paused; cannot {verb} "
+            "it until its rollout is resumed",
+        )
+
+
+# ---------------------------------------------------------------- scale
+def _scale_path(op: ScaleDeployment) -> str:
+    return path(
+        namespace=op.namespace, resource="deployments", name=op.name, group="apps", sub="scale"
+    )
+
+
+def _read_scale(s: KubeSession, op: ScaleDeployment) -> dict[str, Any]:
+    return s.json(
+        "GET " + _scale_path(op),
+        s.apps.read_namespaced_deployment_scale,
+        op.name,
+        op.namespace,
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+
+
+def _replicas(scale: dict[str, Any]) -> int:
+    return int((scale.get("spec") or {}).get("replicas") or 0)
+
+
+def preview_scale(s: KubeSession, op: ScaleDeployment) -> Preview:
+    scale = _read_scale(s, op)
+    current = _replicas(scale)
+    call = "PATCH " + _scale_path(op)
+    answer = s.json(
+        _with_dry_run(call),
+        s.apps.patch_namespaced_deployment_scale,
+        op.name,
+        op.namespace,
+        {"spec": {"replicas": op.replicas}},
+        dry_run=DRY_RUN,
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+    dry = Result(
+        status=Status.SUCCESS,
+        call=_with_dry_run(call),
+        data={"replicas": _replicas(answer)},
+        text=f"server-side dry run accepted: replicas {current} -> {_replicas(answer)}",
+    )
+    note = "no change: already at that count" if current == op.replicas else None
+    return Preview(
+        current={"replicas": current}, desired={"replicas": op.replicas}, dry_run=dry, note=note
+    )
+
+
+def execute_scale(s: KubeSession, op: ScaleDeployment) -> Result:
+    """Read the scale, write it with the resourceVersion read; on 409 re-read and retry."""
+    call = "PATCH " + _scale_path(op)
+    last: KubeError | None = None
+    for _ in range(CONFLICT_ATTEMPTS):
+        scale = _read_scale(s, op)
+        before = _replicas(scale)
+        body = {
+            "metadata": {"resourceVersion": meta(scale).get("resourceVersion")},
+            "spec": {"replicas": op.replicas},
+        }
+        try:
+            answer = s.json(
+                call,
+                s.apps.patch_namespaced_deployment_scale,
+                op.name,
+                op.namespace,
+                body,
+                what=f"deployment {op.namespace}/{op.name}",
+            )
+        except KubeError as err:
+            if err.kind != ErrorKind.CONFLICT:
+                raise
+            last = err
+            continue
+        after = _replicas(answer)
+        return Result(
+            status=Status.SUCCESS,
+            call=call,
+            before={"replicas": before},
+            after={"replicas": after},
+            data={
+                "deployment": op.name,
+                "namespace": op.namespace,
+                "replicas_before": before,
+                "replicas_after": after,
+            },
+            text=f"Scaled deployment {op.namespace}/{op.name} from {before} to {after} replicas.",
+        )
+    assert last is not None
+    raise KubeError(
+        kind=ErrorKind.CONFLICT,
+        call=call,
+        status=409,
+        message=f"deployment {op.namespace}/{op.name} kept changing while scaling "
+        f"({CONFLICT_ATTEMPTS} conflicting writes); nothing was changed by us",
+    )
+
+
+# ---------------------------------------------------------------- rollout restart
+def _restart_plan(s: KubeSession, op: RestartDeployment, stamp: str) -> _Write:
+    dep = _deployment(s, op)
+    _refuse_paused(dep, op, "restart")
+    template = (dep.get("spec") or {}).get("template") or {}
+    previous = ((template.get("metadata") or {}).get("annotations") or {}).get(
+        RESTARTED_AT_ANNOTATION
+    )
+    revision = revision_of(dep)
+    current = {"revision": revision, "images": images(template), "restartedAt": previous}
+    desired = {"revision": (revision or 0) + 1, "images": images(template), "restartedAt": stamp}
+    call = "PATCH " + path(
+        namespace=op.namespace, resource="deployments", name=op.name, group="apps"
+    )
+    body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT_ANNOTATION: stamp}}}}}
+    return _Write(
+        current,
+        desired,
+        call,
+        f"rollout restart of deployment {op.namespace}/{op.name}",
+        extra={"body": body},
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def preview_restart(s: KubeSession, op: RestartDeployment) -> Preview:
+    plan = _restart_plan(s, op, _now())
+    s.json(
+        _with_dry_run(plan.call),
+        s.apps.patch_namespaced_deployment,
+        op.name,
+        op.namespace,
+        plan.extra["body"],
+        dry_run=DRY_RUN,
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+    dry = Result(
+        status=Status.SUCCESS,
+        call=_with_dry_run(plan.call),
+        text="server-side dry run accepted: pods will be replaced gradually",
+    )
+    return Preview(
+        current=plan.current,
+        desired=plan.desired,
+        dry_run=dry,
+        note="a new revision with the same images; pods are replaced one by one",
+    )
+
+
+def execute_restart(s: KubeSession, op: RestartDeployment) -> Result:
+    plan = _restart_plan(s, op, _now())
+    answer = s.json(
+        plan.call,
+        s.apps.patch_namespaced_deployment,
+        op.name,
+        op.namespace,
+        plan.extra["body"],
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+    after = {
+        "restartedAt": plan.desired["restartedAt"],
+        "generation": meta(answer).get("generation"),
+    }
+    return Result(
+        status=Status.SUCCESS,
+        call=plan.call,
+        before=plan.current,
+        after=after,
+        data={
+            "deployment": op.name,
+            "namespace": op.namespace,
+            **after,
+            "revision_before": plan.current["revision"],
+        },
+        text=f"Restarted deployment {op.namespace}/{op.name} (was revision "
+        f"{plan.current['revision']}); pods are being replaced.",
+    )
+
+
+# ---------------------------------------------------------------- rollback
+def _rollback_plan(s: KubeSession, op: RollbackDeployment) -> _Write:
+    dep = _deployment(s, op)
+    _refuse_paused(dep, op, "roll back")
+    current_rev = revision_of(dep)
+    history = replicasets_of(s, dep)
+    revisions = sorted({r for rs in history if (r := revision_of(rs)) is not None})
+    where = f"deployment {op.namespace}/{op.name}"
+    if op.to_revision is not None:
+        target = next((rs for rs in history if revision_of(rs) == op.to_revision), None)
+        if target is None:
+            raise KubeError(
+                kind=ErrorKind.NOT_FOUND,
+                call="; ".join(s.calls),
+                message=f"revision {op.to_revision} of {where} not found; available "
+                f"revisions: {', '.join(map(str, revisions)) or 'none'}",
+            )
+    else:
+        older = [rs for rs in history if (revision_of(rs) or 0) < (current_rev or 0)]
+        if not older:
+            raise KubeError(
+                kind=ErrorKind.INVALID,
+                call="; ".join(s.calls),
+                message=f"{where} has no previous revision to roll back to "
+                f"(revisions: {', '.join(map(str, revisions)) or 'none'})",
+            )
+        target = older[0]
+    target_rev = revision_of(target)
+    if target_rev == current_rev:
+        raise KubeError(
+            kind=ErrorKind.INVALID,
+            call="; ".join(s.calls),
+            message=f"{where} is already at revision {current_rev}",
+        )
+    template = copy.deepcopy((target.get("spec") or {}).get("template") or {})
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    labels.pop("pod-template-hash", None)
+    current_template = (dep.get("spec") or {}).get("template") or {}
+    current = {"revision": current_rev, "images": images(current_template)}
+    target_images = images(template)
+    desired = {
+        "revision": target_rev,
+        "images": target_images,
+        "replicaset": meta(target).get("name"),
+    }
+    call = "PATCH " + path(
+        namespace=op.namespace, resource="deployments", name=op.name, group="apps"
+    )
+    body = [{"op": "replace", "path": "/spec/template", "value": template}]
+    note = (
+        f"returns to revision {target_rev} ({', '.join(target_images)}); it becomes "
+        f"revision {max(revisions, default=0) + 1}"
+    )
+    return _Write(current, desired, call, f"rollback of {where}", note=note, extra={"body": body})
+
+
+def preview_rollback(s: KubeSession, op: RollbackDeployment) -> Preview:
+    plan = _rollback_plan(s, op)
+    s.json(
+        _with_dry_run(plan.call),
+        s.apps.patch_namespaced_deployment,
+        op.name,
+        op.namespace,
+        plan.extra["body"],
+        dry_run=DRY_RUN,
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+    dry = Result(
+        status=Status.SUCCESS,
+        call=_with_dry_run(plan.call),
+        text=f"server-side dry run accepted: {plan.note}",
+    )
+    return Preview(current=plan.current, desired=plan.desired, dry_run=dry, note=plan.note)
+
+
+def execute_rollback(s: KubeSession, op: RollbackDeployment) -> Result:
+    plan = _rollback_plan(s, op)
+    s.json(
+        plan.call,
+        s.apps.patch_namespaced_deployment,
+        op.name,
+        op.namespace,
+        plan.extra["body"],
+        what=f"deployment {op.namespace}/{op.name}",
+    )
+    return Result(
+        status=Status.SUCCESS,
+        call=plan.call,
+        before=plan.current,
+        after=plan.desired,
+        data={
+            "deployment": op.name,
+            "namespace": op.namespace,
+            "revision_before": plan.current["revision"],
+            "returned_to_revision": plan.desired["revision"],
+            "images": plan.desired["images"],
+        },
+        text=f"Rolled back deployment {op.namespace}/{op.name}: {plan.note}.",
+    )
+
+
+# ---------------------------------------------------------------- delete pod
+def _pod_path(op: DeletePod) -> str:
+    return path(namespace=op.namespace, resource="pods", name=op.name)
+
+
+def _pod_state(s: KubeSession, op: DeletePod) -> dict[str, Any]:
+    pod = s.json(
+        "GET " + _pod_path(op),
+        s.core.read_namespaced_pod,
+        op.name,
+        op.namespace,
+        what=f"pod {op.namespace}/{op.name}",
+    )
+    row = pod_row(pod)
+    return {k: row[k] for k in ("status", "phase", "ready", "restarts", "node", "owner")}
+
+
+def _delete_kwargs(op: DeletePod) -> dict[str, Any]:
+    return (
+        {} if op.grace_period_seconds is None else {"grace_period_seconds": op.grace_period_seconds}
+    )
+
+
+def preview_delete_pod(s: KubeSession, op: DeletePod) -> Preview:
+    current = _pod_state(s, op)
+    call = "DELETE " + _pod_path(op)
+    s.json(
+        _with_dry_run(call),
+        s.core.delete_namespaced_pod,
+        op.name,
+        op.namespace,
+        dry_run=DRY_RUN,
+        what=f"pod {op.namespace}/{op.name}",
+        **_delete_kwargs(op),
+    )
+    note = (
+        f"its controller {current['owner']} creates a replacement"
+        if current["owner"]
+        else "this pod has no controller: it will NOT come back"
+    )
+    dry = Result(
+        status=Status.SUCCESS,
+        call=_with_dry_run(call),
+        text="server-side dry run accepted: the pod would be deleted",
+    )
+    return Preview(current=current, desired={"exists": False}, dry_run=dry, note=note)
+
+
+def execute_delete_pod(s: KubeSession, op: DeletePod) -> Result:
+    before = _pod_state(s, op)
+    call = "DELETE " + _pod_path(op)
+    s.json(
+        call,
+        s.core.delete_namespaced_pod,
+        op.name,
+        op.namespace,
+        what=f"pod {op.namespace}/{op.name}",
+        **_delete_kwargs(op),
+    )
+    return Result(
+        status=Status.SUCCESS,
+        call=call,
+        before=before,
+        after={"exists": False},
+        data={"pod": op.name, "namespace": op.namespace, "owner": before["owner"]},
+        text=f"Deleted pod {op.namespace}/{op.name}"
+        + (f"; {before['owner']} will replace it." if before["owner"] else "."),
+    )
