@@ -32,6 +32,12 @@ class PlannerOutcome(BaseModel):
     answer: str | None = Field(default=None, description="diagnosis text citing evidence")
     evidence: list[str] = Field(default_factory=list, description="read calls the answer used")
     usage: Usage = Field(default_factory=Usage)
+    error: str | None = Field(
+        default=None, description="the LLM could not be used (timeout, HTTP error); not a choice"
+    )
+    rejected_names: list[str] = Field(
+        default_factory=list, description="names the model proposed that grounding rejected"
+    )
 
 
 class Inventory(Protocol):
@@ -45,5 +51,6 @@ class Inventory(Protocol):
 
 
 class Planner(Protocol):
-    def plan(self, request: Request, *, requester: Principal, inventory: Inventory) -> PlannerOutcome:
-        ...
+    def plan(
+        self, request: Request, *, requester: Principal, inventory: Inventory
+    ) -> PlannerOutcome: ...

@@ -1,0 +1,425 @@
+"""The OpenAI planner: chat completions with tools generated from the catalog.
+
+One call of `plan()` is a bounded loop: at most `max_steps` model calls (plus one repair of bad
+tool arguments). Lookups run through the injected read executor and come back as redacted,
+delimited data with evidence ids. The final turn's tool calls become a PlannerOutcome, after
+the code-level write guard and grounding: an unknown name is never returned as a plan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai import OpenAI
+from pydantic import ValidationError
+
+from bot.catalog import Operation, parse_operation
+from bot.config import Settings
+from bot.models import Principal, Request
+from bot.plan import Plan
+from bot.planning import tools as toolset
+from bot.planning.base import Inventory, PlannerOutcome, Usage
+from bot.planning.cost import estimate_cost
+from bot.planning.grounding import GroundingUnavailable, check_operation, check_plan
+from bot.planning.guards import guard_writes
+from bot.planning.prompt import compact_inventory, data_block, system_prompt
+from bot.redact import redact
+
+log = logging.getLogger(__name__)
+
+ReadTool = Callable[[Operation], str]
+"""Runs one read-only operation on the real backends and returns redacted text."""
+
+MAX_PLAN_STEPS = 10
+_TEXT_LIMIT = 1500
+_FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
+
+
+@dataclass
+class _Lookup:
+    evidence_id: str
+    op: Operation
+
+    @property
+    def citation(self) -> str:
+        return f"{self.evidence_id}: {self.op.describe()}"
+
+
+@dataclass
+class _Run:
+    request: Request
+    inventory: Inventory
+    allowed: Sequence[str]
+    messages: list[dict[str, Any]]
+    usage: Usage
+    lookups: list[_Lookup] = field(default_factory=list)
+    seen_calls: dict[str, str] = field(default_factory=dict)
+
+
+class _ModelFailure(Exception):
+    """The endpoint answered, but not with anything usable."""
+
+
+class _NeedsRepair(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
+    text = redact(text.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _arguments(raw: str) -> dict[str, Any]:
+    data = json.loads(raw or "{}")
+    if not isinstance(data, dict):
+        raise ValueError("tool arguments must be a JSON object")
+    return data
+
+
+def _operation(kind: str, raw: str) -> Operation:
+    """Validate a step or lookup call; null means "use the default" (strict-mode convention)."""
+    args = {k: v for k, v in _arguments(raw).items() if v is not None}
+    args.pop("operation", None)
+    return parse_operation({"operation": kind, **args})
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'arguments'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        return "; ".join(parts)
+    return str(exc)
+
+
+class OpenAIPlanner:
+    """Planner protocol implementation backed by any OpenAI-compatible chat completions API."""
+
+    def __init__(
+        self,
+        *,
+        client: OpenAI,
+        model: str,
+        max_steps: int = 4,
+        read_tool: ReadTool | None = None,
+        max_data_chars: int = 3000,
+        timeout_seconds: float | None = None,
+    ) -> None:
+        self._client = client
+        self.model = model
+        self.max_steps = max_steps
+        self._read_tool = read_tool
+        self._max_data_chars = max_data_chars
+        self._timeout_seconds = timeout_seconds
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, read_tool: ReadTool | None = None, max_retries: int = 2
+    ) -> OpenAIPlanner | None:
+        """The configured planner, or None when OPENAI_API_KEY is not set."""
+        if settings.openai_api_key is None:
+            return None
+        client = OpenAI(
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key.get_secret_value(),
+            timeout=settings.llm_timeout_seconds,
+            max_retries=max_retries,
+        )
+        return cls(
+            client=client,
+            model=settings.model,
+            max_steps=settings.llm_max_steps,
+            read_tool=read_tool,
+            max_data_chars=min(settings.max_output_chars, 6000),
+            timeout_seconds=settings.llm_timeout_seconds,
+        )
+
+    # -- public API -------------------------------------------------------------------------
+
+    def plan(
+        self,
+        request: Request,
+        *,
+        requester: Principal,
+        inventory: Inventory,
+        allowed_namespaces: Sequence[str] = ("*",),
+    ) -> PlannerOutcome:
+        started = time.perf_counter()
+        usage = Usage(model=self.model)
+        prompt = system_prompt(
+            allowed_namespaces=allowed_namespaces,
+            inventory_block=compact_inventory(
+                inventory, text=request.text, allowed_namespaces=allowed_namespaces
+            ),
+            max_lookups=max(self.max_steps - 1, 0) if self._read_tool else 0,
+        )
+        run = _Run(
+            request=request,
+            inventory=inventory,
+            allowed=allowed_namespaces,
+            messages=[
+                {"role": "system", "content": prompt},
+                {"role": "user", "content": redact(request.text)},
+            ],
+            usage=usage,
+        )
+        try:
+            outcome = self._loop(run)
+        except GroundingUnavailable as exc:
+            outcome = PlannerOutcome(
+                abstain_reason=f"I could not check names against the cluster ({_clip(str(exc))}),"
+                " so I did not plan anything. Try again shortly.",
+            )
+        except _ModelFailure as exc:
+            outcome = self._failure(str(exc))
+        except openai.APITimeoutError:
+            outcome = self._failure(
+                f"The language model did not answer within {self._timeout_seconds or '?'}s "
+                "(retries included)."
+            )
+        except openai.RateLimitError:
+            outcome = self._failure("The language model is rate limiting us (HTTP 429).")
+        except openai.APIStatusError as exc:
+            outcome = self._failure(f"The language model endpoint returned HTTP {exc.status_code}.")
+        except openai.APIConnectionError:
+            outcome = self._failure("The language model endpoint could not be reached.")
+        usage.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        usage.cost_usd = estimate_cost(
+            model=self.model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+        log.info(
+            "llm plan for %s: %d+%d tokens, %.0f ms",
+            requester.id,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.latency_ms,
+        )
+        return outcome.model_copy(update={"usage": usage})
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _failure(what: str) -> PlannerOutcome:
+        return PlannerOutcome(
+            error=what, abstain_reason=f"{what} Nothing was planned. {_FALLBACK_HINT}"
+        )
+
+    def _complete(self, run: _Run, *, with_lookups: bool) -> Any:
+        response = self._client.chat.completions.create(  # type: ignore[call-overload]
+            model=self.model,
+            messages=run.messages,
+            tools=toolset.all_tools(with_lookups=with_lookups),
+            tool_choice="required",
+            temperature=0,
+        )
+        if response.usage is not None:
+            run.usage.prompt_tokens += response.usage.prompt_tokens
+            run.usage.completion_tokens += response.usage.completion_tokens
+        if not response.choices:
+            raise _ModelFailure("The language model returned an empty response.")
+        return response.choices[0].message
+
+    def _loop(self, run: _Run) -> PlannerOutcome:
+        repairs_left = 1
+        calls_made = 0
+        while True:
+            final_turn = calls_made >= self.max_steps - 1 or self._read_tool is None
+            message = self._complete(run, with_lookups=not final_turn)
+            calls_made += 1
+            tool_calls = list(message.tool_calls or [])
+            if not tool_calls:
+                return self._text_only(message.content or "")
+            run.messages.append(_assistant_message(message.content, tool_calls))
+            lookups = [c for c in tool_calls if toolset.lookup_kind(c.function.name)]
+            finals = [c for c in tool_calls if c not in lookups]
+            if not finals:
+                if final_turn:
+                    return self._no_conclusion(run)
+                self._run_lookups(run, lookups)
+                continue
+            try:
+                return self._finish(run, finals)
+            except _NeedsRepair as repair:
+                if repairs_left == 0:
+                    problems = "; ".join(repair.errors.values())
+                    return PlannerOutcome(
+                        abstain_reason="The model's proposal was not valid even after one "
+                        f"correction ({_clip(problems, 400)}). {_FALLBACK_HINT}",
+                        evidence=[lk.citation for lk in run.lookups],
+                    )
+                repairs_left -= 1
+                self._answer_for_repair(run, tool_calls, repair.errors)
+
+    def _answer_for_repair(self, run: _Run, calls: list[Any], errors: dict[str, str]) -> None:
+        for call in calls:
+            if call.id in errors:
+                content = f"error: {errors[call.id]}. Call the tool again with valid arguments."
+            else:
+                content = "not recorded: re-issue the complete set of calls after fixing errors."
+            run.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
+
+    def _text_only(self, text: str) -> PlannerOutcome:
+        clipped = _clip(text, 500)
+        if clipped.endswith("?"):
+            return PlannerOutcome(clarification=clipped)
+        detail = f": {clipped}" if clipped else ""
+        return PlannerOutcome(abstain_reason=f"The model did not choose an action{detail}")
+
+    def _no_conclusion(self, run: _Run) -> PlannerOutcome:
+        return PlannerOutcome(
+            abstain_reason=f"I could not reach a conclusion within {self.max_steps} steps.",
+            evidence=[lk.citation for lk in run.lookups],
+        )
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def _run_lookups(self, run: _Run, calls: list[Any]) -> None:
+        for call in calls:
+            content = self._lookup(run, call)
+            run.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
+
+    def _lookup(self, run: _Run, call: Any) -> str:
+        kind = toolset.lookup_kind(call.function.name)
+        assert kind is not None and self._read_tool is not None
+        try:
+            op = _operation(kind, call.function.arguments)
+        except (ValueError, ValidationError) as exc:
+            return f"not run: invalid arguments ({_error_text(exc)})"
+        key = json.dumps(op.model_dump(mode="json"), sort_keys=True)
+        if key in run.seen_calls:
+            return (
+                f"refused: this identical lookup already ran as {run.seen_calls[key]}; "
+                "use that evidence or call answer."
+            )
+        report = check_operation(op, inventory=run.inventory, allowed_namespaces=run.allowed)
+        if not report.ok:
+            return "not run: " + "; ".join(report.out_of_scope + report.problems)
+        evidence_id = f"E{len(run.lookups) + 1}"
+        run.seen_calls[key] = evidence_id
+        run.lookups.append(_Lookup(evidence_id=evidence_id, op=op))
+        try:
+            text = self._read_tool(op)
+        except Exception as exc:  # noqa: BLE001 - a failed lookup is evidence too
+            text = f"lookup failed: {type(exc).__name__}: {exc}"
+        return data_block(
+            text, source=op.describe(), evidence_id=evidence_id, max_chars=self._max_data_chars
+        )
+
+    # -- the final turn ---------------------------------------------------------------------
+
+    def _finish(self, run: _Run, calls: list[Any]) -> PlannerOutcome:
+        errors: dict[str, str] = {}
+        steps: list[Operation] = []
+        answer: str | None = None
+        cited: list[str] = []
+        for call in calls:
+            name = call.function.name
+            try:
+                if name == toolset.ABSTAIN:
+                    reason = str(_arguments(call.function.arguments).get("reason") or "")
+                    return PlannerOutcome(
+                        abstain_reason=_clip(reason or "The model declined this request."),
+                        evidence=[lk.citation for lk in run.lookups],
+                    )
+                if name == toolset.ASK_CLARIFICATION:
+                    question = str(_arguments(call.function.arguments).get("question") or "")
+                    return PlannerOutcome(
+                        clarification=_clip(question or "Could you rephrase the request?"),
+                        evidence=[lk.citation for lk in run.lookups],
+                    )
+                if name == toolset.ANSWER:
+                    args = _arguments(call.function.arguments)
+                    answer = _clip(str(args.get("text") or ""))
+                    raw_cited = args.get("evidence") or []
+                    cited = [str(c) for c in raw_cited] if isinstance(raw_cited, list) else []
+                elif (kind := toolset.step_kind(name)) is not None:
+                    steps.append(_operation(kind, call.function.arguments))
+                else:
+                    errors[call.id] = f"unknown tool '{name}'"
+            except (ValueError, ValidationError) as exc:
+                errors[call.id] = f"{name}: {_error_text(exc)}"
+        if errors:
+            raise _NeedsRepair(errors)
+        return self._outcome(run, steps=steps, answer=answer, cited=cited)
+
+    def _outcome(
+        self, run: _Run, *, steps: list[Operation], answer: str | None, cited: list[str]
+    ) -> PlannerOutcome:
+        by_id = {lk.evidence_id: lk for lk in run.lookups}
+        used = [by_id[c] for c in dict.fromkeys(cited) if c in by_id] or run.lookups
+        evidence = [lk.citation for lk in used]
+        if (
+            answer is not None
+            and run.lookups
+            and not any(f"[{lk.evidence_id}]" in answer for lk in used)
+        ):
+            answer += " (evidence: " + ", ".join(f"[{lk.evidence_id}]" for lk in used) + ")"
+        if len(steps) > MAX_PLAN_STEPS:
+            return PlannerOutcome(
+                abstain_reason=f"The proposal has {len(steps)} steps; at most {MAX_PLAN_STEPS} "
+                "are allowed in one plan. Split the request.",
+                answer=answer,
+                evidence=evidence,
+            )
+        guarded = guard_writes(steps, text=run.request.text, inventory=run.inventory)
+        note = ""
+        if guarded.blocked:
+            note = "Not planned (only changes you ask for are proposed): " + "; ".join(
+                guarded.blocked
+            )
+        if not guarded.kept:
+            if answer is not None:
+                return PlannerOutcome(
+                    answer=answer + (f"\n{note}" if note else ""), evidence=evidence
+                )
+            return PlannerOutcome(
+                abstain_reason=note or "The model proposed no plan steps.", evidence=evidence
+            )
+        report = check_plan(guarded.kept, inventory=run.inventory, allowed_namespaces=run.allowed)
+        if report.out_of_scope:
+            return PlannerOutcome(
+                abstain_reason="; ".join(report.out_of_scope),
+                answer=answer,
+                evidence=evidence,
+                rejected_names=report.rejected_names,
+            )
+        if report.problems:
+            return PlannerOutcome(
+                clarification="; ".join(report.problems),
+                answer=answer,
+                evidence=evidence,
+                rejected_names=report.rejected_names,
+            )
+        explanation = "\n".join(part for part in (answer, note) if part) or None
+        plan = Plan(
+            steps=guarded.kept,
+            source="llm",
+            explanation=explanation[:2000] if explanation else None,
+        )
+        return PlannerOutcome(plan=plan, answer=answer, evidence=evidence)
+
+
+def _assistant_message(content: str | None, calls: list[Any]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": content,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.function.name, "arguments": call.function.arguments},
+            }
+            for call in calls
+        ],
+    }
