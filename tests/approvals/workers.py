@@ -1,0 +1,114 @@
+"""Entry points for the spawned processes of the exactly-once tests. Each process plays one
+bot replica: its own Redis connection and store, several threads acting at once. Every
+outcome is appended to Redis lists so the test sees what every replica got."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.approvals import RedisApprovalStore, VoteResult, connect
+
+EXECUTED = "results:execute"
+ACCEPTED = "results:accepted"
+OUTCOMES = "results:outcomes"
+CLAIMED = "results:claimed"
+EXPIRED = "results:expired"
+
+
+def voter_groups(voter: str) -> list[int]:
+    """Requirement 0 is sre, 1 is dba; a third of the voters are in both groups."""
+    return [[0], [1], [0, 1]][sum(map(ord, voter)) % 3]
+
+
+def vote_replica(
+    *,
+    url: str,
+    prefix: str,
+    ids: list[str],
+    digest: str,
+    process: int,
+    threads: int,
+    start_at: float,
+) -> int:
+    client = connect(url, timeout_seconds=10)
+    store = RedisApprovalStore(client, prefix=prefix)
+
+    def run(thread: int) -> None:
+        voter = f"U-p{process}-t{thread}"
+        order = [*ids, *ids]  # every vote is delivered twice, like a retried event
+        random.Random(voter).shuffle(order)
+        _sleep_until(start_at)
+        for approval_id in order:
+            out = store.vote(
+                approval_id,
+                voter_id=voter,
+                digest=digest,
+                counts_for=voter_groups(voter),
+                now=datetime.now(UTC),
+            )
+            client.hincrby(OUTCOMES, out.result.value, 1)
+            if out.result in (VoteResult.RECORDED, VoteResult.EXECUTE):
+                client.rpush(ACCEPTED, f"{approval_id}|{voter}")
+            if out.result is VoteResult.EXECUTE:
+                client.rpush(EXECUTED, f"{approval_id}|{voter}")
+
+    _run_threads(run, threads)
+    client.close()
+    return os.getpid()
+
+
+def claim_replica(
+    *, url: str, prefix: str, keys: list[str], process: int, threads: int, start_at: float
+) -> int:
+    client = connect(url, timeout_seconds=10)
+    store = RedisApprovalStore(client, prefix=prefix)
+
+    def run(thread: int) -> None:
+        order = list(keys)
+        random.Random(f"{process}-{thread}").shuffle(order)
+        _sleep_until(start_at)
+        for key in order:
+            if store.claim_event(key, ttl_seconds=600):
+                client.rpush(CLAIMED, f"{key}|p{process}-t{thread}")
+
+    _run_threads(run, threads)
+    client.close()
+    return os.getpid()
+
+
+def expire_replica(*, url: str, prefix: str, process: int, threads: int, start_at: float) -> int:
+    client = connect(url, timeout_seconds=10)
+    store = RedisApprovalStore(client, prefix=prefix)
+
+    def run(thread: int) -> None:
+        _sleep_until(start_at)
+        for _ in range(5):
+            for approval in store.expire_due(datetime.now(UTC)):
+                client.rpush(EXPIRED, approval.id)
+
+    _run_threads(run, threads)
+    client.close()
+    return os.getpid()
+
+
+def warm_up() -> int:
+    """Run once per pool process so the imports are done before the timed races start."""
+    time.sleep(0.3)
+    return os.getpid()
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.time()))
+
+
+def _run_threads(target: Callable[[int], None], count: int) -> None:
+    workers = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
