@@ -10,7 +10,7 @@ import redis
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.fixtures.services import TEST_LABELS, RealCluster, start_redis
+from tests.fixtures.services import TEST_LABELS, RealCluster, remove_test_containers, start_redis
 
 
 def test_redis_set_get_and_flushed_per_test(redis_client: redis.Redis) -> None:
@@ -55,9 +55,20 @@ def test_docker_runs_busybox_offline(
     assert container.attrs["HostConfig"]["NetworkMode"] == "none"
 
 
-def test_docker_cleanup_removed_previous_containers(docker_client: docker.DockerClient) -> None:
-    leftovers = docker_client.containers.list(all=True, filters={"label": "opsbot-test=1"})
-    assert leftovers == []
+def test_remove_test_containers_keeps_only_preexisting_unlabelled(
+    docker_cleanup: docker.DockerClient, busybox_image: str
+) -> None:
+    kept = docker_cleanup.containers.create(busybox_image, ["true"], network_mode="none")
+    labelled = docker_cleanup.containers.create(
+        busybox_image, ["sleep", "60"], network_mode="none", labels=TEST_LABELS
+    )
+    labelled.start()
+    new = docker_cleanup.containers.create(busybox_image, ["true"], network_mode="none")
+    removed = remove_test_containers(docker_cleanup, keep={kept.id, labelled.id})
+    assert set(removed) == {labelled.id, new.id}
+    remaining = {c.id for c in docker_cleanup.containers.list(all=True)}
+    assert kept.id in remaining
+    assert not {labelled.id, new.id} & remaining
 
 
 def test_real_k8s_admin_lists_namespaces(real_k8s: RealCluster) -> None:
@@ -65,6 +76,8 @@ def test_real_k8s_admin_lists_namespaces(real_k8s: RealCluster) -> None:
     name = real_k8s.namespace("svc-test")
     names = {ns.metadata.name for ns in core.list_namespace().items}
     assert {"default", "kube-system", name} <= names
+    assert name.startswith("svc-test-")
+    assert core.read_namespaced_service_account("default", name).metadata.name == "default"
 
 
 def test_real_k8s_opsbot_cannot_read_secrets(real_k8s: RealCluster) -> None:
