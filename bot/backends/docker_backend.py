@@ -297,7 +297,7 @@ class DockerBackend:
                 hint=failure.hint,
             )
         names = self.known_names("containers", host=op.host)
-        suggestions = difflib.get_close_matches(container, names, n=3, cutoff=0.6)
+        suggestions = _did_you_mean(container, names)
         error = f"no container {container!r} on host {op.host}"
         if suggestions:
             hint = f"did you mean {' or '.join(suggestions)}?"
@@ -359,6 +359,13 @@ def _transition(op: WriteOp, current: dict[str, Any]) -> tuple[Status, str]:
     return Status.SUCCESS, (
         f"would restart {name}: stop (SIGKILL after {op.timeout_seconds}s), then start"
     )
+
+
+def _did_you_mean(name: str, names: list[str], *, limit: int = 3) -> list[str]:
+    """Names that extend the given one (web -> web-1) first, then close spellings."""
+    prefixed = [n for n in names if n.startswith(f"{name}-") or n.startswith(f"{name}_")]
+    fuzzy = difflib.get_close_matches(name, names, n=limit, cutoff=0.6)
+    return list(dict.fromkeys(prefixed[:limit] + fuzzy))[:limit]
 
 
 def _ms_since(started: float) -> float:

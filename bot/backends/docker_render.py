@@ -102,7 +102,7 @@ def inspect_summary(raw: dict[str, Any]) -> dict[str, Any]:
         state["error"] = redact(error)
     if (raw.get("State") or {}).get("OOMKilled"):
         state["oom_killed"] = True
-    command = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
+    command = [*_as_list(config.get("Entrypoint")), *_as_list(config.get("Cmd"))]
     return {
         "name": str(raw.get("Name", "")).lstrip("/"),
         "id": str(raw.get("Id", ""))[:12],
@@ -119,6 +119,13 @@ def inspect_summary(raw: dict[str, Any]) -> dict[str, Any]:
             for m in raw.get("Mounts") or []
         ],
     }
+
+
+def _as_list(value: Any) -> list[Any]:
+    """Entrypoint/Cmd are lists, but null or (from old clients) a plain string also occur."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def inspect_text(summary: dict[str, Any]) -> str:

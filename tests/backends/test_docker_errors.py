@@ -154,3 +154,15 @@ def test_non_docker_operation_is_rejected(docker_backend: DockerBackend):
     )
     assert result.status == Status.ERROR
     assert result.error_kind == ErrorKind.INVALID
+
+
+def test_not_found_suggests_names_that_extend_the_given_one(
+    docker_backend: DockerBackend, containers: ContainerFactory
+):
+    web = containers.run("api-7f9c")
+    short = containers.name("api")
+    result = docker_backend.execute(
+        parse_operation({"operation": "inspect_container", "container": short})
+    )
+    assert result.error_kind == ErrorKind.NOT_FOUND
+    assert result.data == {"suggestions": [web.name]}
