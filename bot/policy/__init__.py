@@ -3,7 +3,7 @@
 from bot.policy.commands import check_command, test_command
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome, StepDecision
 from bot.policy.engine import PolicyEngine, load_engine_or_deny
-from bot.policy.loader import Policy, PolicyError, load_policy
+from bot.policy.loader import Policy, PolicyError, load_policy, parse_policy
 
 __all__ = [
     "ApprovalRequirement",
@@ -16,5 +16,6 @@ __all__ = [
     "check_command",
     "load_engine_or_deny",
     "load_policy",
+    "parse_policy",
     "test_command",
 ]

@@ -93,6 +93,21 @@ def load_policy(path: Path) -> Policy:
     return policy
 
 
+def parse_policy(data: dict[str, Any], *, source: Path = Path("<memory>")) -> Policy:
+    """A policy from already-parsed data (one file's worth), validated like a file."""
+    try:
+        content = PolicyFile.model_validate(data)
+    except ValidationError as err:
+        raise PolicyError(
+            [format_error(source, e, data, None, PolicyFile) for e in err.errors()]
+        ) from None
+    problems: list[str] = []
+    policy = _merge(source, [(source, content)], problems)
+    if problems:
+        raise PolicyError(problems)
+    return policy
+
+
 def load_file(file: Path) -> PolicyFile | list[str]:
     """One file -> its model, or the list of problems found in it."""
     try:
