@@ -1,0 +1,447 @@
+"""What the bot does for each Slack event, after the ack. Plain methods: Bolt listeners in app.py
+only unpack payloads and call these. All decisions are the service's; this file renders and posts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.adapters.slack.blocks import (
+    Emoji,
+    Rendered,
+    context,
+    execution_blocks,
+    preview_blocks,
+    reply_blocks,
+    reply_from_approval,
+)
+from bot.adapters.slack.state import ShownPreview, SlackState
+from bot.adapters.slack.users import UserDirectory
+from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
+from bot.config import Settings
+from bot.models import MessageRef, Principal, Request
+from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
+from bot.service import OpsService
+
+log = logging.getLogger("opsbot.slack")
+
+PLATFORM = "slack"
+MAX_REQUEST_CHARS = 4000
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_SLACK_ERRORS = (SlackApiError, SlackClientError, OSError)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One request: a mention, a DM or an /ops command."""
+
+    user: str
+    channel: str
+    text: str
+    event_id: str
+    thread_ts: str | None  # where replies go; None: post a new channel message (slash command)
+    is_dm: bool = False
+    command: str | None = None  # "/ops" for slash commands (echoed in the reply)
+
+
+class SlackFrontEnd:
+    def __init__(
+        self,
+        *,
+        service: OpsService,
+        client: WebClient,
+        settings: Settings,
+        users: UserDirectory,
+        state: SlackState,
+    ) -> None:
+        self.service = service
+        self.client = client
+        self.settings = settings
+        self.users = users
+        self.state = state
+        self.emoji = Emoji(settings.approve_emoji, settings.reject_emoji, settings.undo_emoji)
+
+    # ------------------------------------------------------------------ requests
+    def serves(self, channel: str, *, is_dm: bool) -> bool:
+        return is_dm or not self.settings.slack_channels or channel in self.settings.slack_channels
+
+    def handle_request(
+        self, incoming: Incoming, *, respond: Callable[[str], object] | None = None
+    ) -> None:
+        if not self.serves(incoming.channel, is_dm=incoming.is_dm):
+            if self.state.claim(f"refused:{incoming.event_id}"):
+                self._refuse(incoming, respond)
+            return
+        text = _MENTION.sub("", incoming.text).strip()
+        if len(text) > MAX_REQUEST_CHARS:
+            reply = Reply(
+                kind=ReplyKind.INVALID,
+                text=f"That request is {len(text)} characters long; the limit is "
+                f"{MAX_REQUEST_CHARS}. Send a shorter command.",
+            )
+        else:
+            request = Request(
+                principal=self.users.principal(incoming.user),
+                text=text or "help",
+                source=PLATFORM,
+                channel=incoming.channel,
+                thread=incoming.thread_ts,
+                event_id=incoming.event_id,
+            )
+            reply = self.service.handle_request(request)
+        if reply.kind == ReplyKind.DUPLICATE:
+            return
+        shown_text = f"{incoming.command} {text}" if incoming.command else None
+        try:
+            self.post_reply(
+                reply,
+                channel=incoming.channel,
+                thread_ts=incoming.thread_ts,
+                requester=incoming.user,
+                request_text=shown_text,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if respond is None or error not in {
+                "not_in_channel",
+                "channel_not_found",
+                "is_archived",
+            }:
+                raise
+            respond(
+                f"I cannot post in this channel ({error}). Invite me with `/invite @opsbot` "
+                f"and run the command again.\n\n{reply.text}"
+            )
+
+    def _refuse(self, incoming: Incoming, respond: Callable[[str], object] | None) -> None:
+        served = ", ".join(f"<#{c}>" for c in self.settings.slack_channels)
+        text = (
+            f"Sorry, I don't take requests in this channel. Please ask in {served} "
+            "or send me a direct message."
+        )
+        if respond is not None:
+            respond(text)
+            return
+        self._call(
+            "chat_postMessage", channel=incoming.channel, thread_ts=incoming.thread_ts, text=text
+        )
+
+    def post_reply(
+        self,
+        reply: Reply,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        requester: str | None,
+        request_text: str | None,
+    ) -> str:
+        """Post a reply (a preview waiting for votes, or anything else) and return its ts."""
+        if reply.kind == ReplyKind.NEEDS_APPROVAL and reply.approval_id and reply.plan:
+            return self._post_preview(
+                reply,
+                channel=channel,
+                thread_ts=thread_ts,
+                requester=requester,
+                request_text=request_text,
+            )
+        rendered = reply_blocks(
+            reply,
+            emoji=self.emoji,
+            max_chars=self.settings.max_output_chars,
+            requester=requester if request_text else None,
+            request_text=request_text,
+        )
+        ts = self._post(rendered, channel=channel, thread_ts=thread_ts)
+        self._upload(rendered, channel=channel, thread_ts=thread_ts or ts)
+        return ts
+
+    def _post_preview(
+        self,
+        reply: Reply,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        requester: str | None,
+        request_text: str | None,
+    ) -> str:
+        assert reply.approval_id is not None
+        rendered = preview_blocks(
+            reply,
+            status="pending",
+            emoji=self.emoji,
+            requester=requester,
+            request_text=request_text,
+        )
+        ts = self._post(rendered, channel=channel, thread_ts=thread_ts)
+        message = MessageRef(platform=PLATFORM, channel=channel, ts=ts)
+        self.state.save_preview(
+            message,
+            ShownPreview(
+                reply=reply,
+                requester=requester,
+                request_text=request_text,
+                thread_ts=thread_ts or ts,
+            ),
+        )
+        self.service.attach_message(reply.approval_id, message)
+        for name in (self.emoji.approve, self.emoji.reject):  # one-click voting
+            self._call("reactions_add", channel=channel, timestamp=ts, name=name)
+        return ts
+
+    # ------------------------------------------------------------------ reactions
+    def handle_reaction(
+        self,
+        *,
+        user: str,
+        reaction: str,
+        channel: str,
+        ts: str,
+        event_id: str,
+        added: bool,
+        bot_user_id: str | None,
+    ) -> None:
+        if user == bot_user_id:
+            return
+        name = reaction.split("::", 1)[0]  # drop skin tones
+        message = MessageRef(platform=PLATFORM, channel=channel, ts=ts)
+        if name == self.emoji.undo and added:
+            self._undo(message, user=user, event_id=event_id)
+            return
+        if name not in (self.emoji.approve, self.emoji.reject):
+            return
+        voter = self.users.principal(user)
+        if name == self.emoji.reject:
+            if added:
+                self._after_vote(
+                    message,
+                    voter,
+                    self.service.vote(
+                        message=message, voter=voter, approve=False, event_id=event_id
+                    ),
+                )
+            return
+        if added:
+            self._show_executing_if_final(message, voter)
+            result = self.service.vote(
+                message=message, voter=voter, approve=True, event_id=event_id
+            )
+        else:
+            result = self.service.withdraw_vote(message=message, voter=voter, event_id=event_id)
+        self._after_vote(message, voter, result)
+
+    def _show_executing_if_final(self, message: MessageRef, voter: Principal) -> None:
+        """The service runs the plan inside the vote that completes it; show 'executing' first
+        when this vote looks like that one (a display hint only: the service decides)."""
+        approval = self.service.approval_for_message(message)
+        if (
+            approval is None
+            or approval.state != ApprovalState.PENDING
+            or voter.id in approval.votes
+        ):
+            return
+        counts_for = [
+            i for i, r in enumerate(approval.requirements) if r.admits(voter, approval.requester)
+        ]
+        if not counts_for:
+            return
+        tally = approval.tally()
+        for i in counts_for:
+            tally[i] += 1
+        if all(have >= r.count for have, r in zip(tally, approval.requirements, strict=True)):
+            self.update_preview(
+                message,
+                status="executing",
+                approval=approval,
+                tally=tally,
+                note=f"approved by <@{voter.id}>",
+            )
+
+    def _after_vote(self, message: MessageRef, voter: Principal, vote: VoteReply) -> None:
+        if vote.result in (VoteResult.DUPLICATE_EVENT, VoteResult.NOT_FOUND):
+            return
+        approval = vote.approval
+        tally = approval.tally() if approval else None
+        match vote.result:
+            case VoteResult.EXECUTE:
+                assert vote.execution is not None
+                status = ApprovalState.DONE if vote.execution.ok else ApprovalState.FAILED
+                self.update_preview(
+                    message,
+                    status=status.value,
+                    approval=approval,
+                    tally=tally,
+                    note=_approvers_note(approval),
+                )
+                self.post_execution(message, vote.execution)
+                return
+            case VoteResult.RECORDED | VoteResult.WITHDRAWN:
+                self.update_preview(message, status="pending", approval=approval, tally=tally)
+            case VoteResult.REJECTED:
+                self.update_preview(
+                    message,
+                    status=ApprovalState.REJECTED.value,
+                    approval=approval,
+                    note=f"rejected by <@{voter.id}>",
+                )
+            case VoteResult.EXPIRED:
+                self.update_preview(message, status=ApprovalState.EXPIRED.value, approval=approval)
+            case _:
+                pass
+        if vote.text:
+            self._ephemeral(message, user=voter.id, text=vote.text)
+
+    def _undo(self, message: MessageRef, *, user: str, event_id: str) -> None:
+        approval = self.service.approval_for_message(message)
+        if approval is None:
+            return  # the emoji on some other message: not ours
+        requester = self.users.principal(user)
+        reply = self.service.request_undo(message=message, requester=requester, event_id=event_id)
+        if reply.kind == ReplyKind.DUPLICATE:
+            return
+        if reply.kind in (ReplyKind.INVALID, ReplyKind.ERROR) and not reply.plan:
+            self._ephemeral(message, user=user, text=reply.text)
+            return
+        self.post_reply(
+            reply,
+            channel=message.channel,
+            thread_ts=self._thread_of(message),
+            requester=user,
+            request_text="undo",
+        )
+
+    # ------------------------------------------------------------------ status and results
+    def update_preview(
+        self,
+        message: MessageRef,
+        *,
+        status: str,
+        approval: PendingApproval | None = None,
+        tally: list[int] | None = None,
+        note: str | None = None,
+    ) -> None:
+        shown = self.state.load_preview(message)
+        if shown is None:
+            approval = approval or self.service.approval_for_message(message)
+            if approval is None:
+                return
+            shown = ShownPreview(
+                reply=reply_from_approval(approval), requester=approval.requester.id
+            )
+        rendered = preview_blocks(
+            shown.reply,
+            status=status,
+            emoji=self.emoji,
+            requester=shown.requester,
+            request_text=shown.request_text,
+            tally=tally,
+            note=note,
+        )
+        self._call(
+            "chat_update",
+            channel=message.channel,
+            ts=message.ts,
+            text=rendered.text,
+            blocks=rendered.blocks,
+        )
+
+    def post_execution(self, message: MessageRef, report: ExecutionReport) -> None:
+        thread = self._thread_of(message)
+        rendered = execution_blocks(
+            report, emoji=self.emoji, max_chars=self.settings.max_output_chars
+        )
+        self._post(rendered, channel=message.channel, thread_ts=thread)
+        self._upload(rendered, channel=message.channel, thread_ts=thread)
+
+    def expire_once(self) -> int:
+        """Mark every approval past its expiry as expired, in its message and thread."""
+        expired = self.service.expire_due()
+        for approval in expired:
+            if approval.message is None or approval.message.platform != PLATFORM:
+                continue
+            self.update_preview(
+                approval.message,
+                status=ApprovalState.EXPIRED.value,
+                approval=approval,
+                tally=approval.tally(),
+            )
+            self._call(
+                "chat_postMessage",
+                channel=approval.message.channel,
+                thread_ts=self._thread_of(approval.message),
+                text=":hourglass: This plan expired before it got enough approvals; "
+                "nothing ran. Ask again if it is still needed.",
+            )
+        return len(expired)
+
+    def _thread_of(self, message: MessageRef) -> str:
+        shown = self.state.load_preview(message)
+        return shown.thread_ts if shown and shown.thread_ts else message.ts
+
+    # ------------------------------------------------------------------ Slack calls
+    def _post(self, rendered: Rendered, *, channel: str, thread_ts: str | None) -> str:
+        response = self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=rendered.text,
+            blocks=rendered.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    def _upload(self, rendered: Rendered, *, channel: str, thread_ts: str) -> None:
+        for filename, content in rendered.files:
+            try:
+                self.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    content=content,
+                    filename=filename,
+                    title=filename,
+                )
+            except _SLACK_ERRORS as exc:
+                log.warning("upload of %s failed: %s", filename, exc)
+                error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+                self._call(
+                    "chat_postMessage",
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    text=f"The full output ({filename}) could not be attached: {error}. "
+                    "It is shown truncated above.",
+                    blocks=[
+                        context(
+                            f"The full output (`{filename}`) could not be attached "
+                            f"({error}); it is shown truncated above."
+                        )
+                    ],
+                )
+
+    def _ephemeral(self, message: MessageRef, *, user: str, text: str) -> None:
+        self._call(
+            "chat_postEphemeral",
+            channel=message.channel,
+            user=user,
+            text=text,
+            thread_ts=self._thread_of(message),
+        )
+
+    def _call(self, method: str, **kwargs: object) -> bool:
+        """A best-effort Slack call: failures are logged, never raised into the event flow."""
+        try:
+            getattr(self.client, method)(**kwargs)
+            return True
+        except _SLACK_ERRORS as exc:
+            log.warning("Slack %s failed: %s", method, exc)
+            return False
+
+
+def _approvers_note(approval: PendingApproval | None) -> str | None:
+    if approval is None or not approval.votes:
+        return None
+    return "approved by " + ", ".join(f"<@{v}>" for v in approval.votes)

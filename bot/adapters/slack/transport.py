@@ -1,0 +1,207 @@
+"""Serving the Bolt app: Socket Mode (default) or the HTTP Events API on a loopback-by-default
+address, plus the periodic expiry sweep, and `serve_command` behind `opsbot serve`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.adapters.slack.frontend import SlackFrontEnd
+from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
+from bot.config import Settings
+
+log = logging.getLogger("opsbot.slack.serve")
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY_BYTES = 1_000_000
+
+
+class Transport(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def where(self) -> str: ...
+
+
+class HttpTransport:
+    """Slack's HTTP Events API (events, slash commands) on POST /slack/events.
+
+    Bolt verifies the signature and rejects requests older than five minutes (401)."""
+
+    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 3000) -> None:
+        self.app = app
+        self.server = ThreadingHTTPServer((host, port), _bolt_handler(app))
+        self.server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def where(self) -> str:
+        host = str(self.server.server_address[0])
+        return f"http://{host}:{self.port}{EVENTS_PATH}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="opsbot-slack-http", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _bolt_handler(app: App) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "opsbot"
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("%s " + format, self.address_string(), *args)
+
+        def _send(
+            self, status: int, body: bytes, headers: Mapping[str, Sequence[str]] | None = None
+        ) -> None:
+            self.send_response(status)
+            for name, values in (headers or {}).items():
+                if name.lower() == "content-length":
+                    continue
+                for value in values:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != EVENTS_PATH:
+                self._send(404, b"not found")
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._send(413, b"request too large")
+                return
+            raw = self.rfile.read(length)
+            headers: dict[str, str | Sequence[str]] = {}
+            for name, value in self.headers.items():
+                previous = headers.get(name.lower())
+                headers[name.lower()] = (
+                    [*previous, value] if isinstance(previous, list) else [value]
+                )
+            request = BoltRequest(
+                body=raw.decode("utf-8", errors="replace"), query=url.query, headers=headers
+            )
+            response = app.dispatch(request)
+            self._send(response.status, response.body.encode("utf-8"), response.headers)
+
+        def do_GET(self) -> None:
+            self._send(405 if urlsplit(self.path).path == EVENTS_PATH else 404, b"")
+
+    return Handler
+
+
+class SocketTransport:
+    """Socket Mode: an outbound websocket, no public URL needed (SLACK_APP_TOKEN)."""
+
+    def __init__(self, app: App, *, app_token: str) -> None:
+        self.handler = SocketModeHandler(app, app_token=app_token)
+
+    @property
+    def where(self) -> str:
+        return "Slack Socket Mode"
+
+    def start(self) -> None:
+        self.handler.connect()  # type: ignore[no-untyped-call]
+
+    def stop(self) -> None:
+        self.handler.close()  # type: ignore[no-untyped-call]
+
+
+class ExpiryLoop:
+    """Every `interval` seconds, mark approvals past their expiry as expired in Slack. Each
+    replica runs one; the store hands every expired approval to exactly one of them."""
+
+    def __init__(self, frontend: SlackFrontEnd, *, interval: float = 15.0) -> None:
+        self.frontend = frontend
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="opsbot-slack-expiry", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.frontend.expire_once()
+            except Exception:
+                log.exception("expiry sweep failed; trying again in %.0f s", self.interval)
+
+
+def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
+    """Run the Slack app until SIGINT/SIGTERM. Returns the process exit code."""
+    from bot.adapters.slack.app import build_bot
+    from bot.service import OpsService
+
+    try:
+        check_settings(settings, mode=mode)
+    except SlackSettingsError as exc:
+        print(f"opsbot: {exc}", file=sys.stderr)
+        return 2
+    service = OpsService.from_settings(settings)
+    try:
+        bot = build_bot(service=service, settings=settings, client=make_web_client(settings))
+    except (BoltError, SlackApiError, SlackClientError, OSError) as exc:
+        print(
+            f"opsbot: Slack did not accept SLACK_BOT_TOKEN or could not be reached: {exc}\n"
+            "Check the token and OPSBOT_SLACK_API_URL (if set).",
+            file=sys.stderr,
+        )
+        return 1
+    transport: Transport
+    try:
+        if mode == "http":
+            transport = HttpTransport(bot.app, host=host, port=port)
+        else:
+            assert settings.slack_app_token is not None
+            transport = SocketTransport(
+                bot.app, app_token=settings.slack_app_token.get_secret_value()
+            )
+        transport.start()
+    except (OSError, SlackApiError, SlackClientError) as exc:
+        print(f"opsbot: could not start the Slack {mode} transport: {exc}", file=sys.stderr)
+        return 1
+    expiry = ExpiryLoop(bot.frontend)
+    expiry.start()
+    print(f"opsbot: serving Slack on {transport.where}", flush=True)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        expiry.stop()
+        transport.stop()
+    return 0

@@ -1,0 +1,130 @@
+"""HTTP mode: Slack's signature and timestamp checks, url_verification, and the real serve
+entry point in a subprocess (binds loopback, answers the challenge, rejects unsigned)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.slack import serve_command
+from bot.config import Settings
+from tests.fakes.slack_api import FakeSlack, SlackSender, mention
+from tests.fixtures.slack_fake import SIGNING_SECRET, SlackHarness, slack_settings
+
+
+def _challenge_body(challenge: str) -> bytes:
+    return json.dumps(
+        {"token": "unused", "challenge": challenge, "type": "url_verification"}
+    ).encode()
+
+
+def test_url_verification_answers_the_challenge(
+    fake_slack: FakeSlack, slack_harness: Callable[..., SlackHarness]
+) -> None:
+    harness = slack_harness(slack_settings(fake_slack), mode="http")
+    assert harness.sender is not None
+    status, body = harness.sender.post(
+        _challenge_body("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    )
+    assert status == 200
+    assert json.loads(body) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_bad_stale_and_missing_signatures_are_401_and_do_nothing(
+    fake_slack: FakeSlack, slack_harness: Callable[..., SlackHarness]
+) -> None:
+    harness = slack_harness(slack_settings(fake_slack), mode="http")
+    sender = harness.sender
+    assert sender is not None
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "event_id": "EvBAD1",
+            "team_id": "T0TEST",
+            "event": mention(user="UDEV1", channel="C0OPS", text="help"),
+        }
+    ).encode()
+    forged = SlackSender(sender.url, signing_secret="not-the-secret")
+    assert forged.post(body)[0] == 401
+    stale = int(time.time()) - 6 * 60  # Slack's limit is five minutes
+    assert sender.post(body, timestamp=stale)[0] == 401
+    assert sender.post(body, signed=False)[0] == 401
+    assert sender.post(_challenge_body("x"), signed=False)[0] == 401
+    # a valid signature over different bytes does not verify either
+    other = sender.verifier.generate_signature(timestamp=str(int(time.time())), body=b"{}")
+    assert sender.post(body, signature=other)[0] == 401
+    time.sleep(0.3)  # a lazy listener would have posted by now
+    assert fake_slack.calls_to("chat.postMessage") == []
+    # and a correctly signed one, a few seconds old, is accepted
+    assert sender.post(body, timestamp=int(time.time()) - 60)[0] == 200
+
+
+def test_unknown_path_is_404(
+    fake_slack: FakeSlack, slack_harness: Callable[..., SlackHarness]
+) -> None:
+    harness = slack_harness(slack_settings(fake_slack), mode="http")
+    assert harness.http is not None
+    sender = SlackSender(
+        harness.http.where.replace("/slack/events", "/other"), signing_secret=SIGNING_SECRET
+    )
+    assert sender.post(_challenge_body("x"))[0] == 404
+
+
+def test_serve_http_subprocess_answers_challenge_and_rejects_unsigned(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_"))}
+    env.update(
+        SLACK_BOT_TOKEN=fake_slack.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        OPSBOT_SLACK_API_URL=fake_slack.api_url,
+        OPSBOT_KUBE_DISABLED="true",
+        OPSBOT_DOCKER_DISABLED="true",
+        OPSBOT_POLICY_PATH=str(tmp_path / "none.yaml"),
+    )
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.adapters.slack", "--mode", "http", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"http://(127\.0\.0\.1):(\d+)/slack/events", line)
+        if match is None:
+            proc.kill()
+            raise AssertionError(f"no listening line: {line!r}; stderr: {proc.stderr.read()}")
+        sender = SlackSender(match.group(0), signing_secret=SIGNING_SECRET)
+        status, body = sender.post(_challenge_body("abc123"))
+        assert (status, json.loads(body)) == (200, {"challenge": "abc123"})
+        assert sender.post(_challenge_body("abc123"), signed=False)[0] == 401
+        assert [c.method for c in fake_slack.calls][:1] == ["auth.test"]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+def test_serve_names_missing_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    empty = Settings(slack_bot_token=None, slack_app_token=None, slack_signing_secret=None)
+    assert serve_command(empty, mode="socket", host="127.0.0.1", port=0) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN" in err and "SLACK_APP_TOKEN" in err
+    assert "SLACK_SIGNING_SECRET" not in err
+    assert serve_command(empty, mode="http", host="127.0.0.1", port=0) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN" in err and "SLACK_SIGNING_SECRET" in err
+    assert "SLACK_APP_TOKEN" not in err
+    wrong = Settings(slack_bot_token="xapp-oops", slack_signing_secret="s")
+    assert serve_command(wrong, mode="http", host="127.0.0.1", port=0) == 2
+    assert "should start with xoxb-" in capsys.readouterr().err
