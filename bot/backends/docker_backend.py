@@ -67,6 +67,15 @@ class DockerBackend:
             result = self._dispatch(op)
         except _Failed as failed:
             result = failed.result
+        except Exception as exc:  # noqa: BLE001 - the contract: a Result, never an exception
+            result = Result(
+                status=Status.ERROR,
+                call=f"(failed while running {op.describe()})",
+                error=f"internal error in the Docker backend: {type(exc).__name__}: "
+                + redact(str(exc))[:300],
+                error_kind=ErrorKind.INTERNAL,
+                hint="this is a bug in opsbot; check the container's state before retrying",
+            )
         return result.model_copy(update={"duration_ms": _ms_since(started)})
 
     def preview(self, op: Operation, *, actor: Principal | None = None) -> Preview:
