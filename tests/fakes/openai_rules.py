@@ -24,6 +24,26 @@ _OUT_OF_CATALOG = re.compile(
 )
 
 
+_VERBS = frozenset(
+    [
+        "scale",
+        "restart",
+        "bounce",
+        "roll",
+        "rollback",
+        "revert",
+        "describe",
+        "logs",
+        "log",
+        "delete",
+        "kill",
+        "stop",
+        "start",
+        "inspect",
+    ]
+)
+
+
 def _schema_args(body: dict[str, Any], tool: str, args: dict[str, Any]) -> dict[str, Any]:
     """Fill every property (strict mode: all present, null when unused)."""
     for t in body.get("tools") or []:
@@ -88,19 +108,20 @@ def _target(text: str, inv: _Inventory, resource: str) -> str | None:
             pods = [p for p in inv.all("pods") if p.startswith(f"{word}-")]
             if pods:
                 return pods[0]
-    m = re.search(
-        r"\b(?:scale|restart|bounce|roll\s*back|rollback|revert|describe|logs?\s+(?:of|for)|"
-        r"delete|kill|stop|start|inspect|deployment|pod|container)\s+(?:the\s+)?([a-z0-9][a-z0-9_.-]*)",
-        text,
-    )
-    if m and m.group(1) not in {"pod", "deployment", "container", "to", "in", "it"}:
-        return m.group(1)
+    skip = {"the", "pod", "deployment", "container", "of", "for", "stuck", "back"}
+    for i, word in enumerate(words):
+        if word in _VERBS:
+            rest = [w for w in words[i + 1 :] if w not in skip]
+            if rest and rest[0] not in {"to", "in", "it", "down", "up"}:
+                return rest[0]
     return None
 
 
 def _diagnosis_round(body: dict[str, Any], messages: list[dict[str, Any]]) -> Reply:
     data = "\n".join(str(m.get("content")) for m in messages if m.get("role") == "tool")
     ids = sorted(set(re.findall(r'id="(E\d+)"', data)))
+    if not ids:  # the planner sent back an error about our arguments: give up honestly
+        return ToolCalls(calls=[_call(body, "abstain", reason="I could not form a valid call.")])
     system = messages[0]["content"]
     ns = re.search(r'source="[a-z_]+\(namespace=([a-z0-9-]+)', data)
     summary = "CrashLoopBackOff" if "CrashLoopBackOff" in data else "no obvious failure"
@@ -126,7 +147,7 @@ def rule_model(body: dict[str, Any]) -> Reply:
     def reply(tool: str, **args: Any) -> Reply:
         return ToolCalls(calls=[_call(body, tool, **args)])
 
-    def resolve_ns(resource: str, name: str | None) -> str | None | Reply:
+    def resolve_ns(resource: str, name: str | None) -> str | Reply | None:
         if ns is not None or name is None:
             return ns
         homes = inv.homes(resource, name)
@@ -136,9 +157,11 @@ def rule_model(body: dict[str, Any]) -> Reply:
 
     if _OUT_OF_CATALOG.search(text) or "ignore previous" in text:
         return reply("abstain", reason="That is outside what I can do.")
-    if re.search(r"\b(why|what'?s wrong|crash\w*|failing|broken)\b", text) and any(
-        t.startswith("lookup_") for t in offered
-    ):
+    asks_why = re.search(r"\b(why|what'?s wrong)\b", text) or (
+        re.search(r"\b(crash\w*|failing|broken)\b", text)
+        and not re.search(r"\b(logs?|revert|roll\s*back|rollback)\b", text)
+    )
+    if asks_why and any(t.startswith("lookup_") for t in offered):
         name = _target(text, inv, "deployments")
         where = resolve_ns("deployments", name)
         if isinstance(where, ToolCalls):
@@ -201,13 +224,13 @@ def rule_model(body: dict[str, Any]) -> Reply:
         return reply("delete_pod", name=pod, namespace=where)
     if re.search(r"\b(stop|halt)\b", text) and container:
         return reply("stop_container", container=container)
-    if re.search(r"\b(start|launch)\b", text) and container:
+    if re.search(r"\b(start|launch|bring up)\b", text) and container:
         return reply("start_container", container=container)
     if "event" in text:
         name = _target(text, inv, "deployments")
         warn = True if "warning" in text else None
         return reply("list_events", namespace=ns, object_name=name, warnings_only=warn)
-    if re.search(r"\b(describe|details?|status|inspect)\b", text):
+    if re.search(r"\b(describe|details?|status|state|inspect|image|revision)\b", text):
         if is_container and container:
             return reply("inspect_container", container=container)
         if "pod" in text:
@@ -221,7 +244,13 @@ def rule_model(body: dict[str, Any]) -> Reply:
     if "container" in text:
         return reply("list_containers", all=True if re.search(r"\b(all|stopped)\b", text) else None)
     if "deployment" in text:
-        return reply("list_deployments", namespace=ns, all_namespaces=True if ns is None and "all" in text else None)
+        return reply(
+            "list_deployments",
+            namespace=ns,
+            all_namespaces=True if ns is None and "all" in text else None,
+        )
     if "pod" in text:
-        return reply("list_pods", namespace=ns, all_namespaces=True if ns is None and "all" in text else None)
+        return reply(
+            "list_pods", namespace=ns, all_namespaces=True if ns is None and "all" in text else None
+        )
     return Text("I am not sure what you want me to do.")
