@@ -161,7 +161,8 @@ def _split_words(tokens: Sequence[Token], match: VerbMatch) -> _Words:
             elif name not in FLAGS:
                 words.unknown_flags.append(name)
             elif FLAGS[name].value == ValueKind.BOOL or eq:
-                words.flags.append(_FlagUse(name, FLAGS[name], attached if eq else None, i))
+                flag_use = _FlagUse(name, FLAGS[name], attached if eq else None, token.index)
+                words.flags.append(flag_use)
             else:
                 following = tokens[i + 1] if i + 1 < len(tokens) else None
                 if following is None or (
@@ -171,7 +172,7 @@ def _split_words(tokens: Sequence[Token], match: VerbMatch) -> _Words:
                 ):
                     placeholder = FLAGS[name].placeholder
                     raise Problem(f"{name} needs a value ({placeholder})", match.candidates)
-                words.flags.append(_FlagUse(name, FLAGS[name], following.text, i + 1))
+                words.flags.append(_FlagUse(name, FLAGS[name], following.text, following.index))
                 i += 1
         elif word in KEYWORD_FIELDS:
             qualifiers = KEYWORD_QUALIFIERS[word]
@@ -297,6 +298,7 @@ def _resolve(words: _Words, match: VerbMatch) -> tuple[Command, list[tuple[Token
 
 
 def _build(command: Command, words: _Words, positionals: list[tuple[Token, str]]) -> Operation:
+    """Assign every word to a catalog field, in the order the words were written."""
     op = command.operation
     fields = op.model_fields
     values: dict[str, tuple[Any, str]] = {}
@@ -328,7 +330,8 @@ def _build(command: Command, words: _Words, positionals: list[tuple[Token, str]]
         except ValueProblem as exc:
             raise Problem(str(exc), [command]) from None
 
-    replica_indexes: set[int] = set()
+    # (word position, field, raw value, value kind, source as written)
+    assignments: list[tuple[int, str, str | None, ValueKind, str]] = []
     allowed = set(allowed_flags(command))
     for use in words.flags:
         name = _flag_field(command, use.name, use.flag)
@@ -338,19 +341,15 @@ def _build(command: Command, words: _Words, positionals: list[tuple[Token, str]]
             if name == "namespace" and op.backend == BackendKind.DOCKER:
                 hint = "; docker commands have no namespace (use --host HOST)"
             raise Problem(f"{use.name} does not apply to {command.name}{hint}", [command])
-        put(name, convert(name, use.value, use.flag.value), use.source)
-        if name == "replicas":
-            replica_indexes.add(use.value_index)
-
+        assignments.append((use.value_index, name, use.value, use.flag.value, use.source))
     for kw in words.keywords:
         target = command.to_field if kw.field == "@to" else kw.field
         if target is None or target not in fields:
             raise Problem(_keyword_misuse(command, kw), [command])
         kind = ValueKind.REF if target == "object_name" else ValueKind.TEXT
-        put(target, convert(target, kw.value.text, kind), kw.source)
-        if target == "replicas":
-            replica_indexes.add(kw.value.index)
+        assignments.append((kw.value.index, target, kw.value.text, kind, kw.source))
 
+    replica_indexes = {index for index, name, *_ in assignments if name == "replicas"}
     roles = list(command.positionals)
     role_index = 0
     for token, text in positionals:
@@ -359,16 +358,19 @@ def _build(command: Command, words: _Words, positionals: list[tuple[Token, str]]
             and token.word in REPLICA_WORDS
             and (token.index - 1 in replica_indexes)
         ):
-            continue
+            continue  # "to 5 replicas"
         if role_index >= len(roles):
-            raise Problem(_extra_word(command, text, values), [command])
+            raise Problem(_extra_word(command, text, positionals[0][1]), [command])
         role = roles[role_index]
         if text != token.text and role_index > 0:
-            raise Problem(_extra_word(command, token.text, values), [command])
-        put(role, convert(role, text, ValueKind.TEXT), token.text)
+            raise Problem(_extra_word(command, token.text, positionals[0][1]), [command])
+        assignments.append((token.index, role, text, ValueKind.TEXT, token.text))
         if role == "replicas":
             replica_indexes.add(token.index)
         role_index += 1
+
+    for _, name, raw, kind, source in sorted(assignments, key=lambda a: a[0]):
+        put(name, convert(name, raw, kind), source)
 
     if values.get("all_namespaces", (False, ""))[0] is True and "namespace" in values:
         raise Problem("give either -A (all namespaces) or a namespace, not both", [command])
@@ -402,7 +404,7 @@ def _keyword_misuse(command: Command, kw: _KeywordUse) -> str:
     return f"{kw.source!r} does not apply to {command.name}"
 
 
-def _extra_word(command: Command, text: str, values: dict[str, tuple[Any, str]]) -> str:
+def _extra_word(command: Command, text: str, first_value: str) -> str:
     op = command.operation
     if not command.positionals:
         message = f"unexpected {text!r}: {command.name} takes only options"
@@ -421,10 +423,10 @@ def _extra_word(command: Command, text: str, values: dict[str, tuple[Any, str]])
                 )
         return message
     first = command.positionals[0]
-    if first in values and len(command.positionals) == 1:
+    if len(command.positionals) == 1:
         return (
             f"unexpected {text!r}: {command.name} takes one {description(op, first)} "
-            f"(got {values[first][0]!r}); chain steps with ';' to act on several"
+            f"(got {first_value!r}); chain steps with ';' to act on several"
         )
     takes = ", then ".join(description(op, p) for p in command.positionals)
     return f"unexpected {text!r}: {command.name} takes {takes}"

@@ -7,7 +7,7 @@ from bot.parsing.commands import ORDERED_COMMANDS, Command
 from bot.parsing.grammar import FIRST_WORDS, HELP_WORDS, HelpFor, Problem, match_verb, parse_step
 from bot.parsing.help import commands_help, help_for, help_text
 from bot.parsing.results import HelpRequested, NotACommand, Parsed, ParseError, ParseResult
-from bot.parsing.tokens import LexError, split_steps, step_text, strip_prefixes, tokenize
+from bot.parsing.tokens import LexError, Token, split_steps, step_text, strip_prefixes, tokenize
 from bot.plan import Plan
 
 MAX_STEPS = 10
@@ -25,10 +25,7 @@ def parse_command(text: str) -> ParseResult:
     try:
         items = tokenize(body)
     except LexError as exc:
-        first = body.split(maxsplit=1)[0].lower()
-        if first in FIRST_WORDS:
-            return ParseError(message=str(exc), usage="", command=None)
-        return NotACommand()
+        return _lex_error(body, str(exc))
     steps = split_steps(items)
     if not steps:
         return NotACommand()
@@ -66,6 +63,18 @@ def parse_command(text: str) -> ParseResult:
             return HelpRequested(commands_help(result.commands))
         operations.append(result)
     return Parsed(Plan(steps=operations, source="command"))
+
+
+def _lex_error(body: str, message: str) -> ParseResult:
+    """An unterminated quote: an error if the text starts like a command, else plain language."""
+    words = [Token(text=word, index=i) for i, word in enumerate(body.split()[:2])]
+    if words[0].text.lower() not in FIRST_WORDS:
+        return NotACommand()
+    try:
+        match = match_verb(words)
+    except Problem as problem:
+        return _error(message, problem.commands)
+    return _error(message, match.candidates if match else ())
 
 
 def _error(message: str, commands: tuple[Command, ...]) -> ParseError:

@@ -50,7 +50,7 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ("scale foo/x 3", "unknown resource type 'foo' in 'foo/x'", "scale_deployment"),
     (
         "scale web 5 to 6",
-        "replicas given twice: 6 ('to 6') and 5 ('5'); give it once",
+        "replicas given twice: 5 ('5') and 6 ('to 6'); give it once",
         "scale_deployment",
     ),
     (
@@ -166,7 +166,8 @@ ERRORS: list[tuple[str, str, str | None]] = [
         "scale_deployment",
     ),
     ("help; scale web 3", "help cannot be chained with other steps", None),
-    ("logs 'api", "unterminated quote: close the ' you opened", None),
+    ("logs 'api", "unterminated quote: close the ' you opened", "pod_logs"),
+    ("get pods -l 'app=web", "unterminated quote: close the ' you opened", None),
 ]
 
 

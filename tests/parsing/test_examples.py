@@ -260,6 +260,24 @@ EXAMPLES: list[tuple[str, list[dict[str, Any]]]] = [
         ],
     ),
     (
+        "restart deploy/api then scale web to 5 replicas",
+        [
+            {"operation": "restart_deployment", "namespace": "default", "name": "api"},
+            {"operation": "scale_deployment", "namespace": "default", "name": "web", "replicas": 5},
+        ],
+    ),
+    (
+        "get pods -l \u201capp in (web, api)\u201d -n prod",
+        [
+            {
+                "operation": "list_pods",
+                "namespace": "prod",
+                "all_namespaces": False,
+                "label_selector": "app in (web, api)",
+            }
+        ],
+    ),
+    (
         "scale web to 5 replicas in prod, then restart api and then docker ps",
         [
             {"operation": "scale_deployment", "namespace": "prod", "name": "web", "replicas": 5},
