@@ -12,12 +12,13 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
+from bot.catalog import OPERATIONS, Risk
 from bot.models import Principal
 from bot.plan import Plan
 from bot.policy.cases import Case, CaseFile, Expect
 from bot.policy.decision import Decision
 from bot.policy.engine import PolicyEngine
-from bot.policy.loader import PolicyError, format_error, load_policy
+from bot.policy.loader import Policy, PolicyError, format_error, load_policy
 from bot.policy.patterns import parse_duration
 
 
@@ -30,6 +31,8 @@ def check_command(path: Path, *, out: TextIO) -> int:
             print(problem, file=out)
         print(f"{path}: {len(err.problems)} problem(s); nothing is allowed until fixed", file=out)
         return 1
+    for warning in lint(policy):
+        print(f"warning: {warning}", file=out)
     files = len(policy.files)
     shown = f"{path}/" if path.is_dir() else str(path)
     print(
@@ -37,6 +40,21 @@ def check_command(path: Path, *, out: TextIO) -> int:
         file=out,
     )
     return 0
+
+
+def lint(policy: Policy) -> list[str]:
+    """Valid but probably unintended: granted writes that no approval rule can ever cover."""
+    covered = set().union(*(a.kinds for a in policy.approvals))
+    out: list[str] = []
+    for grant in policy.grants:
+        writes = sorted(k for k in grant.kinds if OPERATIONS[k].risk != Risk.READ)
+        missing = [k for k in writes if k not in covered]
+        if missing:
+            out.append(
+                f"grant '{grant.label}' lets people request {', '.join(missing)}, but no "
+                "approval rule covers it, so such requests are always denied"
+            )
+    return out
 
 
 def test_command(path: Path, *, out: TextIO) -> int:

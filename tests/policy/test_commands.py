@@ -176,3 +176,22 @@ def test_no_test_files_is_a_failure(tmp_path: Path) -> None:
     code, text = run(commands.test_command, tmp_path)
     assert code == 1
     assert "no policy test files" in text
+
+
+def test_check_warns_about_granted_writes_without_approval_rule(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+        grants:
+          - {name: devs, groups: [dev], actions: [read, scale_deployment, delete_pod]}
+        approvals:
+          - {actions: [scale_deployment], approver_groups: [sre]}
+        """,
+    )
+    code, text = run(commands.check_command, tmp_path)
+    assert code == 0
+    assert text.splitlines() == [
+        "warning: grant 'devs' lets people request delete_pod, but no approval rule covers it,"
+        " so such requests are always denied",
+        f"{tmp_path}/: OK (1 file, 2 rules)",
+    ]
