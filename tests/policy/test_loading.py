@@ -229,3 +229,10 @@ def test_conflicting_default_context_between_files(tmp_path: Path) -> None:
 def test_empty_file_is_a_policy_without_rules(tmp_path: Path) -> None:
     policy = load_policy(write(tmp_path, ""))
     assert policy.rule_count == 0
+
+
+def test_empty_scope_lists_are_rejected(tmp_path: Path) -> None:
+    # an empty list would make a deny silently match nothing
+    text = "denies:\n  - {actions: [write], namespaces: [], reason: x}\n"
+    (line,) = problems(write(tmp_path, text))
+    assert "denies[0].namespaces: List should have at least 1 item" in line
