@@ -1,0 +1,113 @@
+"""The whole loop against a real Docker daemon: read at once, write after approval, undo."""
+
+from __future__ import annotations
+
+import docker
+import pytest
+
+from bot.approvals.models import ApprovalState, VoteResult
+from bot.models import MessageRef, Request
+from bot.replies import ReplyKind
+from tests.core.conftest import ALICE, BOB, CAROL, ServiceFactory
+
+
+@pytest.fixture
+def web(docker_cleanup: docker.DockerClient, busybox_image: str) -> str:
+    docker_cleanup.containers.run(
+        busybox_image,
+        ["sleep", "300"],
+        name="loop-web-1",
+        detach=True,
+        network_mode="none",
+        labels={"opsbot-test": "1"},
+    )
+    return "loop-web-1"
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory, docker_host: str, redis_url: str, redis_client):  # type: ignore[no-untyped-def]
+    return make_service(
+        redis_url=redis_url, docker_disabled=False, docker_hosts={"default": docker_host}
+    )
+
+
+def _ref(approval_id: str) -> MessageRef:
+    return MessageRef(platform="test", channel="C1", ts=approval_id)
+
+
+def test_read_runs_at_once(service, web: str) -> None:  # type: ignore[no-untyped-def]
+    reply = service.handle_request(Request(principal=BOB, text="docker ps"))
+    assert reply.kind == ReplyKind.RESULT
+    assert reply.execution is not None and reply.execution.ok
+    assert web in reply.text
+
+
+def test_write_waits_for_an_authorized_approver_then_runs_once_and_undoes(  # type: ignore[no-untyped-def]
+    service, web: str, docker_client: docker.DockerClient
+) -> None:
+    reply = service.handle_request(Request(principal=ALICE, text=f"docker stop {web} -t 0"))
+    assert reply.kind == ReplyKind.NEEDS_APPROVAL, reply.text
+    assert reply.approval_id
+    assert reply.previews and reply.previews[0].desired.get("running") is False
+    assert docker_client.containers.get(web).status == "running"  # nothing ran yet
+    service.attach_message(reply.approval_id, _ref(reply.approval_id))
+
+    own = service.vote(message=_ref(reply.approval_id), voter=ALICE, approve=True)
+    assert own.result == VoteResult.UNAUTHORIZED
+    assert "own request" in own.text
+    dev = service.vote(message=_ref(reply.approval_id), voter=BOB, approve=True)
+    assert dev.result == VoteResult.UNAUTHORIZED
+    assert "sre" in dev.text
+    assert docker_client.containers.get(web).status == "running"
+
+    approved = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
+    assert approved.result == VoteResult.EXECUTE
+    assert approved.execution is not None and approved.execution.ok
+    assert approved.state == ApprovalState.DONE
+    assert docker_client.containers.get(web).status == "exited"
+
+    again = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
+    assert again.result in {VoteResult.NOT_PENDING, VoteResult.DUPLICATE}
+    assert again.execution is None
+
+    undo = service.request_undo(message=_ref(reply.approval_id), requester=ALICE)
+    assert undo.kind == ReplyKind.NEEDS_APPROVAL
+    assert undo.plan is not None and undo.plan.steps[0].kind == "start_container"
+    assert undo.approval_id
+    service.attach_message(undo.approval_id, _ref(undo.approval_id))
+    done = service.vote(message=_ref(undo.approval_id), voter=CAROL, approve=True)
+    assert done.result == VoteResult.EXECUTE
+    assert docker_client.containers.get(web).status == "running"
+
+    events = [e.event for e in service.audit.recent(50)]
+    for expected in ("decision", "approval_created", "vote_refused", "vote", "executed"):
+        assert expected in events
+
+
+def test_rejection_closes_the_plan(service, web: str, docker_client) -> None:  # type: ignore[no-untyped-def]
+    reply = service.handle_request(Request(principal=ALICE, text=f"docker restart {web}"))
+    assert reply.approval_id
+    service.attach_message(reply.approval_id, _ref(reply.approval_id))
+    started = docker_client.containers.get(web).attrs["State"]["StartedAt"]
+    rejected = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=False)
+    assert rejected.result == VoteResult.REJECTED
+    late = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
+    assert late.result == VoteResult.NOT_PENDING
+    assert docker_client.containers.get(web).attrs["State"]["StartedAt"] == started
+
+
+def test_unknown_container_is_a_clear_error(service, web: str) -> None:  # type: ignore[no-untyped-def]
+    reply = service.handle_request(Request(principal=BOB, text="docker logs loop-web-9"))
+    assert reply.kind == ReplyKind.RESULT
+    assert reply.execution is not None and not reply.execution.ok
+    assert "loop-web-9" in reply.text
+    assert web in reply.text  # did-you-mean suggestion
+
+
+def test_duplicate_event_produces_nothing(service, web: str) -> None:  # type: ignore[no-untyped-def]
+    request = Request(principal=ALICE, text=f"docker stop {web}", event_id="Ev1")
+    first = service.handle_request(request)
+    second = service.handle_request(request)
+    assert first.kind == ReplyKind.NEEDS_APPROVAL
+    assert second.kind == ReplyKind.DUPLICATE
+    assert len(service.store.list_pending()) == 1

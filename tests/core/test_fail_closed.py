@@ -1,0 +1,121 @@
+"""Invariant 1: nothing writes without policy, and every failure path denies with a reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.approvals.memory_store import MemoryApprovalStore
+from bot.approvals.models import VoteResult
+from bot.models import MessageRef, Request
+from bot.replies import ReplyKind
+from tests.core.conftest import ALICE, BOB, CAROL, NOW, ServiceFactory, fixed_clock
+
+
+def test_broken_policy_denies_everything_with_the_error(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("grants:\n  - name: x\n    users: ['*']\n    actionz: [read]\n")
+    service = make_service(store=MemoryApprovalStore(), policy_path=broken)
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 2 in dev"))
+    assert reply.kind == ReplyKind.DENIED
+    assert "actionz" in reply.text
+    read = service.handle_request(Request(principal=ALICE, text="list pods -n dev"))
+    assert read.kind == ReplyKind.DENIED
+
+
+def test_missing_policy_denies(make_service: ServiceFactory, tmp_path: Path) -> None:
+    service = make_service(store=MemoryApprovalStore(), policy_path=tmp_path / "nope.yaml")
+    reply = service.handle_request(Request(principal=ALICE, text="docker ps"))
+    assert reply.kind == ReplyKind.DENIED
+    assert "nope.yaml" in reply.text
+
+
+def test_protected_namespace_is_denied_with_the_reason(make_service: ServiceFactory) -> None:
+    service = make_service(store=MemoryApprovalStore())
+    reply = service.handle_request(
+        Request(principal=ALICE, text="delete pod coredns-1 -n kube-system")
+    )
+    assert reply.kind == ReplyKind.DENIED
+    assert "kube-system is off limits" in reply.text
+    assert service.store.list_pending() == []
+
+
+def test_no_grant_is_denied(make_service: ServiceFactory) -> None:
+    service = make_service(store=MemoryApprovalStore())
+    reply = service.handle_request(Request(principal=BOB, text="scale deploy/web to 3 in dev"))
+    assert reply.kind == ReplyKind.DENIED
+    assert service.store.list_pending() == []
+
+
+def test_store_down_stores_and_runs_nothing(make_service: ServiceFactory) -> None:
+    service = make_service(redis_url="redis://127.0.0.1:1/0")
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
+    assert reply.kind == ReplyKind.ERROR
+    assert "nothing was stored or run" in reply.text
+
+
+def test_backend_not_configured_is_said_clearly(make_service: ServiceFactory) -> None:
+    service = make_service(store=MemoryApprovalStore())
+    reply = service.handle_request(Request(principal=BOB, text="docker ps"))
+    assert reply.kind == ReplyKind.RESULT
+    assert reply.execution is not None and not reply.execution.ok
+    assert "docker backend is not configured" in reply.text
+
+
+def test_expired_approval_cannot_be_approved(make_service: ServiceFactory) -> None:
+    now = [NOW]
+    service = make_service(store=MemoryApprovalStore(), clock=lambda: now[0])
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
+    assert reply.kind == ReplyKind.NEEDS_APPROVAL and reply.approval_id
+    ref = MessageRef(channel="C", ts=reply.approval_id)
+    service.attach_message(reply.approval_id, ref)
+    now[0] = NOW + timedelta(minutes=11)
+    vote = service.vote(message=ref, voter=CAROL, approve=True)
+    assert vote.result == VoteResult.EXPIRED
+    assert vote.execution is None
+
+
+def test_expire_due_reports_each_expired_plan_once(make_service: ServiceFactory) -> None:
+    now = [NOW]
+    service = make_service(store=MemoryApprovalStore(), clock=lambda: now[0])
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
+    now[0] = NOW + timedelta(minutes=11)
+    expired = service.expire_due()
+    assert [a.id for a in expired] == [reply.approval_id]
+    assert service.expire_due() == []
+    assert "expired" in [e.event for e in service.audit.recent(20)]
+
+
+def test_vote_on_unknown_message_is_ignored(make_service: ServiceFactory) -> None:
+    service = make_service(store=MemoryApprovalStore(), clock=fixed_clock(NOW))
+    vote = service.vote(message=MessageRef(channel="C", ts="1.2"), voter=CAROL, approve=True)
+    assert vote.result == VoteResult.NOT_FOUND
+    assert vote.text == ""
+
+
+def test_plain_language_without_llm_gets_a_helpful_message(make_service: ServiceFactory) -> None:
+    service = make_service(store=MemoryApprovalStore())
+    reply = service.handle_request(
+        Request(principal=ALICE, text="web is slow in prod, give it two more replicas")
+    )
+    assert reply.kind == ReplyKind.INVALID
+    assert "help" in reply.text
+
+
+def test_malformed_command_shows_the_error_and_usage(make_service: ServiceFactory) -> None:
+    service = make_service(store=MemoryApprovalStore())
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web --replicas five"))
+    assert reply.kind == ReplyKind.INVALID
+    assert reply.usage and "scale" in reply.usage
+
+
+def test_help_lists_every_operation(make_service: ServiceFactory) -> None:
+    from bot.catalog import OPERATIONS
+
+    service = make_service(store=MemoryApprovalStore())
+    reply = service.handle_request(Request(principal=BOB, text="help"))
+    assert reply.kind == ReplyKind.HELP
+    for kind in OPERATIONS:
+        assert kind in reply.text or OPERATIONS[kind].summary in reply.text
