@@ -14,7 +14,7 @@ _SECTIONS = {
     BackendKind.HOST: "Health",
 }
 _FOOTER = (
-    "Chain steps with ';' or 'then' (at most 10). Namespace defaults to 'default'. "
+    "Chain steps with ';', '&&' or 'then' (at most 10). Namespace defaults to 'default'. "
     "Durations: 30s, 10m, 2h, 1d. `help COMMAND` shows one command."
 )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 _MENTION = re.compile(r"^<@[A-Za-z0-9]+(?:\|[^>]*)?>[:,]?")
 _SLASH_OPS = re.compile(r"^/ops(?=\s|$)", re.IGNORECASE)
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201d": "\u201d"}
-_STEP_WORDS = frozenset({"then"})
+_STEP_WORDS = frozenset({"then", "&&"})
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def tokenize(text: str) -> list[Token | Separator]:
 
 
 def split_steps(items: list[Token | Separator]) -> list[list[Token]]:
-    """Split on `;`, `then`, `and then` and `, then`; empty steps are dropped."""
+    """Split on `;`, `&&`, `then`, `and then` and `, then`; empty steps are dropped."""
     steps: list[list[Token]] = [[]]
     for item in items:
         if isinstance(item, Separator) or item.word in _STEP_WORDS:

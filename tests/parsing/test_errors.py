@@ -165,6 +165,12 @@ ERRORS: list[tuple[str, str, str | None]] = [
         "step 2: replicas must be a whole number from 0 to 1000, got 'lots'",
         "scale_deployment",
     ),
+    (
+        "health prod staging",
+        "unexpected 'staging': health takes one namespace (got 'prod'); "
+        "chain steps with ';' to act on several",
+        "health_report",
+    ),
     ("help; scale web 3", "help cannot be chained with other steps", None),
     ("logs 'api", "unterminated quote: close the ' you opened", "pod_logs"),
     ("get pods -l 'app=web", "unterminated quote: close the ' you opened", None),

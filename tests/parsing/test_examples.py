@@ -260,7 +260,7 @@ EXAMPLES: list[tuple[str, list[dict[str, Any]]]] = [
         ],
     ),
     (
-        "restart deploy/api then scale web to 5 replicas",
+        "restart deploy/api && scale web to 5 replicas",
         [
             {"operation": "restart_deployment", "namespace": "default", "name": "api"},
             {"operation": "scale_deployment", "namespace": "default", "name": "web", "replicas": 5},
