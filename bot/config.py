@@ -64,3 +64,13 @@ class Settings(BaseSettings):
     reports_config: Path | None = Field(default=None, description="YAML file of report schedules")
     http_host: str = Field(default="127.0.0.1", description="address of /healthz, /metrics")
     http_port: int = Field(default=8080, ge=0, le=65535)
+
+    # --- deployment (Helm chart)
+    readiness_timeout_seconds: float = Field(
+        default=4.0, gt=0, le=60, description="/readyz: give up on a slow check after this long"
+    )
+    enabled_operations: list[str] = Field(
+        default_factory=list,
+        description="catalog kinds this deployment may run (the chart's operations.enabled, whose "
+        "RBAC it grants); empty: every kind",
+    )
