@@ -39,6 +39,7 @@ from bot.catalog.kubernetes_ops import (
 )
 from bot.config import Settings
 from bot.models import Principal
+from bot.redact import truncate
 
 _RESOURCE_ALIASES = {
     "pod": "pods",
@@ -81,6 +82,10 @@ class KubernetesBackend:
     def execute(self, op: Operation, *, actor: Principal | None = None) -> Result:
         started = time.perf_counter()
         result: Result = self._run(op, actor, self._execute_with)
+        limit = self.settings.max_output_chars
+        if result.text and len(result.text) > limit and not isinstance(op, PodLogs):
+            result.text, _ = truncate(result.text, max_chars=limit, keep="head")
+            result.truncated = True
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         return result
 

@@ -279,3 +279,15 @@ def test_disabled_backend_is_not_configured(fake_k8s: FakeK8s) -> None:
     assert result.error_kind == ErrorKind.NOT_CONFIGURED
     assert backend.check() == "Kubernetes backend disabled (OPSBOT_KUBE_DISABLED)"
     assert fake_k8s.requests == []
+
+
+def test_long_tables_are_cut_at_the_head_with_a_marker(fake_k8s: FakeK8s) -> None:
+    for i in range(60):
+        fake_k8s.add_pod("prod", f"web-{i:03d}")
+    result = backend_on(fake_k8s, max_output_chars=300).execute(
+        op(operation="list_pods", namespace="prod")
+    )
+    text = result.text or ""
+    assert result.truncated and text.startswith("NAME") and "web-000" in text
+    assert "web-059" not in text and "[truncated:" in text.splitlines()[-1]
+    assert result.data["count"] == 60  # the structured data stays complete

@@ -622,19 +622,30 @@ class _Handler(BaseHTTPRequestHandler):
         res, ns = g["res"], g.get("ns")
         self._authorize("list", res, ns, None)
         store = self.api.store
-        rows = [
-            o
-            for o in store.items(res, ns)
-            if match_labels(o["metadata"].get("labels") or {}, query.get("labelSelector"))
-            and match_fields(o, query.get("fieldSelector"))
-        ]
-        start = int(base64.b64decode(query["continue"]).decode()) if query.get("continue") else 0
+        after = (
+            tuple(json.loads(base64.b64decode(query["continue"])))
+            if query.get("continue")
+            else None
+        )
         limit = int(query.get("limit") or 0)
-        page = rows[start : start + limit] if limit else rows[start:]
+        labels, fields = query.get("labelSelector"), query.get("fieldSelector")
+        page: list[dict[str, Any]] = []
+        last: tuple[str, str] | None = None
+        more = False
+        for key, obj in store.scan(res, ns, after=after):  # type: ignore[arg-type]
+            if not (
+                match_labels(obj["metadata"].get("labels") or {}, labels)
+                and match_fields(obj, fields)
+            ):
+                continue
+            if limit and len(page) == limit:
+                more = True
+                break
+            page.append(obj)
+            last = key
         meta: dict[str, Any] = {"resourceVersion": str(store._rv)}
-        if limit and start + limit < len(rows):
-            meta["continue"] = base64.b64encode(str(start + limit).encode()).decode()
-            meta["remainingItemCount"] = len(rows) - start - limit
+        if more and last is not None:
+            meta["continue"] = base64.b64encode(json.dumps(list(last)).encode()).decode()
         kind = _KINDS[res] + "List"
         version = "apps/v1" if _GROUPS.get(res) == "apps" else "v1"
         return (
@@ -661,7 +672,7 @@ class _Handler(BaseHTTPRequestHandler):
             gone = copy.deepcopy(obj)
             gone["metadata"]["deletionTimestamp"] = now_iso()
             if not dry:
-                del store.objects[res][(ns, name)]
+                store.delete(res, ns, name)
             return 200, gone, "application/json"
         if method == "PATCH" and res == "deployments":
             updated = self._patched(obj, body)

@@ -3,11 +3,13 @@ a global resourceVersion counter, selectors, patches and a tiny deployment contr
 
 from __future__ import annotations
 
+import bisect
 import copy
 import hashlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,6 +139,7 @@ class Store:
             "replicasets": {},
         }
         self.logs: dict[tuple[str, str, str, bool], list[tuple[float, str]]] = {}
+        self._sorted: dict[str, list[tuple[str, str]]] = {}
 
     def next_rv(self) -> str:
         self._rv += 1
@@ -153,16 +156,41 @@ class Store:
             ).hexdigest(),
         )
         meta.setdefault("creationTimestamp", now_iso())
-        self.objects[resource][(meta.get("namespace", ""), meta["name"])] = obj
+        key = (meta.get("namespace", ""), meta["name"])
+        if key not in self.objects[resource]:
+            self._sorted.pop(resource, None)
+        self.objects[resource][key] = obj
         return obj
+
+    def delete(self, resource: str, namespace: str, name: str) -> None:
+        self.objects[resource].pop((namespace, name), None)
+        self._sorted.pop(resource, None)
+
+    def sorted_keys(self, resource: str) -> list[tuple[str, str]]:
+        keys = self._sorted.get(resource)
+        if keys is None:
+            keys = self._sorted[resource] = sorted(self.objects[resource])
+        return keys
+
+    def scan(
+        self, resource: str, namespace: str | None, *, after: tuple[str, str] | None = None
+    ) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
+        """Objects in key order, optionally only in one namespace, starting after a key."""
+        keys = self.sorted_keys(resource)
+        lo = bisect.bisect_left(keys, (namespace, "")) if namespace is not None else 0
+        if after is not None:
+            lo = max(lo, bisect.bisect_right(keys, after))
+        rows = self.objects[resource]
+        for key in keys[lo:]:
+            if namespace is not None and key[0] != namespace:
+                return
+            yield key, rows[key]
 
     def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self.objects[resource].get((namespace, name))
 
     def items(self, resource: str, namespace: str | None) -> list[dict[str, Any]]:
-        rows = self.objects[resource]
-        keys = sorted(k for k in rows if namespace is None or k[0] == namespace)
-        return [rows[k] for k in keys]
+        return [obj for _, obj in self.scan(resource, namespace)]
 
     # --- the deployment controller, in miniature
     def owned_replicasets(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
