@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import threading
 import time
@@ -71,8 +72,9 @@ def default_factory(*, context: str | None, in_cluster: bool) -> ApiClientFactor
             cfg = client.Configuration()
             config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
             return client.ApiClient(configuration=cfg)
+        # KUBECONFIG is read now, not when the kubernetes package was imported.
         made: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            context=op_context or context
+            config_file=os.environ.get("KUBECONFIG") or None, context=op_context or context
         )
         return made
 
@@ -90,7 +92,6 @@ class KubeSession:
         self.timeout = timeout
         self.identity = identity
         self.calls: list[str] = []
-        self.sleep: Callable[[float], None] = time.sleep
 
     def raw(
         self, call: str, fn: Callable[..., Any], *args: Any, what: str | None = None, **kwargs: Any
@@ -112,7 +113,7 @@ class KubeSession:
                 if error.retryable:
                     error.message += f" (after {MAX_ATTEMPTS} attempts)"
                 raise error
-            self.sleep(backoff_delay(attempt, error.retry_after))
+            time.sleep(backoff_delay(attempt, error.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def json(

@@ -14,11 +14,18 @@ REPO = Path(__file__).resolve().parents[2]
 OPSBOT = str(Path(sys.executable).parent / "opsbot")
 
 
-def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DOCKER_HOST"}}
     full_env.update({"OPSBOT_KUBE_DISABLED": "true", **(env or {})})
     return subprocess.run(
-        [OPSBOT, *args], input=stdin, capture_output=True, text=True, cwd=REPO, env=full_env,
+        [OPSBOT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=full_env,
         timeout=120,
     )
 
@@ -30,7 +37,10 @@ def test_plan_json_prints_the_typed_plan() -> None:
     assert len(body["steps"]) == 1
     step = body["steps"][0]
     assert (step["operation"], step["name"], step["namespace"], step["replicas"]) == (
-        "scale_deployment", "web", "prod", 5,
+        "scale_deployment",
+        "web",
+        "prod",
+        5,
     )
     assert body["digest"]
     assert body["decision"]["outcome"] in {"deny", "needs_approval"}
@@ -76,8 +86,12 @@ def test_console_chat_end_to_end(
     redis_url: str, docker_host: str, docker_cleanup: docker.DockerClient, busybox_image: str
 ) -> None:
     docker_cleanup.containers.run(
-        busybox_image, ["sleep", "300"], name="console-web", detach=True,
-        network_mode="none", labels={"opsbot-test": "1"},
+        busybox_image,
+        ["sleep", "300"],
+        name="console-web",
+        detach=True,
+        network_mode="none",
+        labels={"opsbot-test": "1"},
     )
     script = "\n".join(
         [
@@ -91,9 +105,15 @@ def test_console_chat_end_to_end(
         ]
     )
     result = run(
-        "console", "--as", "bob",
+        "console",
+        "--as",
+        "bob",
         stdin=script,
-        env={"REDIS_URL": redis_url, "DOCKER_HOST": docker_host, "OPSBOT_KEY_PREFIX": "console-test"},
+        env={
+            "REDIS_URL": redis_url,
+            "DOCKER_HOST": docker_host,
+            "OPSBOT_KEY_PREFIX": "console-test",
+        },
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -103,6 +123,8 @@ def test_console_chat_end_to_end(
     assert "own request" in out
     assert "[execute]" in out
     assert docker_cleanup.containers.get("console-web").status == "exited"
-    audit = run("audit", "-n", "50", env={"REDIS_URL": redis_url, "OPSBOT_KEY_PREFIX": "console-test"})
+    audit = run(
+        "audit", "-n", "50", env={"REDIS_URL": redis_url, "OPSBOT_KEY_PREFIX": "console-test"}
+    )
     assert "executed" in audit.stdout
     assert "carol" in audit.stdout

@@ -106,7 +106,9 @@ def test_plain_language_without_llm_gets_a_helpful_message(make_service: Service
 
 def test_malformed_command_shows_the_error_and_usage(make_service: ServiceFactory) -> None:
     service = make_service(store=MemoryApprovalStore())
-    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web --replicas five"))
+    reply = service.handle_request(
+        Request(principal=ALICE, text="scale deploy/web --replicas five")
+    )
     assert reply.kind == ReplyKind.INVALID
     assert reply.usage and "scale" in reply.usage
 
