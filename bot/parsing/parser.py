@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.catalog import Operation
 from bot.parsing.commands import ORDERED_COMMANDS, Command
 from bot.parsing.grammar import FIRST_WORDS, HELP_WORDS, HelpFor, Problem, match_verb, parse_step
@@ -11,6 +13,7 @@ from bot.parsing.tokens import LexError, Token, split_steps, step_text, strip_pr
 from bot.plan import Plan
 
 MAX_STEPS = 10
+_FIRST_WORD = re.compile(r"[\s;]*([^\s;]{1,32})(?:[\s;]|$)")
 
 
 def parse_command(text: str) -> ParseResult:
@@ -22,6 +25,9 @@ def parse_command(text: str) -> ParseResult:
     body, prefixed = strip_prefixes(text)
     if not body:
         return HelpRequested(help_text()) if prefixed else NotACommand()
+    first = _FIRST_WORD.match(body)
+    if first is None or first.group(1).lower() not in FIRST_WORDS:
+        return NotACommand()  # cheap exit for plain language, however long
     try:
         items = tokenize(body)
     except LexError as exc:

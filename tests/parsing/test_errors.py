@@ -214,6 +214,8 @@ def test_more_than_ten_steps_is_an_error() -> None:
         "it's broken, isn't it",
         '"scale" web 5',
         "scael deploy/web 5",
+        "then what?",
+        "x" * 100_000,
     ],
 )
 def test_plain_language_is_not_a_command(text: str) -> None:
