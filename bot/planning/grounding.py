@@ -46,6 +46,9 @@ def did_you_mean(name: str, candidates: Sequence[str], *, limit: int = 3) -> lis
     """Close existing names: generated-suffix matches first (api -> api-7f9c-x), then fuzzy."""
     unique = list(dict.fromkeys(candidates))
     prefixed = [c for c in unique if c.startswith(f"{name}-")][:limit]
+    base = name.rsplit("-", 1)[0]
+    if not prefixed and base != name:  # web-0 -> web-7f9c-abcde (same deployment's pods)
+        prefixed = [c for c in unique if c.startswith(f"{base}-")][:limit]
     fuzzy = difflib.get_close_matches(name, unique, n=limit, cutoff=0.6)
     return list(dict.fromkeys(prefixed + fuzzy))[:limit]
 

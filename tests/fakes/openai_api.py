@@ -178,7 +178,9 @@ class FakeOpenAI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def close(self) -> None:
@@ -189,7 +191,13 @@ class FakeOpenAI:
 
     # -- request handling ---------------------------------------------------------------
 
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = json.dumps(body).encode()
         h.send_response(status)
         h.send_header("content-type", "application/json")
@@ -199,7 +207,14 @@ class FakeOpenAI:
         h.end_headers()
         h.wfile.write(data)
 
-    def _error(self, h: BaseHTTPRequestHandler, status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> None:
+    def _error(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        message: str,
+        kind: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self._send(h, status, {"error": {"message": message, "type": kind, "code": None}}, headers)
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -213,7 +228,9 @@ class FakeOpenAI:
         try:
             body = json.loads(raw)
         except json.JSONDecodeError:
-            self._error(h, 400, "We could not parse the JSON body of your request.", "invalid_request_error")
+            self._error(
+                h, 400, "We could not parse the JSON body of your request.", "invalid_request_error"
+            )
             return
         self.requests.append(body)
         try:
@@ -238,7 +255,9 @@ class FakeOpenAI:
         tool_names = {t["function"]["name"] for t in body.get("tools") or []}
         for tc in reply.calls if isinstance(reply, ToolCalls) else []:
             if tc.name not in tool_names:
-                self._error(h, 500, f"script error: tool {tc.name!r} was not offered", "server_error")
+                self._error(
+                    h, 500, f"script error: tool {tc.name!r} was not offered", "server_error"
+                )
                 return
         self._send(h, 200, self._completion(body, reply))
 
@@ -270,14 +289,18 @@ class FakeOpenAI:
                 for tc in reply.calls
             ]
             finish = "tool_calls"
-        prompt_tokens = len(json.dumps(body.get("messages"))) // 4 + len(json.dumps(body.get("tools"))) // 4
+        prompt_tokens = (
+            len(json.dumps(body.get("messages"))) // 4 + len(json.dumps(body.get("tools"))) // 4
+        )
         completion_tokens = len(json.dumps(message)) // 4
         return {
             "id": f"chatcmpl-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body["model"],
-            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,

@@ -1,0 +1,68 @@
+"""429 and 5xx are retried by the client; timeouts and persistent failures become clear errors."""
+
+from __future__ import annotations
+
+from bot.planning.inventory import StaticInventory
+from tests.fakes.openai_api import Delay, FakeOpenAI, HttpError, call, calls
+from tests.fixtures.openai_fake import PlannerFactory, ask
+
+RESTART = calls(call("restart_deployment", name="web", namespace="prod", context=None))
+
+
+def test_429_with_retry_after_is_retried(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(HttpError(429, "Rate limit reached", retry_after_ms=20), RESTART)
+    outcome = ask(make_planner(max_retries=2), "restart web in prod", seeded_inventory)
+
+    assert outcome.plan is not None
+    assert openai_fake.served == 2
+    assert len(openai_fake.requests) == 2
+
+
+def test_500_is_retried(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(HttpError(503, "overloaded", retry_after_ms=10), RESTART)
+    outcome = ask(make_planner(max_retries=1), "restart web in prod", seeded_inventory)
+
+    assert outcome.plan is not None
+    assert openai_fake.served == 2
+
+
+def test_persistent_429_is_a_clear_error_not_an_exception(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(*[HttpError(429, "Rate limit reached", retry_after_ms=5)] * 3)
+    outcome = ask(make_planner(max_retries=2), "restart web in prod", seeded_inventory)
+
+    assert outcome.plan is None
+    assert outcome.error is not None and "429" in outcome.error
+    assert outcome.abstain_reason is not None and "help" in outcome.abstain_reason
+    assert openai_fake.served == 3  # first try + 2 retries
+
+
+def test_timeout_is_a_clear_error(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(Delay(3.0, RESTART))
+    planner = make_planner(max_retries=0, llm_timeout_seconds=0.3)
+    outcome = ask(planner, "restart web in prod", seeded_inventory)
+
+    assert outcome.plan is None
+    assert outcome.error is not None
+    assert "did not answer within 0.3s" in outcome.error
+    assert openai_fake.served == 0  # the client gave up before the slow reply was sent
+
+
+def test_wrong_api_key_is_reported(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    from pydantic import SecretStr
+
+    planner = make_planner(openai_api_key=SecretStr("sk-wrong-key-0000000000000"))
+    outcome = ask(planner, "restart web in prod", seeded_inventory)
+
+    assert outcome.plan is None
+    assert outcome.error == "The language model endpoint returned HTTP 401."
+    assert "sk-wrong" not in (outcome.abstain_reason or "")
