@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
 
 from bot.backends import kubernetes_reads as reads
 from bot.backends import kubernetes_writes as writes
-from bot.backends.base import ErrorKind, Preview, Result, Status
+from bot.backends.base import Backend, ErrorKind, Preview, Result, Status
 from bot.backends.kubernetes_client import (
     ApiClientFactory,
     KubeSession,
@@ -255,8 +255,14 @@ def hint_for(op: Operation, err: KubeError) -> str | None:
     if err.kind == ErrorKind.TEMPORARY:
         return "the Kubernetes API is unreachable or overloaded (already retried); try again soon"
     if err.kind == ErrorKind.INVALID:
+        if isinstance(op, PodLogs) and op.previous and "previous" in err.message:
+            return "this container has not restarted, so it has no previous log: drop --previous"
         if isinstance(op, PodLogs):
             return f"name a container with --container (see `describe pod {name} -n {ns}`)"
         if isinstance(op, RollbackDeployment | RestartDeployment):
             return f"see its revisions and state with `describe deployment {name} -n {ns}`"
     return None
+
+
+if TYPE_CHECKING:  # mypy proves KubernetesBackend fulfils the Backend protocol
+    _PROTOCOL_CHECK: Backend = KubernetesBackend()

@@ -30,9 +30,9 @@ _FORBIDDEN = re.compile(
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class KubeError(Exception):
-    """A failed call after retries. `what` names the object asked for (e.g. deployment prod/web)."""
+    """A failed call, after retries where they may help; `message` is safe to show."""
 
     kind: ErrorKind
     message: str

@@ -62,12 +62,13 @@ def _deployment(s: KubeSession, op: RestartDeployment | RollbackDeployment) -> d
 
 
 def _refuse_paused(
-    dep: dict[str, Any], op: RestartDeployment | RollbackDeployment, verb: str
+    s: KubeSession, dep: dict[str, Any], op: RestartDeployment | RollbackDeployment, verb: str
 ) -> None:
+    """`kubectl rollout restart/undo` refuse paused deployments too."""
     if (dep.get("spec") or {}).get("paused"):
         raise KubeError(
             kind=ErrorKind.INVALID,
-            call=" ".join(["GET", meta(dep).get("name", "")]),
+            call=s.calls[-1],
             message=f"deployment {op.namespace}/{op.name} is paused; cannot {verb} "
             "it until its rollout is resumed",
         )
@@ -171,7 +172,7 @@ def execute_scale(s: KubeSession, op: ScaleDeployment) -> Result:
 # ---------------------------------------------------------------- rollout restart
 def _restart_plan(s: KubeSession, op: RestartDeployment, stamp: str) -> _Write:
     dep = _deployment(s, op)
-    _refuse_paused(dep, op, "restart")
+    _refuse_paused(s, dep, op, "restart")
     template = (dep.get("spec") or {}).get("template") or {}
     previous = ((template.get("metadata") or {}).get("annotations") or {}).get(
         RESTARTED_AT_ANNOTATION
@@ -253,7 +254,7 @@ def execute_restart(s: KubeSession, op: RestartDeployment) -> Result:
 # ---------------------------------------------------------------- rollback
 def _rollback_plan(s: KubeSession, op: RollbackDeployment) -> _Write:
     dep = _deployment(s, op)
-    _refuse_paused(dep, op, "roll back")
+    _refuse_paused(s, dep, op, "roll back")
     current_rev = revision_of(dep)
     history = replicasets_of(s, dep)
     revisions = sorted({r for rs in history if (r := revision_of(rs)) is not None})
@@ -402,20 +403,27 @@ def preview_delete_pod(s: KubeSession, op: DeletePod) -> Preview:
 def execute_delete_pod(s: KubeSession, op: DeletePod) -> Result:
     before = _pod_state(s, op)
     call = "DELETE " + _pod_path(op)
-    s.json(
-        call,
-        s.core.delete_namespaced_pod,
-        op.name,
-        op.namespace,
-        what=f"pod {op.namespace}/{op.name}",
-        **_delete_kwargs(op),
-    )
+    gone_already = ""
+    try:
+        s.json(
+            call,
+            s.core.delete_namespaced_pod,
+            op.name,
+            op.namespace,
+            what=f"pod {op.namespace}/{op.name}",
+            **_delete_kwargs(op),
+        )
+    except KubeError as err:
+        # it existed a moment ago: a retried DELETE whose first answer was lost, or a race
+        if err.kind != ErrorKind.NOT_FOUND:
+            raise
+        gone_already = " (it was already gone)"
     return Result(
         status=Status.SUCCESS,
         call=call,
         before=before,
         after={"exists": False},
         data={"pod": op.name, "namespace": op.namespace, "owner": before["owner"]},
-        text=f"Deleted pod {op.namespace}/{op.name}"
+        text=f"Deleted pod {op.namespace}/{op.name}{gone_already}"
         + (f"; {before['owner']} will replace it." if before["owner"] else "."),
     )

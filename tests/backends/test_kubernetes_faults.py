@@ -199,3 +199,19 @@ def test_without_impersonation_no_headers_are_sent(fake_k8s: FakeK8s) -> None:
         actor=Principal(id="alice", groups=frozenset({"sre"})),
     )
     assert "impersonate-user" not in fake_k8s.requests[-1].headers
+
+
+def test_delete_whose_first_answer_was_lost_still_succeeds(fake_k8s: FakeK8s) -> None:
+    """The server deletes the pod but its answer comes too late: the retried
+    DELETE gets 404, which means the pod is gone, as asked."""
+    fake_k8s.add_pod("prod", "api-1")
+    fake_k8s.delay_next(
+        r"/pods/api-1$", seconds=1.0, times=1, method="DELETE", after_processing=True
+    )
+    result = backend_on(fake_k8s, kube_timeout_seconds=0.4).execute(
+        parse_operation({"operation": "delete_pod", "namespace": "prod", "name": "api-1"})
+    )
+    assert result.status == Status.SUCCESS, result.error
+    assert "already gone" in (result.text or "")
+    assert [r.status for r in fake_k8s.calls("DELETE")] == [200, 404]
+    assert fake_k8s.store.get("pods", "prod", "api-1") is None

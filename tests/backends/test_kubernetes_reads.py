@@ -291,3 +291,13 @@ def test_long_tables_are_cut_at_the_head_with_a_marker(fake_k8s: FakeK8s) -> Non
     assert result.truncated and text.startswith("NAME") and "web-000" in text
     assert "web-059" not in text and "[truncated:" in text.splitlines()[-1]
     assert result.data["count"] == 60  # the structured data stays complete
+
+
+def test_previous_log_of_a_container_that_never_restarted(fake_k8s: FakeK8s) -> None:
+    fake_k8s.add_pod("prod", "api-1", logs="up")
+    result = backend_on(fake_k8s).execute(
+        op(operation="pod_logs", namespace="prod", name="api-1", previous=True)
+    )
+    assert result.error_kind == ErrorKind.INVALID
+    assert "previous terminated container" in (result.error or "")
+    assert result.hint and "drop --previous" in result.hint

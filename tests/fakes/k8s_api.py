@@ -69,6 +69,7 @@ class _Fault:
     status: int = 0
     retry_after: float | None = None
     delay: float = 0.0
+    late: bool = False
     drop: bool = False
 
 
@@ -369,9 +370,19 @@ class FakeKubeAPI:
         )
 
     def delay_next(
-        self, path_regex: str, *, seconds: float, times: int = 1, method: str | None = None
+        self,
+        path_regex: str,
+        *,
+        seconds: float,
+        times: int = 1,
+        method: str | None = None,
+        after_processing: bool = False,
     ) -> None:
-        self._faults.append(_Fault(re.compile(path_regex), method, times, delay=seconds))
+        """Answer late: before doing anything, or (`after_processing`) after the change was
+        made, so a client that times out does not know the change happened."""
+        self._faults.append(
+            _Fault(re.compile(path_regex), method, times, delay=seconds, late=after_processing)
+        )
 
     def drop_next(self, path_regex: str, *, times: int = 1, method: str | None = None) -> None:
         self._faults.append(_Fault(re.compile(path_regex), method, times, drop=True))
@@ -493,7 +504,7 @@ class _Handler(BaseHTTPRequestHandler):
         record = RecordedRequest(method, parts.path, query, headers, body)
         self.api.requests.append(record)
         fault = self.api.take_fault(method, parts.path)
-        if fault and fault.delay:
+        if fault and fault.delay and not fault.late:
             time.sleep(fault.delay)
         if fault and fault.drop:
             self.close_connection = True
@@ -508,6 +519,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as err:
             status, payload, content_type = err.code, err.body(), "application/json"
         record.status = status
+        if fault and fault.delay and fault.late:
+            time.sleep(fault.delay)
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -517,8 +530,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "Retry-After",
                 str(int(retry_after) if float(retry_after).is_integer() else retry_after),
             )
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            self.close_connection = True
 
     @staticmethod
     def _fault_error(fault: _Fault) -> ApiError:
