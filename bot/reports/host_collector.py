@@ -1,4 +1,4 @@
-"""The bot's own host through psutil: CPU, memory, disk and load against the thresholds."""
+"""The bot's own host through psutil: CPU, memory, disk and load over the thresholds."""
 
 from __future__ import annotations
 
@@ -36,21 +36,21 @@ def collect_host(*, thresholds: Thresholds, sink: FindingSink) -> None:
             )
         )
 
-    if cpu >= thresholds.cpu_percent:
+    if cpu > thresholds.cpu_percent:
         over(
             "host_cpu",
             "cpu",
             f"CPU at {cpu:.0f}% (threshold {thresholds.cpu_percent:g}%)",
             "Find the busy processes on the bot's host (top); move work off it or add CPU.",
         )
-    if memory >= thresholds.memory_percent:
+    if memory > thresholds.memory_percent:
         over(
             "host_memory",
             "memory",
             f"Memory at {memory:.0f}% (threshold {thresholds.memory_percent:g}%)",
             "Find what uses the memory on the bot's host; the OOM killer is next.",
         )
-    if load >= thresholds.load_per_cpu:
+    if load > thresholds.load_per_cpu:
         over(
             "host_load",
             "load",
@@ -64,7 +64,7 @@ def collect_host(*, thresholds: Thresholds, sink: FindingSink) -> None:
         except OSError as err:
             sink.note(f"host {host}: cannot read disk usage of {path}: {err.strerror or err}")
             continue
-        if used >= thresholds.disk_percent:
+        if used > thresholds.disk_percent:
             over(
                 "host_disk",
                 f"disk {path}",
