@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
 from bot.approvals.store import ApprovalStore, StoreUnavailable
 from bot.audit import AuditEntry, AuditLog
+from bot.catalog import Operation, Risk
 from bot.config import Settings
 from bot.executor import Executor
 from bot.models import MessageRef, Principal, Request
@@ -25,6 +27,9 @@ from bot.render import render_execution, render_reply_text
 from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
 
 log = logging.getLogger("opsbot.service")
+
+# Who the LLM planner is working for while it runs: its read lookups act as that person.
+_acting_for: ContextVar[Principal | None] = ContextVar("opsbot_acting_for", default=None)
 
 
 class PolicySource(Protocol):
@@ -117,7 +122,11 @@ class OpsService:
                     text=f"You have sent many plain-language requests; try again in {retry_after}s "
                     "or use an explicit command (`help`).",
                 )
-        outcome = self.planner.plan(request, requester=requester, inventory=self.inventory)
+        token = _acting_for.set(requester)
+        try:
+            outcome = self.planner.plan(request, requester=requester, inventory=self.inventory)
+        finally:
+            _acting_for.reset(token)
         self.audit.record(
             AuditEntry(
                 event="llm_usage",
@@ -127,12 +136,44 @@ class OpsService:
             )
         )
         if outcome.plan is not None:
+            problems = self._grounding_problems(outcome.plan)
+            if problems:
+                return self._reply(ReplyKind.INVALID, text="\n".join(problems))
             return outcome.plan
-        text = outcome.answer or outcome.clarification or outcome.abstain_reason
+        text = outcome.answer or outcome.clarification or outcome.abstain_reason or outcome.error
         kind = ReplyKind.RESULT if outcome.answer else ReplyKind.INVALID
         if outcome.answer and outcome.evidence:
             text = f"{outcome.answer}\n\nEvidence: " + "; ".join(outcome.evidence)
         return self._reply(kind, text=text or "I could not turn that into a plan.")
+
+    def _grounding_problems(self, plan: Plan) -> list[str]:
+        """Invariant 5, checked again here: an LLM plan naming anything that does not exist
+        live is never shown as executable, whatever the planner did."""
+        from bot.planning.grounding import GroundingUnavailable, check_operation
+
+        assert self.inventory is not None
+        problems: list[str] = []
+        try:
+            for op in plan.steps:
+                report = check_operation(op, inventory=self.inventory, allowed_namespaces=["*"])
+                problems += report.problems + report.out_of_scope
+        except GroundingUnavailable as exc:
+            problems.append(f"I could not check the plan's names against the cluster ({exc}).")
+        return problems
+
+    def planner_lookup(self, op: Operation) -> str:
+        """The planner's read tool: a read, policed and run as the person it plans for."""
+        requester = _acting_for.get()
+        if requester is None or op.risk != Risk.READ:
+            return "refused: lookups are read operations made on behalf of a requester"
+        plan = Plan(steps=[op], source="llm")
+        decision = self._decide(plan, requester)
+        self._audit_decision(plan, requester, decision)
+        if decision.outcome != Outcome.ALLOW:
+            return "refused by policy: " + "; ".join(decision.reasons)
+        execution = self.executor.run(plan, actor=requester)
+        self._audit_execution(plan, requester, execution, approvers=[])
+        return render_execution(execution)
 
     def _decide(self, plan: Plan, requester: Principal) -> Decision:
         try:

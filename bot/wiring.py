@@ -87,39 +87,19 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
         notes.append("Approvals: in-process store (set REDIS_URL for Redis; single process only)")
     executor = Executor(backends=backends)
     inventory = BackendInventory(backends)
-    planner = None
-    rate_limiter = None
-    try:
-        from bot.planning.llm import OpenAIPlanner
-        from bot.planning.ratelimit import LlmRateLimiter
-
-        planner = OpenAIPlanner.from_settings(settings, read_tool=_read_tool(executor))
-        rate_limiter = LlmRateLimiter(client, per_minute=settings.llm_rate_limit_per_minute)
-    except ImportError:
-        pass
-    if planner is None:
-        notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
     service = OpsService(
         policy=build_policy(settings),
         store=store,
         executor=executor,
         audit=AuditLog(client=client, prefix=settings.key_prefix),
-        planner=planner,
         inventory=inventory,
-        rate_limiter=rate_limiter,
     )
+    from bot.planning.llm import OpenAIPlanner
+    from bot.planning.ratelimit import LlmRateLimiter
+
+    service.planner = OpenAIPlanner.from_settings(settings, read_tool=service.planner_lookup)
+    if service.planner is None:
+        notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
+    else:
+        service.rate_limiter = LlmRateLimiter(client, per_minute=settings.llm_rate_limit_per_minute)
     return Wiring(service=service, backends=backends, notes=notes, redis_client=client)
-
-
-def _read_tool(executor: Executor):  # type: ignore[no-untyped-def]
-    """Read-only lookups for the planner's diagnosis loop: redacted text, reads only."""
-    from bot.catalog import Operation, Risk
-    from bot.plan import Plan
-    from bot.render import render_execution
-
-    def read(op: Operation) -> str:
-        if op.risk != Risk.READ:
-            return "refused: only read operations may be used for lookups"
-        return render_execution(executor.run(Plan(steps=[op]), actor=None))
-
-    return read
