@@ -1,0 +1,109 @@
+{{/* Chart name. */}}
+{{- define "opsbot.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart, or fullnameOverride. */}}
+{{- define "opsbot.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "opsbot.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "opsbot.labels" -}}
+helm.sh/chart: {{ include "opsbot.chart" . }}
+{{ include "opsbot.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "opsbot.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "opsbot.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: bot
+{{- end }}
+
+{{- define "opsbot.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "opsbot.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "opsbot.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "opsbot.redisName" -}}
+{{- printf "%s-redis" (include "opsbot.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "opsbot.policiesConfigMap" -}}
+{{- default (printf "%s-policies" (include "opsbot.fullname" .)) .Values.policies.existingConfigMap }}
+{{- end }}
+
+{{- define "opsbot.reportsConfigMap" -}}
+{{- default (printf "%s-reports" (include "opsbot.fullname" .)) .Values.reports.existingConfigMap }}
+{{- end }}
+
+{{/*
+RBAC rules derived from the catalog (files/rbac-rules.json, written by `python -m bot.rbac`).
+Merges the rules of every enabled operation per (apiGroup, resource), sorted like bot.rbac,
+and returns JSON {"namespaced": [...], "cluster": [...]}.
+*/}}
+{{- define "opsbot.rbacRules" -}}
+{{- $file := .Files.Get "files/rbac-rules.json" | fromJson }}
+{{- $clusterScoped := $file.clusterScopedResources }}
+{{- $merged := dict }}
+{{- $any := false }}
+{{- range $kind := .Values.operations.enabled }}
+{{- if not (hasKey $file.operations $kind) }}
+{{- fail (printf "operations.enabled: unknown operation %q (known: %s)" $kind (join ", " $file.kinds)) }}
+{{- end }}
+{{- range $rule := index $file.operations $kind }}
+{{- $any = true }}
+{{- $key := printf "%s %s" (index $rule.apiGroups 0) (index $rule.resources 0) }}
+{{- $_ := set $merged $key (concat (get $merged $key | default list) $rule.verbs) }}
+{{- end }}
+{{- end }}
+{{- if and $any .Values.rbac.namespaceSuggestions }}
+{{- range $rule := $file.namespaceSuggestions }}
+{{- $key := printf "%s %s" (index $rule.apiGroups 0) (index $rule.resources 0) }}
+{{- $_ := set $merged $key (concat (get $merged $key | default list) $rule.verbs) }}
+{{- end }}
+{{- end }}
+{{- $namespaced := list }}
+{{- $cluster := list }}
+{{- range $key := keys $merged | sortAlpha }}
+{{- $parts := splitn " " 2 $key }}
+{{- $rule := dict "apiGroups" (list $parts._0) "resources" (list $parts._1) "verbs" (get $merged $key | uniq | sortAlpha) }}
+{{- if has $parts._1 $clusterScoped }}
+{{- $cluster = append $cluster $rule }}
+{{- else }}
+{{- $namespaced = append $namespaced $rule }}
+{{- end }}
+{{- end }}
+{{- if .Values.impersonation.enabled }}
+{{- range $resource := list "groups" "users" }}
+{{- $rule := dict "apiGroups" (list "") "resources" (list $resource) "verbs" (list "impersonate") }}
+{{- $names := index $.Values.impersonation $resource | uniq | sortAlpha }}
+{{- if $names }}
+{{- $_ := set $rule "resourceNames" $names }}
+{{- end }}
+{{- $cluster = append $cluster $rule }}
+{{- end }}
+{{- end }}
+{{- dict "namespaced" $namespaced "cluster" $cluster | toJson }}
+{{- end }}
