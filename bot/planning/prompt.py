@@ -75,15 +75,35 @@ def request_words(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if len(w) >= 2 and w not in _STOPWORDS))
 
 
-def _matches(name: str, words: Sequence[str]) -> bool:
+def _score(name: str, words: Sequence[str]) -> float:
+    """How strongly a name relates to the request: exact > a pod of it > a name part."""
     lowered = name.lower()
-    parts = set(re.split(r"[-_.]", lowered))
+    parts = re.split(r"[-_.]", lowered)
+    best = 0.0
     for word in words:
-        if lowered == word or lowered.startswith(f"{word}-") or word in parts:
-            return True
-        if len(word) >= 3 and difflib.SequenceMatcher(None, word, lowered).ratio() >= 0.75:
-            return True
-    return False
+        if lowered == word:
+            return 100.0
+        if lowered.startswith(f"{word}-"):
+            best = max(best, 80.0)
+        elif len(word) >= 3 and not word.isdigit() and word in parts:
+            best = max(best, 50.0)
+    return best
+
+
+def _typos(words: Sequence[str], names: Sequence[str]) -> set[str]:
+    """Names within a small edit of a request word (so "wbe" still shows "web")."""
+    close: set[str] = set()
+    for word in words:
+        if len(word) >= 3:
+            close.update(difflib.get_close_matches(word, names, n=3, cutoff=0.75))
+    return close
+
+
+def _ranked(names: Sequence[str], words: Sequence[str]) -> list[tuple[float, str]]:
+    scored = [(_score(n, words), n) for n in names]
+    hits = [(score, n) for score, n in scored if score > 0]
+    hits += [(30.0, n) for n in _typos(words, names) if all(n != h for _, h in hits)]
+    return hits
 
 
 def compact_inventory(
@@ -93,7 +113,7 @@ def compact_inventory(
     allowed_namespaces: Sequence[str],
     budget_chars: int = INVENTORY_BUDGET_CHARS,
 ) -> str:
-    """Namespaces plus names matching the request's words, capped at `budget_chars`.
+    """Namespaces plus the names that best match the request's words, within `budget_chars`.
 
     The size is bounded however large the cluster is; the result is a delimited data block.
     """
@@ -105,26 +125,26 @@ def compact_inventory(
             for ns in inventory.namespaces()
             if "*" in allowed_namespaces or ns in allowed_namespaces
         ]
-        mentioned = [ns for ns in namespaces if _matches(ns, words)]
+        mentioned = [ns for _, ns in sorted(_ranked(namespaces, words), reverse=True)]
         ordered = mentioned + [ns for ns in namespaces if ns not in mentioned]
         shown = ordered[:MAX_NAMESPACES_SCANNED]
         more = f" (+{len(ordered) - len(shown)} more)" if len(ordered) > len(shown) else ""
         lines.append("namespaces: " + ", ".join(shown) + more)
+        groups: list[tuple[float, str, list[str]]] = []
         for ns in shown:
+            boost = 10.0 if ns in mentioned[:3] else 0.0
             for resource in ("deployments", "pods"):
-                hits = [n for n in inventory.names(resource, namespace=ns) if _matches(n, words)]
+                hits = sorted(_ranked(inventory.names(resource, namespace=ns), words), reverse=True)
                 if hits:
-                    extra = (
-                        ""
-                        if len(hits) <= MAX_NAMES_PER_LINE
-                        else f" (+{len(hits) - MAX_NAMES_PER_LINE} more)"
-                    )
-                    lines.append(
-                        f"{resource} in {ns}: " + ", ".join(hits[:MAX_NAMES_PER_LINE]) + extra
-                    )
-        hits = [n for n in inventory.names("containers") if _matches(n, words)]
-        if hits:
-            lines.append("docker containers: " + ", ".join(hits[:MAX_NAMES_PER_LINE]))
+                    names = [n for _, n in hits]
+                    groups.append((hits[0][0] + boost, f"{resource} in {ns}", names))
+        containers = sorted(_ranked(inventory.names("containers"), words), reverse=True)
+        if containers:
+            groups.append((containers[0][0], "docker containers", [n for _, n in containers]))
+        for _, label, names in sorted(groups, key=lambda g: -g[0]):
+            extra = len(names) - MAX_NAMES_PER_LINE
+            suffix = f" (+{extra} more)" if extra > 0 else ""
+            lines.append(f"{label}: " + ", ".join(names[:MAX_NAMES_PER_LINE]) + suffix)
     except Exception as exc:  # noqa: BLE001 - the model can still ask; grounding fails closed later
         lines.append(f"(inventory unavailable: {type(exc).__name__})")
     body = ""

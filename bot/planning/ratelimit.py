@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
+REDIS_COOLDOWN_SECONDS = 30.0  # after a Redis failure, use the local window this long
 
 # KEYS[1] = the user's window; ARGV = now, window, limit, member id
 _SCRIPT = """
@@ -59,13 +60,15 @@ class LlmRateLimiter:
         self._script = redis_client.register_script(_SCRIPT) if redis_client is not None else None
         self._lock = threading.Lock()
         self._local: dict[str, deque[float]] = {}
+        self._redis_down_until = 0.0
 
     def allow(self, user_id: str) -> tuple[bool, int]:
         now = self._clock()
-        if self._script is not None:
+        if self._script is not None and now >= self._redis_down_until:
             try:
                 return self._allow_redis(user_id, now)
             except RedisError as exc:
+                self._redis_down_until = now + REDIS_COOLDOWN_SECONDS
                 log.warning("LLM rate limit: Redis unavailable (%s); using the local window", exc)
         return self._allow_local(user_id, now)
 
