@@ -139,7 +139,7 @@ def test_stale_resource_version_is_rejected_by_the_server(fake_k8s: FakeK8s) -> 
     try:
         apps.replace_namespaced_deployment_scale("web", "prod", scale)
     except client.ApiException as exc:
-        assert exc.status == 409 and '"reason": "Conflict"' in exc.body
+        assert exc.status == 409 and '"reason":"Conflict"' in exc.body
     else:
         raise AssertionError("a stale resourceVersion must give 409 Conflict")
 

@@ -405,3 +405,21 @@ def test_check_and_namespaces(real_k8s: RealCluster) -> None:
     admin = KubernetesBackend(api_client_factory=lambda ctx: real_k8s.api_client("admin"))
     assert admin.check() is None
     assert ns in admin.known_names("namespaces")
+
+
+def test_real_server_rejects_a_stale_resource_version_on_scale(real_k8s: RealCluster) -> None:
+    """The precondition execute_scale relies on (and the test server mimics): a scale write
+    carrying an old resourceVersion gets 409 Conflict."""
+    ns = real_k8s.namespace("stale")
+    create_deployment(real_k8s, ns, "web", replicas=1)
+    apps = client.AppsV1Api(real_k8s.admin())
+    scale = apps.read_namespaced_deployment_scale("web", ns)
+    apps.patch_namespaced_deployment("web", ns, {"metadata": {"labels": {"touched": "yes"}}})
+    stale = {
+        "metadata": {"resourceVersion": scale.metadata.resource_version},
+        "spec": {"replicas": 4},
+    }
+    with pytest.raises(client.ApiException) as caught:
+        apps.patch_namespaced_deployment_scale("web", ns, stale)
+    assert caught.value.status == 409 and '"reason":"Conflict"' in caught.value.body
+    assert read_deployment(real_k8s, ns, "web").spec.replicas == 1
