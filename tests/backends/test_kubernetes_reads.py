@@ -4,12 +4,12 @@ logs and statuses here, which the real control plane without kubelet cannot give
 from __future__ import annotations
 
 from bot.backends.base import ErrorKind, Status
-from bot.catalog import parse_operation
+from bot.catalog import Operation, parse_operation
 from bot.redact import REDACTED
 from tests.fixtures.k8s_fake import FakeK8s, backend_on
 
 
-def op(**fields: object):  # type: ignore[no-untyped-def]
+def op(**fields: object) -> Operation:
     return parse_operation(dict(fields))
 
 

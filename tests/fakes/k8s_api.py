@@ -521,7 +521,11 @@ class _Handler(BaseHTTPRequestHandler):
         record.status = status
         if fault and fault.delay and fault.late:
             time.sleep(fault.delay)
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload, separators=(",", ":")).encode()
+        data = (
+            payload.encode()
+            if isinstance(payload, str)
+            else json.dumps(payload, separators=(",", ":")).encode()
+        )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
