@@ -33,6 +33,10 @@ Clock = Callable[[], datetime]
 PostFn = Callable[[str, HealthReport], object]
 BuildFn = Callable[[ReportScope], HealthReport]
 CLAIM_EXTRA_SECONDS = 86400  # claims live this much longer than the grace period
+_RELEASE_IF_OURS = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 def utc_now() -> datetime:
@@ -103,8 +107,8 @@ class ReportScheduler:
 
     def _release(self, key: str) -> None:
         """Give a claim back (the report could not be built) so a later tick may retry."""
-        if self.redis is not None and self.redis.get(key) == self.instance.encode():
-            self.redis.delete(key)
+        if self.redis is not None:
+            self.redis.eval(_RELEASE_IF_OURS, 1, key, self.instance)
 
     def _run(self, schedule: Schedule, scheduled_at: datetime, key: str) -> RunOutcome:
         def outcome(status: RunStatus, detail: str = "") -> RunOutcome:
