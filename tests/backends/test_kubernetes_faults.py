@@ -6,10 +6,13 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from kubernetes import client
 
 from bot.backends.base import ErrorKind, Status
+from bot.backends.kubernetes import KubernetesBackend
 from bot.catalog import parse_operation
+from bot.config import Settings
 from bot.models import Principal
 from tests.fixtures.k8s_fake import FakeK8s, backend_on
 
@@ -215,3 +218,35 @@ def test_delete_whose_first_answer_was_lost_still_succeeds(fake_k8s: FakeK8s) ->
     assert "already gone" in (result.text or "")
     assert [r.status for r in fake_k8s.calls("DELETE")] == [200, 404]
     assert fake_k8s.store.get("pods", "prod", "api-1") is None
+
+
+def test_kubeconfig_from_the_environment_and_per_operation_context(
+    fake_k8s: FakeK8s, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No factory given: the backend loads KUBECONFIG itself, uses OPSBOT_KUBE_CONTEXT by
+    default and an operation's own `context` when it names one."""
+    fake_k8s.add_deployment("prod", "web")
+    fake_k8s.grant(user="alice", verbs=["list"], resources=["deployments"])
+    monkeypatch.setenv("KUBECONFIG", str(fake_k8s.kubeconfig_path))
+    backend = KubernetesBackend(settings=Settings(kube_context="alice"))
+    listed = backend.execute(
+        parse_operation({"operation": "list_deployments", "namespace": "prod"})
+    )
+    assert listed.status == Status.SUCCESS, listed.error
+    as_bob = backend.execute(
+        parse_operation({"operation": "list_deployments", "namespace": "prod", "context": "bob"})
+    )
+    assert as_bob.error_kind == ErrorKind.FORBIDDEN and '"bob"' in (as_bob.error or "")
+    tokens = [r.headers["authorization"][0] for r in fake_k8s.calls("GET", "/deployments")]
+    assert tokens == ["Bearer fake-token-alice", "Bearer fake-token-bob"]
+
+
+def test_unknown_context_is_not_configured(
+    fake_k8s: FakeK8s, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(fake_k8s.kubeconfig_path))
+    result = KubernetesBackend(settings=Settings()).execute(
+        parse_operation({"operation": "list_pods", "context": "nowhere"})
+    )
+    assert result.error_kind == ErrorKind.NOT_CONFIGURED
+    assert "context 'nowhere'" in (result.error or "") and result.hint
