@@ -2,7 +2,7 @@
 and the details as replies in its thread; every message has a plain-text fallback.
 
 Finding text comes from clusters and hosts (untrusted): it is escaped for mrkdwn so it cannot
-mention @channel or forge links.
+mention @channel or forge links, in blocks and in the fallback text alike.
 """
 
 from __future__ import annotations
@@ -45,9 +45,8 @@ def score_icon(report: HealthReport) -> str:
 def summary_text(report: HealthReport) -> str:
     """The plain-text fallback of the summary (notifications, screen readers)."""
     top = "; ".join(f.title for f in report.findings[:3])
-    return f"Health report: score {report.score}/100 ({counts_line(report)})" + (
-        f". Top: {top}" if top else ". All clear."
-    )
+    head = f"Health report: score {report.score}/100 ({counts_line(report)})"
+    return escape(head + (f". Top: {top}" if top else ". All clear."))
 
 
 def summary_blocks(report: HealthReport) -> list[Block]:
@@ -113,7 +112,7 @@ def thread_messages(report: HealthReport) -> list[tuple[str, list[Block]]]:
     findings = report.findings
     for start in range(0, len(findings), FINDINGS_PER_THREAD_MESSAGE):
         chunk = findings[start : start + FINDINGS_PER_THREAD_MESSAGE]
-        text = "\n".join(line for f in chunk for line in finding_lines(f))
+        text = escape("\n".join(line for f in chunk for line in finding_lines(f)))
         out.append((text, [_finding_block(f) for f in chunk]))
     extra: list[str] = [
         f"…and {o.count} more {o.severity.value} {o.kind} (not listed)" for o in report.omitted
