@@ -21,7 +21,7 @@ _RESTART = r"restart|bounce|recycle|reboot|redeploy|kick"
 _I = re.IGNORECASE
 _WRITE_INTENT: dict[str, re.Pattern[str]] = {
     "scale_deployment": re.compile(
-        r"\bscale\b|\b(up|down)\s*size\b"
+        r"\bscale\b|\b(up|down)\s*size\b|\b(bigger|smaller)\b"
         r"|\b(more|fewer|less|extra|additional|add|remove)\b[^.?!]*\b(replicas?|pods?|instances?|copies)\b"
         r"|\b(set|change|bump|increase|decrease|reduce|raise|lower)\b[^.?!]*\b(replicas?|instances?)\b"
         r"|\b(replicas?|instances?)\s*(to|=|:)\s*\d+",
@@ -48,6 +48,7 @@ _WRITE_INTENT: dict[str, re.Pattern[str]] = {
 class GuardResult:
     kept: list[Operation] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    blocked_ops: list[Operation] = field(default_factory=list)
 
 
 def asks_for(kind: str, text: str) -> bool:
@@ -85,13 +86,14 @@ def guard_writes(steps: Sequence[Operation], *, text: str, inventory: Inventory)
             continue
         target = op.target_name or ""
         if not asks_for(op.kind, text):
-            result.blocked.append(f"{op.describe()}: your request did not ask for this change")
+            reason = "your request did not ask for this change"
         elif not names_target(target, text):
-            result.blocked.append(f"{op.describe()}: your request did not name '{target}'")
+            reason = f"your request did not name '{target}'"
         elif not _namespace_ok(op, text, inventory):
-            result.blocked.append(
-                f"{op.describe()}: your request did not name namespace '{op.scope_namespace}'"
-            )
+            reason = f"your request did not name namespace '{op.scope_namespace}'"
         else:
             result.kept.append(op)
+            continue
+        result.blocked.append(f"{op.describe()}: {reason}")
+        result.blocked_ops.append(op)
     return result

@@ -373,6 +373,15 @@ class OpenAIPlanner:
                 evidence=evidence,
             )
         guarded = guard_writes(steps, text=run.request.text, inventory=run.inventory)
+        # names in blocked steps are never shown back as questions (they may come from planted
+        # text), but they are recorded so hallucinated names are measured
+        silent = check_plan(guarded.blocked_ops, inventory=run.inventory, allowed_namespaces=["*"])
+        silent_names = silent.rejected_names
+
+        def done(**fields: Any) -> PlannerOutcome:
+            names = silent_names + list(fields.pop("rejected_names", []))
+            return PlannerOutcome(evidence=evidence, rejected_names=names, **fields)
+
         note = ""
         if guarded.blocked:
             note = "Not planned (only changes you ask for are proposed): " + "; ".join(
@@ -380,25 +389,19 @@ class OpenAIPlanner:
             )
         if not guarded.kept:
             if answer is not None:
-                return PlannerOutcome(
-                    answer=answer + (f"\n{note}" if note else ""), evidence=evidence
-                )
-            return PlannerOutcome(
-                abstain_reason=note or "The model proposed no plan steps.", evidence=evidence
-            )
+                return done(answer=answer + (f"\n{note}" if note else ""))
+            return done(abstain_reason=note or "The model proposed no plan steps.")
         report = check_plan(guarded.kept, inventory=run.inventory, allowed_namespaces=run.allowed)
         if report.out_of_scope:
-            return PlannerOutcome(
+            return done(
                 abstain_reason="; ".join(report.out_of_scope),
                 answer=answer,
-                evidence=evidence,
                 rejected_names=report.rejected_names,
             )
         if report.problems:
-            return PlannerOutcome(
+            return done(
                 clarification="; ".join(report.problems),
                 answer=answer,
-                evidence=evidence,
                 rejected_names=report.rejected_names,
             )
         explanation = "\n".join(part for part in (answer, note) if part) or None
@@ -407,7 +410,7 @@ class OpenAIPlanner:
             source="llm",
             explanation=explanation[:2000] if explanation else None,
         )
-        return PlannerOutcome(plan=plan, answer=answer, evidence=evidence)
+        return done(plan=plan, answer=answer)
 
 
 def _assistant_message(content: str | None, calls: list[Any]) -> dict[str, Any]:
