@@ -20,7 +20,7 @@ from bot.replies import ExecutionReport, Reply, ReplyKind, StepPreview
 Block = dict[str, Any]
 
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
-_CODE_OVERHEAD = 40
+_CODE_OVERHEAD = 200  # fences plus the truncation marker
 
 RISK_BADGE = {
     "read": ":large_green_circle: read",
@@ -31,7 +31,7 @@ RISK_BADGE = {
 STATUS_LABEL = {
     "pending": ":hourglass_flowing_sand: Pending approval",
     "approved": ":white_check_mark: Approved",
-    "executing": ":gear: Executing",
+    "executing": ":gear: Approved, executing",
     ApprovalState.DONE.value: ":white_check_mark: Done",
     ApprovalState.FAILED.value: ":x: Failed",
     ApprovalState.EXPIRED.value: ":hourglass: Expired",
@@ -75,9 +75,14 @@ def context(text: str, *, block_id: str | None = None) -> Block:
     return block
 
 
-def code(text: str) -> str:
-    """A code block; a fence inside the text is broken with a zero-width space."""
-    return "```" + escape(text.replace("```", "`\u200b``")) + "```"
+def code(text: str, *, keep: str = "head") -> str:
+    """A code block that always fits one section (escaping can lengthen the text); a fence
+    inside the text is broken with a zero-width space."""
+    body = escape(text.replace("```", "`\u200b``"))
+    room = SECTION_LIMIT - 6
+    if len(body) > room:
+        body = body[-room:] if keep == "tail" else body[:room]
+    return "```" + body + "```"
 
 
 def slack_date(moment: datetime) -> str:
@@ -306,7 +311,7 @@ def execution_blocks(
         if output:
             keep = "tail" if step.operation.endswith("logs") else "head"
             shown, cut = truncate(output, max_chars=inline, keep=keep)
-            blocks.append(section(code(shown)))
+            blocks.append(section(code(shown, keep=keep)))
             notes = []
             if cut:
                 name = f"{step.operation}-{i}.txt"
