@@ -1,0 +1,18 @@
+"""Planning: the Planner contract and the LLM planner (OpenAI-compatible, grounded, guarded)."""
+
+from bot.planning.base import Inventory, Planner, PlannerOutcome, Usage
+from bot.planning.inventory import StaticInventory
+from bot.planning.llm import NO_LLM_MESSAGE, OpenAIPlanner, ReadTool
+from bot.planning.ratelimit import LlmRateLimiter
+
+__all__ = [
+    "NO_LLM_MESSAGE",
+    "Inventory",
+    "LlmRateLimiter",
+    "OpenAIPlanner",
+    "Planner",
+    "PlannerOutcome",
+    "ReadTool",
+    "StaticInventory",
+    "Usage",
+]

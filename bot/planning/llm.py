@@ -37,6 +37,11 @@ ReadTool = Callable[[Operation], str]
 """Runs one read-only operation on the real backends and returns redacted text."""
 
 MAX_PLAN_STEPS = 10
+NO_LLM_MESSAGE = (
+    "I only understand explicit commands here: no language model is configured "
+    "(set OPENAI_API_KEY, and OPENAI_BASE_URL for a non-OpenAI endpoint, to enable plain "
+    "language). Type `help` to see the commands, e.g. `scale web 3 -n prod`."
+)
 _TEXT_LIMIT = 1500
 _FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
 
