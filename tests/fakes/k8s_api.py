@@ -8,126 +8,37 @@ limit/continue, so ~10k pods and 50k events stay cheap). Drive it through the re
 
 from __future__ import annotations
 
-import base64
-import copy
-import json
 import re
-import socket
 import threading
-import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from tests.fakes.k8s_handler import Handler
+from tests.fakes.k8s_model import USERS, ApiError, Fault, RecordedRequest, Rule
+from tests.fakes.k8s_seed import SeedMixin
 from tests.fakes.k8s_state import (
     REVISION,
     Store,
-    json_patch,
-    match_fields,
-    match_labels,
-    now_iso,
-    strategic_merge,
 )
 
-# user -> groups of the tokens in the kubeconfig this server writes (mirrors the real cluster)
-USERS: dict[str, tuple[str, ...]] = {
-    "admin": ("system:masters",),
-    "opsbot": (),
-    "alice": ("sre",),
-    "bob": ("dev",),
-    "viewer": ("viewers",),
-}
-_GROUPS = {"pods": "", "events": "", "namespaces": "", "deployments": "apps", "replicasets": "apps"}
-_VERB_BY_METHOD = {
-    "GET": "get",
-    "DELETE": "delete",
-    "PATCH": "patch",
-    "PUT": "update",
-    "POST": "create",
-}
-
 
 @dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, list[str]]
-    body: Any
-    status: int = 0
-
-
-@dataclass
-class _Fault:
-    pattern: re.Pattern[str]
-    method: str | None
-    times: int
-    status: int = 0
-    retry_after: float | None = None
-    delay: float = 0.0
-    late: bool = False
-    drop: bool = False
-
-
-@dataclass
-class _Rule:
-    user: str | None
-    group: str | None
-    verbs: frozenset[str]
-    resources: frozenset[str]
-    namespaces: frozenset[str] | None
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.code, self.reason, self.message, self.details = code, reason, message, details or {}
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details:
-            out["details"] = self.details
-        return out
-
-
-def _qualified(resource: str) -> str:
-    group = _GROUPS.get(resource.split("/")[0], "")
-    return f"{resource.split('/')[0]}.{group}" if group else resource.split("/")[0]
-
-
-def not_found(resource: str, name: str) -> ApiError:
-    details = {"name": name, "kind": resource}
-    if _GROUPS.get(resource):
-        details["group"] = _GROUPS[resource]
-    return ApiError(404, "NotFound", f'{_qualified(resource)} "{name}" not found', details)
-
-
-@dataclass
-class FakeKubeAPI:
+class FakeKubeAPI(SeedMixin):
     """The server plus seed helpers, fault injection, a rule table and a request log."""
 
     store: Store = field(default_factory=Store)
     requests: list[RecordedRequest] = field(default_factory=list)
-    _faults: list[_Fault] = field(default_factory=list)
-    _rules: list[_Rule] = field(default_factory=list)
+    _faults: list[Fault] = field(default_factory=list)
+    _rules: list[Rule] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     kubeconfig_path: Path | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeKubeAPI:
-        handler = type("Handler", (_Handler,), {"api": self})
+        handler = type("BoundHandler", (Handler,), {"api": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(
@@ -161,200 +72,6 @@ class FakeKubeAPI:
         self.kubeconfig_path = path
         return path
 
-    # ------------------------------------------------------------------ seeding
-    def add_namespace(self, name: str) -> dict[str, Any]:
-        with self.store.lock:
-            existing = self.store.get("namespaces", "", name)
-            if existing:
-                return existing
-            obj = {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": name},
-                "status": {"phase": "Active"},
-            }
-            return self.store.put("namespaces", obj)
-
-    def add_deployment(
-        self,
-        namespace: str,
-        name: str,
-        *,
-        replicas: int = 1,
-        image: str = "nginx:1.25",
-        images: list[str] | None = None,
-        revision: int = 1,
-        labels: dict[str, str] | None = None,
-        env: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """A deployment whose history has `revision` ReplicaSets; `images` gives each one's image
-        (oldest first), else every revision runs `image` with a distinct revision label."""
-        self.add_namespace(namespace)
-        history = images or [image] * revision
-        match = labels or {"app": name}
-        with self.store.lock:
-            dep: dict[str, Any] = {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {
-                    "name": name,
-                    "namespace": namespace,
-                    "labels": dict(match),
-                    "generation": 1,
-                    "annotations": {},
-                },
-                "spec": {"replicas": replicas, "selector": {"matchLabels": dict(match)}},
-            }
-            self.store.put("deployments", dep)
-            for i, img in enumerate(history, start=1):
-                dep["spec"]["template"] = self._template(
-                    name, match, img, env, i if images is None else None
-                )
-                self.store.reconcile(dep)
-            return self.store.put("deployments", dep)
-
-    @staticmethod
-    def _template(
-        name: str,
-        labels: dict[str, str],
-        image: str,
-        env: list[dict[str, Any]] | None,
-        rev: int | None,
-    ) -> dict[str, Any]:
-        container: dict[str, Any] = {"name": name, "image": image}
-        if env:
-            container["env"] = copy.deepcopy(env)
-        meta: dict[str, Any] = {"labels": dict(labels)}
-        if rev is not None:
-            meta["annotations"] = {"fake/seed-revision": str(rev)}
-        return {"metadata": meta, "spec": {"containers": [container]}}
-
-    def add_pod(
-        self,
-        namespace: str,
-        name: str,
-        *,
-        phase: str = "Running",
-        restarts: int = 0,
-        logs: str | dict[str, str] = "",
-        previous_logs: str = "",
-        labels: dict[str, str] | None = None,
-        containers: list[dict[str, Any]] | None = None,
-        owner: tuple[str, str] | None = None,
-        waiting_reason: str | None = None,
-    ) -> dict[str, Any]:
-        self.add_namespace(namespace)
-        specs = containers or [{"name": "app", "image": "busybox:1"}]
-        ready = phase == "Running" and waiting_reason is None
-        statuses = []
-        for c in specs:
-            state: dict[str, Any] = (
-                {"waiting": {"reason": waiting_reason}}
-                if waiting_reason
-                else {"running": {"startedAt": now_iso()}}
-                if phase == "Running"
-                else {"waiting": {"reason": "ContainerCreating"}}
-            )
-            statuses.append(
-                {
-                    "name": c["name"],
-                    "image": c.get("image", ""),
-                    "imageID": "",
-                    "ready": ready,
-                    "restartCount": restarts,
-                    "state": state,
-                }
-            )
-        meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels or {}}
-        if owner:
-            meta["ownerReferences"] = [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": owner[0],
-                    "name": owner[1],
-                    "uid": "x",
-                    "controller": True,
-                }
-            ]
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": meta,
-            "spec": {"containers": copy.deepcopy(specs), "nodeName": "node-1"},
-            "status": {
-                "phase": phase,
-                "podIP": "10.0.0.1",
-                "startTime": now_iso(),
-                "containerStatuses": statuses,
-                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-            },
-        }
-        with self.store.lock:
-            self.store.put("pods", pod)
-            per_container = logs if isinstance(logs, dict) else {specs[0]["name"]: logs}
-            for container, text in per_container.items():
-                self.append_log(namespace, name, text, container=container)
-            if previous_logs:
-                self.append_log(
-                    namespace, name, previous_logs, container=specs[0]["name"], previous=True
-                )
-        return pod
-
-    def append_log(
-        self,
-        namespace: str,
-        pod: str,
-        text: str,
-        *,
-        container: str | None = None,
-        previous: bool = False,
-        age_seconds: float = 0.0,
-    ) -> None:
-        with self.store.lock:
-            obj = self.store.get("pods", namespace, pod)
-            assert obj is not None, f"add_pod {namespace}/{pod} first"
-            name = container or obj["spec"]["containers"][0]["name"]
-            lines = self.store.logs.setdefault((namespace, pod, name, previous), [])
-            stamp = time.time() - age_seconds
-            lines.extend((stamp, line) for line in text.splitlines())
-
-    def add_event(
-        self,
-        namespace: str,
-        *,
-        object_kind: str,
-        object_name: str,
-        reason: str,
-        message: str,
-        type: str = "Normal",
-        count: int = 1,
-        age_seconds: float = 0.0,
-        name: str | None = None,
-    ) -> dict[str, Any]:
-        self.add_namespace(namespace)
-        with self.store.lock:
-            ev = {
-                "apiVersion": "v1",
-                "kind": "Event",
-                "metadata": {
-                    "name": name or f"{object_name}.{self.store.next_rv()}",
-                    "namespace": namespace,
-                },
-                "involvedObject": {
-                    "kind": object_kind,
-                    "name": object_name,
-                    "namespace": namespace,
-                },
-                "reason": reason,
-                "message": message,
-                "type": type,
-                "count": count,
-                "firstTimestamp": now_iso(age_seconds),
-                "lastTimestamp": now_iso(age_seconds),
-                "source": {"component": "fake"},
-            }
-            return self.store.put("events", ev)
-
     # ------------------------------------------------------------------ faults and rules
     def fail_next(
         self,
@@ -366,7 +83,7 @@ class FakeKubeAPI:
         method: str | None = None,
     ) -> None:
         self._faults.append(
-            _Fault(re.compile(path_regex), method, times, status=status, retry_after=retry_after)
+            Fault(re.compile(path_regex), method, times, status=status, retry_after=retry_after)
         )
 
     def delay_next(
@@ -381,11 +98,11 @@ class FakeKubeAPI:
         """Answer late: before doing anything, or (`after_processing`) after the change was
         made, so a client that times out does not know the change happened."""
         self._faults.append(
-            _Fault(re.compile(path_regex), method, times, delay=seconds, late=after_processing)
+            Fault(re.compile(path_regex), method, times, delay=seconds, late=after_processing)
         )
 
     def drop_next(self, path_regex: str, *, times: int = 1, method: str | None = None) -> None:
-        self._faults.append(_Fault(re.compile(path_regex), method, times, drop=True))
+        self._faults.append(Fault(re.compile(path_regex), method, times, drop=True))
 
     def grant(
         self,
@@ -399,7 +116,7 @@ class FakeKubeAPI:
         """Add an allow rule. Once any rule exists, everything not granted is forbidden
         (except system:masters). `*` matches every verb or resource."""
         self._rules.append(
-            _Rule(
+            Rule(
                 user,
                 group,
                 frozenset(verbs),
@@ -408,7 +125,7 @@ class FakeKubeAPI:
             )
         )
 
-    def take_fault(self, method: str, path: str) -> _Fault | None:
+    def take_fault(self, method: str, path: str) -> Fault | None:
         with self.store.lock:
             for fault in self._faults:
                 if (
@@ -444,393 +161,6 @@ class FakeKubeAPI:
             for r in list(self.requests)
             if (method is None or r.method == method) and path_contains in r.path
         ]
-
-
-# ---------------------------------------------------------------------- the HTTP handler
-_ROUTES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), name)
-    for p, name in [
-        (r"^/version/?$", "version"),
-        (r"^/api/v1/namespaces/?$", "list:namespaces"),
-        (r"^/api/v1/namespaces/(?P<name>[^/]+)$", "item:namespaces"),
-        (r"^/api/v1/(?:namespaces/(?P<ns>[^/]+)/)?(?P<res>pods|events)$", "list"),
-        (r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods/(?P<name>[^/]+)/log$", "log"),
-        (r"^/api/v1/namespaces/(?P<ns>[^/]+)/(?P<res>pods|events)/(?P<name>[^/]+)$", "item"),
-        (r"^/apis/apps/v1/(?:namespaces/(?P<ns>[^/]+)/)?(?P<res>deployments|replicasets)$", "list"),
-        (r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)/scale$", "scale"),
-        (
-            r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/(?P<res>deployments|replicasets)/(?P<name>[^/]+)$",
-            "item",
-        ),
-    ]
-]
-_KINDS = {
-    "pods": "Pod",
-    "events": "Event",
-    "deployments": "Deployment",
-    "replicasets": "ReplicaSet",
-    "namespaces": "Namespace",
-}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeKubeAPI
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    # ------------------------------------------------------------------
-    def _serve(self, method: str) -> None:
-        parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        body = json.loads(raw) if raw else None
-        headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
-        record = RecordedRequest(method, parts.path, query, headers, body)
-        self.api.requests.append(record)
-        fault = self.api.take_fault(method, parts.path)
-        if fault and fault.delay and not fault.late:
-            time.sleep(fault.delay)
-        if fault and fault.drop:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            record.status = -1
-            return
-        retry_after = fault.retry_after if fault else None
-        try:
-            if fault and fault.status:
-                raise self._fault_error(fault)
-            status, payload, content_type = self._dispatch(method, parts.path, query, body)
-        except ApiError as err:
-            status, payload, content_type = err.code, err.body(), "application/json"
-        record.status = status
-        if fault and fault.delay and fault.late:
-            time.sleep(fault.delay)
-        data = (
-            payload.encode()
-            if isinstance(payload, str)
-            else json.dumps(payload, separators=(",", ":")).encode()
-        )
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        if retry_after is not None and status >= 400:
-            self.send_header(
-                "Retry-After",
-                str(int(retry_after) if float(retry_after).is_integer() else retry_after),
-            )
-        try:
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-            self.close_connection = True
-
-    @staticmethod
-    def _fault_error(fault: _Fault) -> ApiError:
-        if fault.status == 429:
-            return ApiError(
-                429,
-                "TooManyRequests",
-                "Too many requests, please try again later.",
-                {"retryAfterSeconds": int(fault.retry_after or 1)},
-            )
-        if fault.status == 409:
-            return ApiError(
-                409,
-                "Conflict",
-                "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again",  # noqa: E501
-            )
-        reasons = {
-            500: "InternalError",
-            502: "BadGateway",
-            503: "ServiceUnavailable",
-            504: "Timeout",
-        }
-        return ApiError(
-            fault.status,
-            reasons.get(fault.status, "InternalError"),
-            f"injected failure {fault.status}",
-        )
-
-    def _identity(self) -> tuple[str, tuple[str, ...]]:
-        auth = self.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ").strip()
-        user = token.removeprefix("fake-token-")
-        if not auth or user not in USERS:
-            raise ApiError(401, "Unauthorized", "Unauthorized")
-        groups = USERS[user]
-        as_user = self.headers.get("Impersonate-User")
-        as_groups = tuple(self.headers.get_all("Impersonate-Group") or [])
-        if as_user:
-            for target, res in [(as_user, "users"), *((g, "groups") for g in as_groups)]:
-                if not self.api.allowed(user, groups, "impersonate", res, None):
-                    raise ApiError(
-                        403,
-                        "Forbidden",
-                        f'{res} "{target}" is forbidden: User "{user}" cannot impersonate resource "{res}" in API group "" at the cluster scope',  # noqa: E501
-                        {"name": target, "kind": res},
-                    )
-            return as_user, (*as_groups, "system:authenticated")
-        return user, (*groups, "system:authenticated")
-
-    def _authorize(self, verb: str, resource: str, namespace: str | None, name: str | None) -> None:
-        user, groups = self._identity()
-        if self.api.allowed(user, groups, verb, resource, namespace):
-            return
-        group = _GROUPS.get(resource.split("/")[0], "")
-        where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-        subject = f'{_qualified(resource)} "{name}"' if name else _qualified(resource)
-        message = f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {where}'  # noqa: E501
-        details: dict[str, Any] = {"kind": resource.split("/")[0]}
-        if name:
-            details["name"] = name
-        if group:
-            details["group"] = group
-        raise ApiError(403, "Forbidden", message, details)
-
-    def _dispatch(
-        self, method: str, path: str, query: dict[str, str], body: Any
-    ) -> tuple[int, Any, str]:
-        for pattern, route in _ROUTES:
-            m = pattern.match(path)
-            if not m:
-                continue
-            g = m.groupdict()
-            if route == "version":
-                self._identity()
-                return (
-                    200,
-                    {
-                        "major": "1",
-                        "minor": "20",
-                        "gitVersion": "v1.20.2-fake",
-                        "platform": "linux/amd64",
-                    },
-                    "application/json",
-                )
-            if route.startswith("list:"):
-                g["res"] = route.split(":")[1]
-                route = "list"
-            if route.startswith("item:"):
-                g["res"], g["ns"] = route.split(":")[1], ""
-                route = "item"
-            handler = getattr(self, f"_{route}")
-            with self.api.store.lock:
-                result: tuple[int, Any, str] = handler(method, g, query, body)
-                return result
-        raise ApiError(404, "NotFound", "the server could not find the requested resource")
-
-    # --- lists
-    def _list(
-        self, method: str, g: dict[str, Any], query: dict[str, str], body: Any
-    ) -> tuple[int, Any, str]:
-        res, ns = g["res"], g.get("ns")
-        self._authorize("list", res, ns, None)
-        store = self.api.store
-        after = (
-            tuple(json.loads(base64.b64decode(query["continue"])))
-            if query.get("continue")
-            else None
-        )
-        limit = int(query.get("limit") or 0)
-        labels, fields = query.get("labelSelector"), query.get("fieldSelector")
-        page: list[dict[str, Any]] = []
-        last: tuple[str, str] | None = None
-        more = False
-        for key, obj in store.scan(res, ns, after=after):  # type: ignore[arg-type]
-            if not (
-                match_labels(obj["metadata"].get("labels") or {}, labels)
-                and match_fields(obj, fields)
-            ):
-                continue
-            if limit and len(page) == limit:
-                more = True
-                break
-            page.append(obj)
-            last = key
-        meta: dict[str, Any] = {"resourceVersion": str(store._rv)}
-        if more and last is not None:
-            meta["continue"] = base64.b64encode(json.dumps(list(last)).encode()).decode()
-        kind = _KINDS[res] + "List"
-        version = "apps/v1" if _GROUPS.get(res) == "apps" else "v1"
-        return (
-            200,
-            {"kind": kind, "apiVersion": version, "metadata": meta, "items": page},
-            "application/json",
-        )
-
-    # --- single objects
-    def _item(
-        self, method: str, g: dict[str, Any], query: dict[str, str], body: Any
-    ) -> tuple[int, Any, str]:
-        res, ns, name = g["res"], g.get("ns") or "", g["name"]
-        verb = _VERB_BY_METHOD[method]
-        self._authorize(verb, res, ns or None, name)
-        store = self.api.store
-        obj = store.get(res, ns, name)
-        if obj is None:
-            raise not_found(res, name)
-        dry = query.get("dryRun") == "All"
-        if method == "GET":
-            return 200, obj, "application/json"
-        if method == "DELETE" and res == "pods":
-            gone = copy.deepcopy(obj)
-            gone["metadata"]["deletionTimestamp"] = now_iso()
-            if not dry:
-                store.delete(res, ns, name)
-            return 200, gone, "application/json"
-        if method == "PATCH" and res == "deployments":
-            updated = self._patched(obj, body)
-            if updated.get("spec", {}).get("template") != obj["spec"].get("template"):
-                updated["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
-            if dry:
-                return 200, updated, "application/json"
-            store.objects[res][(ns, name)] = updated
-            store.put(res, updated)
-            store.reconcile(updated)
-            return 200, updated, "application/json"
-        raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on {res}")
-
-    def _patched(self, obj: dict[str, Any], body: Any) -> dict[str, Any]:
-        content_type = (self.headers.get("Content-Type") or "").split(";")[0]
-        rv = (
-            (body or {}).get("metadata", {}).get("resourceVersion")
-            if isinstance(body, dict)
-            else None
-        )
-        if rv and rv != obj["metadata"]["resourceVersion"]:
-            raise self._conflict(obj)
-        if content_type == "application/json-patch+json":
-            try:
-                return json_patch(obj, body)
-            except (KeyError, IndexError, ValueError, TypeError) as err:
-                raise ApiError(422, "Invalid", f"invalid JSON patch: {err}") from err
-        if content_type in (
-            "application/strategic-merge-patch+json",
-            "application/merge-patch+json",
-        ):
-            merged: dict[str, Any] = strategic_merge(obj, body)
-            return merged
-        raise ApiError(
-            415,
-            "UnsupportedMediaType",
-            f"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type})",  # noqa: E501
-        )
-
-    @staticmethod
-    def _conflict(obj: dict[str, Any]) -> ApiError:
-        name = obj["metadata"]["name"]
-        return ApiError(
-            409,
-            "Conflict",
-            f'Operation cannot be fulfilled on deployments.apps "{name}": the object has been modified; please apply your changes to the latest version and try again',  # noqa: E501
-            {"name": name, "group": "apps", "kind": "deployments"},
-        )
-
-    # --- scale subresource
-    def _scale(
-        self, method: str, g: dict[str, Any], query: dict[str, str], body: Any
-    ) -> tuple[int, Any, str]:
-        ns, name = g["ns"], g["name"]
-        self._authorize(_VERB_BY_METHOD[method], "deployments/scale", ns, name)
-        store = self.api.store
-        dep = store.get("deployments", ns, name)
-        if dep is None:
-            raise not_found("deployments", name)
-        if method in ("PUT", "PATCH"):
-            if method == "PUT":
-                rv = (body or {}).get("metadata", {}).get("resourceVersion")
-                replicas = (body or {}).get("spec", {}).get("replicas")
-            else:
-                patched = self._patched(
-                    {
-                        "metadata": dict(dep["metadata"]),
-                        "spec": {"replicas": dep["spec"].get("replicas", 1)},
-                    },
-                    body,
-                )
-                rv, replicas = None, patched.get("spec", {}).get("replicas")
-            if rv and rv != dep["metadata"]["resourceVersion"]:
-                raise self._conflict(dep)
-            if not isinstance(replicas, int) or replicas < 0:
-                raise ApiError(
-                    422,
-                    "Invalid",
-                    f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value: {replicas!r}: must be greater than or equal to 0',  # noqa: E501
-                    {"name": name, "group": "autoscaling", "kind": "Scale"},
-                )
-            if query.get("dryRun") != "All":
-                dep["spec"]["replicas"] = replicas
-                store.put("deployments", dep)
-                store.reconcile(dep)
-            else:
-                dep = copy.deepcopy(dep)
-                dep["spec"]["replicas"] = replicas
-        sel = ",".join(f"{k}={v}" for k, v in dep["spec"]["selector"]["matchLabels"].items())
-        scale = {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                k: dep["metadata"][k]
-                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-            },
-            "spec": {"replicas": dep["spec"].get("replicas", 1)},
-            "status": {"replicas": dep.get("status", {}).get("replicas", 0), "selector": sel},
-        }
-        return 200, scale, "application/json"
-
-    # --- logs
-    def _log(
-        self, method: str, g: dict[str, Any], query: dict[str, str], body: Any
-    ) -> tuple[int, Any, str]:
-        ns, name = g["ns"], g["name"]
-        self._authorize("get", "pods/log", ns, name)
-        pod = self.api.store.get("pods", ns, name)
-        if pod is None:
-            raise not_found("pods", name)
-        names = [c["name"] for c in pod["spec"]["containers"]]
-        container = query.get("container")
-        if not container:
-            if len(names) > 1:
-                raise ApiError(
-                    400,
-                    "BadRequest",
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]",  # noqa: E501
-                )
-            container = names[0]
-        if container not in names:
-            raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
-        previous = query.get("previous") == "true"
-        lines = self.api.store.logs.get((ns, name, container, previous))
-        if previous and lines is None:
-            raise ApiError(
-                400,
-                "BadRequest",
-                f'previous terminated container "{container}" in pod "{name}" not found',
-            )
-        rows = lines or []
-        if query.get("sinceSeconds"):
-            cutoff = time.time() - int(query["sinceSeconds"])
-            rows = [r for r in rows if r[0] >= cutoff]
-        if query.get("tailLines"):
-            rows = rows[-int(query["tailLines"]) :] if int(query["tailLines"]) else []
-        text = "".join(line + "\n" for _, line in rows)
-        return 200, text, "text/plain"
 
 
 __all__ = ["REVISION", "ApiError", "FakeKubeAPI", "RecordedRequest"]
