@@ -58,9 +58,20 @@ def asks_for(kind: str, text: str) -> bool:
 
 
 def names_target(target: str, text: str) -> bool:
-    """Is `target` named in the request (exactly, or as the deployment part of a pod name)?"""
+    """Is `target` named in the request: exactly, or as a pod of a named workload?
+
+    A pod counts as named when the request names its workload and the rest of the pod name is
+    a generated suffix (`web` -> `web-7f9c4-abcde` or `web-0`, but not `web-canary-1a2b-x`).
+    """
     lowered = target.lower()
-    return any(lowered == word or lowered.startswith(f"{word}-") for word in request_words(text))
+    for word in request_words(text):
+        if lowered == word:
+            return True
+        if re.fullmatch(rf"{re.escape(word)}(-[a-z0-9]+){{1,2}}", lowered) and not any(
+            part.isalpha() and len(part) > 5 for part in lowered[len(word) + 1 :].split("-")
+        ):
+            return True
+    return False
 
 
 def _namespace_ok(op: Operation, text: str, inventory: Inventory) -> bool:

@@ -167,4 +167,3 @@ def test_endpoint_failures_are_counted_and_exit_nonzero(
     assert report["cases"][0]["got"] == "error"
     assert report["cases"][0]["abstention_correct"] is True  # an error is not an abstention
     assert not any(c["correct"] for c in report["cases"])
-
