@@ -27,11 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kubernetes import client, config  # noqa: E402
+from kubernetes import client, config
 
-from bot.config import Settings  # noqa: E402
-from bot.reports.builder import ReportBuilder  # noqa: E402
-from bot.reports.scope import ReportScope  # noqa: E402
+from bot.config import Settings
+from bot.reports.builder import ReportBuilder
+from bot.reports.scope import ReportScope
 
 NAMESPACES = 20
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 
@@ -52,7 +53,13 @@ class ReportBuilder:
                 self._kubernetes(context, scope.namespaces, now=now, sink=sink)
         if scope.docker and not self.settings.docker_disabled:
             aliases = scope.docker_hosts or self._docker.aliases()
-            collect_docker(self._docker, aliases=aliases, thresholds=self.thresholds, sink=sink)
+            collect_docker(
+                self._docker,
+                aliases=aliases,
+                thresholds=self.thresholds,
+                sink=sink,
+                expected=self._expected_docker_hosts(scope),
+            )
         if scope.host:
             collect_host(thresholds=self.thresholds, sink=sink)
         return HealthReport(
@@ -64,6 +71,13 @@ class ReportBuilder:
             notes=sink.notes,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    def _expected_docker_hosts(self, scope: ReportScope) -> frozenset[str]:
+        """Hosts someone asked for: configured aliases, named in the scope, or DOCKER_HOST."""
+        expected = set(self.settings.docker_hosts) | set(scope.docker_hosts)
+        if os.environ.get("DOCKER_HOST"):
+            expected.add("default")
+        return frozenset(expected)
 
     def _kubernetes(
         self, context: str | None, namespaces: list[str], *, now: datetime, sink: FindingSink

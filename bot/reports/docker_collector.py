@@ -19,13 +19,35 @@ MAX_INSPECTS_PER_HOST = 200
 
 
 def collect_docker(
-    hosts: DockerHosts, *, aliases: list[str], thresholds: Thresholds, sink: FindingSink
+    hosts: DockerHosts,
+    *,
+    aliases: list[str],
+    thresholds: Thresholds,
+    sink: FindingSink,
+    expected: frozenset[str] = frozenset(),
 ) -> None:
+    """An unreachable host in `expected` (configured on purpose) is a critical finding; other
+    failures (e.g. no local daemon behind the implicit "default") are notes."""
     for alias in aliases:
         try:
             _collect_host(hosts, alias=alias, th=thresholds, sink=sink)
         except DockerFailure as failure:
-            sink.note(f"Docker {alias}: {failure.message}")
+            if failure.kind == ErrorKind.TEMPORARY and alias in expected:
+                sink.add(
+                    Finding(
+                        severity=Severity.CRITICAL,
+                        source="docker",
+                        scope=alias,
+                        kind="source_unreachable",
+                        subject="daemon",
+                        title=f"Docker host {alias} is unreachable",
+                        detail=failure.message,
+                        next_step="Nothing on this host could be checked. Check that dockerd "
+                        "runs and that the bot can reach its socket.",
+                    )
+                )
+            else:
+                sink.note(f"Docker {alias}: {failure.message}")
 
 
 def _collect_host(hosts: DockerHosts, *, alias: str, th: Thresholds, sink: FindingSink) -> None:

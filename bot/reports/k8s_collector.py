@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.backends.base import ErrorKind
 from bot.backends.kubernetes_client import KubeSession
 from bot.backends.kubernetes_errors import KubeError
 from bot.redact import redact, truncate
@@ -59,7 +60,24 @@ def collect_kubernetes(
         try:
             step()
         except KubeError as err:
+            if err.kind == ErrorKind.TEMPORARY:  # unreachable after retries: stop, say so loudly
+                sink.add(unreachable(target, what=what, message=err.message))
+                return
             sink.note(f"Kubernetes {target.label}: could not read {what}: {err.message}")
+
+
+def unreachable(target: K8sTarget, *, what: str, message: str) -> Finding:
+    return Finding(
+        severity=Severity.CRITICAL,
+        source="kubernetes",
+        scope=target.label,
+        kind="source_unreachable",
+        subject="api",
+        title=f"Kubernetes API of {target.label} is unreachable",
+        detail=_clean(f"listing {what}: {message}"),
+        next_step="Nothing in this cluster could be checked. Check the API server and the "
+        "network path from the bot; the rest of this report is incomplete.",
+    )
 
 
 @dataclass

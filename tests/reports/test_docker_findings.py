@@ -111,7 +111,7 @@ def test_exited_restarting_and_unhealthy_containers(
     assert_commands_parse(report)
 
 
-def test_unknown_or_unreachable_docker_host_is_a_note(tmp_path):
+def test_unreachable_configured_host_is_critical_and_unknown_host_a_note(tmp_path):
     builder = ReportBuilder(
         settings=Settings(
             kube_disabled=True, docker_hosts={"edge": f"unix://{tmp_path}/missing.sock"}
@@ -121,7 +121,10 @@ def test_unknown_or_unreachable_docker_host_is_a_note(tmp_path):
 
     report = builder.build(scope)
 
-    assert report.findings == []
-    notes = "\n".join(report.notes)
-    assert "Docker edge: cannot connect" in notes
-    assert "docker host 'nowhere' is not configured" in notes
+    assert [(f.kind, f.scope, f.severity) for f in report.findings] == [
+        ("source_unreachable", "edge", Severity.CRITICAL)
+    ]
+    assert "cannot connect" in report.findings[0].detail
+    assert report.notes == [
+        "Docker nowhere: docker host 'nowhere' is not configured; configured hosts: default, edge"
+    ]

@@ -313,6 +313,21 @@ def test_unreadable_parts_become_notes_and_the_rest_is_reported(fake_k8s: FakeK8
     assert "could not read nodes" in notes
 
 
+def test_unreachable_api_is_a_critical_finding_and_stops_early(fake_k8s: FakeK8s):
+    fake_k8s.fail_next("/api/v1/nodes", status=503, times=10)
+    fake_k8s.add_pod("prod", "a-1", waiting_reason="CrashLoopBackOff")
+
+    report = k8s_builder(fake_k8s).build(K8S_ONLY)
+
+    assert [(f.kind, f.severity) for f in report.findings] == [
+        ("source_unreachable", Severity.CRITICAL)
+    ]
+    assert report.findings[0].title == "Kubernetes API of default is unreachable"
+    assert "503" in report.findings[0].detail
+    assert fake_k8s.calls("GET", "/pods") == []  # no point retrying every list
+    assert not report.healthy(min_severity=Severity.CRITICAL)
+
+
 def test_healthy_cluster_scores_100(fake_k8s: FakeK8s):
     fake_k8s.add_deployment("prod", "web", replicas=2)
     fake_k8s.add_pod("prod", "web-1")
