@@ -107,3 +107,19 @@ and returns JSON {"namespaced": [...], "cluster": [...]}.
 {{- end }}
 {{- dict "namespaced" $namespaced "cluster" $cluster | toJson }}
 {{- end }}
+
+{{/* The policy files (file name -> content) the policies ConfigMap holds. */}}
+{{- define "opsbot.policiesData" -}}
+{{- if .Values.policies.files }}
+{{- toYaml .Values.policies.files }}
+{{- else }}
+default.yaml: |
+{{- .Files.Get "files/policies/default.yaml" | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The reports.yaml the reports ConfigMap holds. */}}
+{{- define "opsbot.reportsData" -}}
+reports.yaml: |
+{{- toYaml .Values.reports.config | nindent 2 }}
+{{- end }}
