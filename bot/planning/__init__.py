@@ -1,8 +1,9 @@
 """Planning: the Planner contract and the LLM planner (OpenAI-compatible, grounded, guarded)."""
 
 from bot.planning.base import Inventory, Planner, PlannerOutcome, Usage
+from bot.planning.diagnose import ReadTool
 from bot.planning.inventory import StaticInventory
-from bot.planning.llm import NO_LLM_MESSAGE, OpenAIPlanner, ReadTool
+from bot.planning.llm import NO_LLM_MESSAGE, OpenAIPlanner
 from bot.planning.ratelimit import LlmRateLimiter
 
 __all__ = [

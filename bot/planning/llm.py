@@ -8,33 +8,30 @@ the code-level write guard and grounding: an unknown name is never returned as a
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import openai
 from openai import OpenAI
-from pydantic import ValidationError
 
-from bot.catalog import Operation, parse_operation
+from bot.catalog import Operation
 from bot.config import Settings
 from bot.models import Principal, Request
 from bot.plan import Plan
 from bot.planning import tools as toolset
 from bot.planning.base import Inventory, PlannerOutcome, Usage
 from bot.planning.cost import estimate_cost
-from bot.planning.grounding import GroundingUnavailable, check_operation, check_plan
+from bot.planning.diagnose import EvidenceLog, ReadTool
+from bot.planning.grounding import GroundingUnavailable, check_plan
 from bot.planning.guards import guard_writes
-from bot.planning.prompt import compact_inventory, data_block, system_prompt
+from bot.planning.prompt import compact_inventory, system_prompt
+from bot.planning.toolargs import ArgumentError, arguments, error_text, to_operation
 from bot.redact import redact
 
 log = logging.getLogger(__name__)
-
-ReadTool = Callable[[Operation], str]
-"""Runs one read-only operation on the real backends and returns redacted text."""
 
 MAX_PLAN_STEPS = 10
 NO_LLM_MESSAGE = (
@@ -47,24 +44,13 @@ _FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
 
 
 @dataclass
-class _Lookup:
-    evidence_id: str
-    op: Operation
-
-    @property
-    def citation(self) -> str:
-        return f"{self.evidence_id}: {self.op.describe()}"
-
-
-@dataclass
 class _Run:
     request: Request
     inventory: Inventory
     allowed: Sequence[str]
     messages: list[dict[str, Any]]
     usage: Usage
-    lookups: list[_Lookup] = field(default_factory=list)
-    seen_calls: dict[str, str] = field(default_factory=dict)
+    evidence: EvidenceLog | None
 
 
 class _ModelFailure(Exception):
@@ -80,30 +66,6 @@ class _NeedsRepair(Exception):
 def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
     text = redact(text.strip())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _arguments(raw: str) -> dict[str, Any]:
-    data = json.loads(raw or "{}")
-    if not isinstance(data, dict):
-        raise ValueError("tool arguments must be a JSON object")
-    return data
-
-
-def _operation(kind: str, raw: str) -> Operation:
-    """Validate a step or lookup call; null means "use the default" (strict-mode convention)."""
-    args = {k: v for k, v in _arguments(raw).items() if v is not None}
-    args.pop("operation", None)
-    return parse_operation({"operation": kind, **args})
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        parts = [
-            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'arguments'}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        return "; ".join(parts)
-    return str(exc)
 
 
 class OpenAIPlanner:
@@ -176,6 +138,14 @@ class OpenAIPlanner:
                 {"role": "user", "content": redact(request.text)},
             ],
             usage=usage,
+            evidence=EvidenceLog(
+                read_tool=self._read_tool,
+                inventory=inventory,
+                allowed_namespaces=allowed_namespaces,
+                max_data_chars=self._max_data_chars,
+            )
+            if self._read_tool is not None
+            else None,
         )
         try:
             outcome = self._loop(run)
@@ -261,7 +231,7 @@ class OpenAIPlanner:
                     return PlannerOutcome(
                         abstain_reason="The model's proposal was not valid even after one "
                         f"correction ({_clip(problems, 400)}). {_FALLBACK_HINT}",
-                        evidence=[lk.citation for lk in run.lookups],
+                        evidence=_citations(run),
                     )
                 repairs_left -= 1
                 self._answer_for_repair(run, tool_calls, repair.errors)
@@ -284,42 +254,17 @@ class OpenAIPlanner:
     def _no_conclusion(self, run: _Run) -> PlannerOutcome:
         return PlannerOutcome(
             abstain_reason=f"I could not reach a conclusion within {self.max_steps} steps.",
-            evidence=[lk.citation for lk in run.lookups],
+            evidence=_citations(run),
         )
 
     # -- lookups ----------------------------------------------------------------------------
 
-    def _run_lookups(self, run: _Run, calls: list[Any]) -> None:
+    @staticmethod
+    def _run_lookups(run: _Run, calls: list[Any]) -> None:
+        assert run.evidence is not None
         for call in calls:
-            content = self._lookup(run, call)
+            content = run.evidence.run(call.function.name, call.function.arguments)
             run.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
-
-    def _lookup(self, run: _Run, call: Any) -> str:
-        kind = toolset.lookup_kind(call.function.name)
-        assert kind is not None and self._read_tool is not None
-        try:
-            op = _operation(kind, call.function.arguments)
-        except (ValueError, ValidationError) as exc:
-            return f"not run: invalid arguments ({_error_text(exc)})"
-        key = json.dumps(op.model_dump(mode="json"), sort_keys=True)
-        if key in run.seen_calls:
-            return (
-                f"refused: this identical lookup already ran as {run.seen_calls[key]}; "
-                "use that evidence or call answer."
-            )
-        report = check_operation(op, inventory=run.inventory, allowed_namespaces=run.allowed)
-        if not report.ok:
-            return "not run: " + "; ".join(report.out_of_scope + report.problems)
-        evidence_id = f"E{len(run.lookups) + 1}"
-        run.seen_calls[key] = evidence_id
-        run.lookups.append(_Lookup(evidence_id=evidence_id, op=op))
-        try:
-            text = self._read_tool(op)
-        except Exception as exc:  # noqa: BLE001 - a failed lookup is evidence too
-            text = f"lookup failed: {type(exc).__name__}: {exc}"
-        return data_block(
-            text, source=op.describe(), evidence_id=evidence_id, max_chars=self._max_data_chars
-        )
 
     # -- the final turn ---------------------------------------------------------------------
 
@@ -332,28 +277,28 @@ class OpenAIPlanner:
             name = call.function.name
             try:
                 if name == toolset.ABSTAIN:
-                    reason = str(_arguments(call.function.arguments).get("reason") or "")
+                    reason = str(arguments(call.function.arguments).get("reason") or "")
                     return PlannerOutcome(
                         abstain_reason=_clip(reason or "The model declined this request."),
-                        evidence=[lk.citation for lk in run.lookups],
+                        evidence=_citations(run),
                     )
                 if name == toolset.ASK_CLARIFICATION:
-                    question = str(_arguments(call.function.arguments).get("question") or "")
+                    question = str(arguments(call.function.arguments).get("question") or "")
                     return PlannerOutcome(
                         clarification=_clip(question or "Could you rephrase the request?"),
-                        evidence=[lk.citation for lk in run.lookups],
+                        evidence=_citations(run),
                     )
                 if name == toolset.ANSWER:
-                    args = _arguments(call.function.arguments)
+                    args = arguments(call.function.arguments)
                     answer = _clip(str(args.get("text") or ""))
                     raw_cited = args.get("evidence") or []
                     cited = [str(c) for c in raw_cited] if isinstance(raw_cited, list) else []
                 elif (kind := toolset.step_kind(name)) is not None:
-                    steps.append(_operation(kind, call.function.arguments))
+                    steps.append(to_operation(kind, call.function.arguments))
                 else:
                     errors[call.id] = f"unknown tool '{name}'"
-            except (ValueError, ValidationError) as exc:
-                errors[call.id] = f"{name}: {_error_text(exc)}"
+            except ArgumentError as exc:
+                errors[call.id] = f"{name}: {error_text(exc)}"
         if errors:
             raise _NeedsRepair(errors)
         return self._outcome(run, steps=steps, answer=answer, cited=cited)
@@ -361,15 +306,9 @@ class OpenAIPlanner:
     def _outcome(
         self, run: _Run, *, steps: list[Operation], answer: str | None, cited: list[str]
     ) -> PlannerOutcome:
-        by_id = {lk.evidence_id: lk for lk in run.lookups}
-        used = [by_id[c] for c in dict.fromkeys(cited) if c in by_id] or run.lookups
-        evidence = [lk.citation for lk in used]
-        if (
-            answer is not None
-            and run.lookups
-            and not any(f"[{lk.evidence_id}]" in answer for lk in used)
-        ):
-            answer += " (evidence: " + ", ".join(f"[{lk.evidence_id}]" for lk in used) + ")"
+        evidence = run.evidence.citations(cited) if run.evidence else []
+        if answer is not None and run.evidence is not None:
+            answer = run.evidence.cite(answer, cited)
         if len(steps) > MAX_PLAN_STEPS:
             return PlannerOutcome(
                 abstain_reason=f"The proposal has {len(steps)} steps; at most {MAX_PLAN_STEPS} "
@@ -416,6 +355,10 @@ class OpenAIPlanner:
             explanation=explanation[:2000] if explanation else None,
         )
         return done(plan=plan, answer=answer)
+
+
+def _citations(run: _Run) -> list[str]:
+    return run.evidence.citations() if run.evidence is not None else []
 
 
 def _assistant_message(content: str | None, calls: list[Any]) -> dict[str, Any]:
