@@ -40,6 +40,8 @@ NO_LLM_MESSAGE = (
     "language). Type `help` to see the commands, e.g. `scale web 3 -n prod`."
 )
 _TEXT_LIMIT = 1500
+# reasoning models accept only their default temperature; they get no temperature parameter
+_NO_TEMPERATURE_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
 
 
@@ -87,6 +89,7 @@ class OpenAIPlanner:
         self._read_tool = read_tool
         self._max_data_chars = max_data_chars
         self._timeout_seconds = timeout_seconds
+        self._send_temperature = not model.startswith(_NO_TEMPERATURE_PREFIXES)
 
     @classmethod
     def from_settings(
@@ -191,13 +194,23 @@ class OpenAIPlanner:
         )
 
     def _complete(self, run: _Run, *, with_lookups: bool) -> Any:
-        response = self._client.chat.completions.create(  # type: ignore[call-overload]
-            model=self.model,
-            messages=run.messages,
-            tools=toolset.all_tools(with_lookups=with_lookups),
-            tool_choice="required",
-            temperature=0,
-        )
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": run.messages,
+            "tools": toolset.all_tools(with_lookups=with_lookups),
+            "tool_choice": "required",
+        }
+        if self._send_temperature:
+            request["temperature"] = 0  # deterministic decoding
+        try:
+            response = self._client.chat.completions.create(**request)
+        except openai.BadRequestError as exc:
+            if not (self._send_temperature and "temperature" in str(exc.message)):
+                raise
+            # an endpoint that only allows its default temperature: remember, retry once
+            self._send_temperature = False
+            request.pop("temperature")
+            response = self._client.chat.completions.create(**request)
         if response.usage is not None:
             run.usage.prompt_tokens += response.usage.prompt_tokens
             run.usage.completion_tokens += response.usage.completion_tokens

@@ -24,6 +24,8 @@ from typing import Any
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
+# models that, like OpenAI's reasoning models, reject any temperature but the default
+FIXED_TEMPERATURE_MODELS = ("o1", "o3", "o4", "gpt-5", "fixed-temp-")
 
 
 @dataclass
@@ -113,6 +115,11 @@ def validate_request(body: dict[str, Any]) -> None:
             raise BadRequest(f"Invalid tool: {json.dumps(tool)[:200]}")
         if fn.get("strict"):
             _check_strict_schema(fn.get("parameters"), f"function '{fn['name']}'")
+    if body["model"].startswith(FIXED_TEMPERATURE_MODELS) and body.get("temperature", 1) != 1:
+        raise BadRequest(
+            f"Unsupported value: 'temperature' does not support {body['temperature']} with this "
+            "model. Only the default (1) value is supported."
+        )
     if body.get("tool_choice") == "required" and not tools:
         raise BadRequest("tool_choice 'required' needs at least one tool")
     pending: set[str] = set()

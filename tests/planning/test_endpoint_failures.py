@@ -66,3 +66,27 @@ def test_wrong_api_key_is_reported(
     assert outcome.plan is None
     assert outcome.error == "The language model endpoint returned HTTP 401."
     assert "sk-wrong" not in (outcome.abstain_reason or "")
+
+
+def test_reasoning_models_get_no_temperature(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(RESTART)
+    outcome = ask(make_planner(model="o4-mini"), "restart web in prod", seeded_inventory)
+
+    assert outcome.plan is not None
+    assert "temperature" not in openai_fake.requests[0]
+    assert outcome.usage.cost_usd > 0  # o4-mini is in the price table
+
+
+def test_endpoint_that_rejects_temperature_is_retried_without_it(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(RESTART, RESTART)
+    planner = make_planner(model="fixed-temp-local-model")
+    first = ask(planner, "restart web in prod", seeded_inventory)
+    second = ask(planner, "restart web in prod", seeded_inventory)
+
+    assert first.plan is not None and second.plan is not None
+    assert [r.get("temperature") for r in openai_fake.requests] == [0, None, None]
+    assert first.usage.cost_usd == 0.0  # unknown model: no invented price
