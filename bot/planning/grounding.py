@@ -23,6 +23,8 @@ _SINGULAR = {
     "containers": "container",
     "namespaces": "namespace",
     "objects": "object",
+    "contexts": "context",
+    "Docker hosts": "Docker host",
 }
 _MAX_LISTED = 8
 
@@ -117,8 +119,38 @@ def check_operation(
             )
             report.rejected_names.append(namespace)
             return report
+    _check_targets(op, inventory=inventory, report=report)
     _check_names(op, namespace, inventory=inventory, report=report)
     return report
+
+
+def _optional_list(inventory: Inventory, method: str) -> list[str] | None:
+    """Optional inventory extras (`contexts()`, `docker_hosts()` returning a list, or None
+    when unknown): an inventory without them is not checked for these names."""
+    getter = getattr(inventory, method, None)
+    if not callable(getter):
+        return None
+    try:
+        values = getter()
+        return None if values is None else [str(v) for v in values]
+    except Exception as exc:
+        raise GroundingUnavailable(f"could not list {method.replace('_', ' ')}: {exc}") from exc
+
+
+def _check_targets(op: Operation, *, inventory: Inventory, report: GroundingReport) -> None:
+    """Kubeconfig contexts and Docker host aliases, when the inventory can list them."""
+    for value, method, what in (
+        (op.scope_context, "contexts", "contexts"),
+        (op.scope_host, "docker_hosts", "Docker hosts"),
+    ):
+        if value is None:
+            continue
+        known = _optional_list(inventory, method)
+        if known is not None and value not in known:
+            report.problems.append(
+                unknown_name_message(resource=what, name=value, namespace=None, candidates=known)
+            )
+            report.rejected_names.append(value)
 
 
 def _check_names(

@@ -13,6 +13,8 @@ class StaticInventory:
         pods: Mapping[str, Sequence[str]] | None = None,
         containers: Sequence[str] = (),
         namespaces: Sequence[str] = (),
+        contexts: Sequence[str] | None = None,
+        docker_hosts: Sequence[str] | None = None,
     ) -> None:
         self._by_resource: dict[str, dict[str, list[str]]] = {
             "deployments": {ns: list(v) for ns, v in (deployments or {}).items()},
@@ -23,9 +25,19 @@ class StaticInventory:
         for per_ns in self._by_resource.values():
             known.update(per_ns)
         self._namespaces = sorted(known)
+        self._contexts = list(contexts) if contexts is not None else None
+        self._docker_hosts = list(docker_hosts) if docker_hosts is not None else None
 
     def namespaces(self) -> list[str]:
         return list(self._namespaces)
+
+    def contexts(self) -> list[str] | None:
+        """Kubeconfig contexts (optional grounding extra); None: not known, not checked."""
+        return list(self._contexts) if self._contexts is not None else None
+
+    def docker_hosts(self) -> list[str] | None:
+        """Docker host aliases (optional grounding extra); None: not known, not checked."""
+        return list(self._docker_hosts) if self._docker_hosts is not None else None
 
     def names(self, resource: str, *, namespace: str | None = None) -> list[str]:
         if resource == "containers":

@@ -147,3 +147,27 @@ def test_outside_the_requesters_scope_is_an_abstention(
     system = openai_fake.requests[0]["messages"][0]["content"]
     assert "may act in these namespaces: staging." in system
     assert "deployments in prod" not in system  # inventory outside the scope is not shown
+
+
+def test_contexts_and_docker_hosts_are_checked_when_the_inventory_lists_them() -> None:
+    inventory = StaticInventory(
+        deployments={"prod": ["web"]}, contexts=["prod-eu", "prod-us"], docker_hosts=["default"]
+    )
+    steps = [
+        parse_operation(
+            {
+                "operation": "describe_deployment",
+                "namespace": "prod",
+                "name": "web",
+                "context": "prod-ue",
+            }
+        ),
+        parse_operation({"operation": "list_containers", "host": "edge-1"}),
+    ]
+    report = check_plan(steps, inventory=inventory, allowed_namespaces=["*"])
+    assert report.problems == [
+        "no context 'prod-ue'; did you mean 'prod-eu' or 'prod-us'?",
+        "no Docker host 'edge-1'; existing Docker hosts: default",
+    ]
+    unchecked = StaticInventory(deployments={"prod": ["web"]})
+    assert check_plan(steps, inventory=unchecked, allowed_namespaces=["*"]).ok
