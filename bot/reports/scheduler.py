@@ -74,7 +74,7 @@ class ReportScheduler:
         self.build = build
         self.prefix = prefix
         self.instance = uuid.uuid4().hex
-        self._handled: set[str] = set()  # claims this process already resolved
+        self._handled: dict[str, str] = {}  # schedule name -> the last claim key resolved here
         if redis_client is None and config.schedules:
             log.warning(
                 "report schedules without Redis: claims are per process, so several replicas "
@@ -94,7 +94,7 @@ class ReportScheduler:
             if (now - scheduled_at).total_seconds() > self.config.grace_of(schedule):
                 continue
             key = self.claim_key(schedule, scheduled_at)
-            if key in self._handled:
+            if self._handled.get(schedule.name) == key:
                 continue
             outcomes.append(self._run(schedule, scheduled_at, key))
         return outcomes
@@ -115,7 +115,7 @@ class ReportScheduler:
             return RunOutcome(schedule.name, scheduled_at, status, detail)
 
         if not self._claim(key, schedule):
-            self._handled.add(key)
+            self._handled[schedule.name] = key
             return outcome(RunStatus.CLAIMED_ELSEWHERE)
         try:
             report = self.build(schedule.scope)
@@ -127,7 +127,7 @@ class ReportScheduler:
             self._release(key)
             log.exception("report %s: building failed", schedule.name)
             return outcome(RunStatus.FAILED, f"building the report failed: {exc}")
-        self._handled.add(key)
+        self._handled[schedule.name] = key
         if schedule.only_when_unhealthy and report.healthy(min_severity=schedule.min_severity):
             log.info("report %s at %s: healthy, not posted", schedule.name, scheduled_at)
             return outcome(RunStatus.SKIPPED_HEALTHY)

@@ -66,7 +66,8 @@ def test_bad_reports_config_is_reported_by_check(tmp_path: Path):
 
     backend = HostBackend(settings=Settings(reports_config=bad, kube_disabled=True))
 
-    assert backend.check() is not None and "cron" in backend.check()  # type: ignore[operator]
+    problem = backend.check()
+    assert problem is not None and "cron" in problem and str(bad) in problem
 
 
 def test_wiring_builds_the_host_backend():
