@@ -5,14 +5,16 @@ bot.rbac derives from the catalog for the enabled operations, and bad values are
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from bot import rbac
 from bot.catalog import OPERATIONS, Risk
-from tests.fixtures.ship import ChartInstaller, Rendered
+from tests.fixtures.ship import ROOT, ChartInstaller, Rendered
 
 VALIDATE_VERSION = "1.25.0"  # the oldest schema set kubernetes-validate ships
 READS = [k for k, op in OPERATIONS.items() if op.risk == Risk.READ]
@@ -266,3 +268,23 @@ def test_helm_refuses_bad_values(
 
     with pytest.raises(helm_sdkpy.HelmError, match=complaint):
         helm_chart.install(values)
+
+
+def test_rendered_config_maps_are_configs_the_bot_accepts(
+    helm_chart: ChartInstaller, tmp_path: Path
+) -> None:
+    """The policies and reports.yaml the pods mount load with the bot's own loaders."""
+    from bot.policy import load_policy
+    from bot.reports.schedules import parse_reports_config
+
+    example = yaml.safe_load((ROOT / "deploy/reports.example.yaml").read_text())
+    rendered = helm_chart.install({"reports": {"config": example}})
+    maps = {
+        d["metadata"]["name"].rsplit("-", 1)[-1]: d["data"] for d in rendered.of_kind("ConfigMap")
+    }
+    for name, content in maps["policies"].items():
+        (tmp_path / name).write_text(content)
+    policy = load_policy(tmp_path)  # raises PolicyError listing every problem
+    assert [f.name for f in policy.files] == ["default.yaml"] and policy.rule_count > 0
+    reports = parse_reports_config(maps["reports"]["reports.yaml"], source="chart reports.yaml")
+    assert [s.name for s in reports.schedules] == [s["name"] for s in example["schedules"]]
