@@ -176,7 +176,7 @@ class OpenAIPlanner:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
         )
-        log.info(
+        log.debug(
             "llm plan for %s: %d+%d tokens, %.0f ms",
             requester.id,
             usage.prompt_tokens,

@@ -320,9 +320,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rules", action="store_true", help="answer with the rule-based model")
     args = parser.parse_args()
+    # import by module name: under `python -m` this file is __main__, and the rule model's
+    # reply classes must be the same classes the server checks with isinstance
+    from tests.fakes import openai_api
     from tests.fakes.openai_rules import rule_model
 
-    fake = FakeOpenAI(responder=rule_model if args.rules else None).start()
+    fake = openai_api.FakeOpenAI(responder=rule_model if args.rules else None).start()
     print(f"export OPENAI_BASE_URL={fake.base_url} OPENAI_API_KEY={fake.api_key}", flush=True)
     try:
         threading.Event().wait()
