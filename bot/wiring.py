@@ -59,12 +59,9 @@ def build_backends(settings: Settings) -> tuple[dict[BackendKind, Backend], list
         from bot.backends.docker_backend import DockerBackend
 
         backends[BackendKind.DOCKER] = DockerBackend(settings=settings)
-    try:
-        from bot.backends.host import HostBackend
+    from bot.reports.backend import HostBackend
 
-        backends[BackendKind.HOST] = HostBackend(settings=settings, backends=dict(backends))
-    except ImportError:
-        notes.append("Health reports: not available in this build")
+    backends[BackendKind.HOST] = HostBackend(settings=settings, backends=dict(backends))
     return backends, notes
 
 

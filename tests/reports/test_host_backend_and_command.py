@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.backends.base import ErrorKind, Status
-from bot.backends.host import HostBackend
+from bot.reports.backend import HostBackend
 from bot.catalog import BackendKind, parse_operation
 from bot.config import Settings
 from bot.reports.commands import report_command
