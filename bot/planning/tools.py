@@ -13,6 +13,7 @@ optional parameter is nullable (null means "use the default").
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from bot.catalog import OPERATIONS, Risk, parameter_schema
@@ -41,7 +42,11 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
         prop = {k: v for k, v in prop.items() if k not in _DROP_KEYS}
         if name not in required:
             prop = _nullable(prop)
-            hint = f"null means the default ({default})" if default is not None else "or null"
+            hint = (
+                f"null means the default ({json.dumps(default)})"
+                if default is not None
+                else "null when not needed"
+            )
             prop["description"] = f"{prop.get('description', name)}; {hint}"
         properties[name] = prop
     return {
