@@ -86,7 +86,7 @@ def test_final_statuses_drop_the_voting_hint() -> None:
         ("failed", "Failed"),
         ("expired", "Expired"),
         ("rejected", "Rejected"),
-        ("executing", "Executing"),
+        ("executing", "Approved, executing"),
     ):
         rendered = preview_blocks(_preview_reply(), status=status, emoji=EMOJI)
         line = _all_text([rendered.blocks[-1]])

@@ -80,7 +80,7 @@ def test_mention_preview_approval_execution_on_docker(
     web.reload()
     assert web.status == "running"
     statuses = [status_of_blocks(c.args) for c in fake_slack.calls_to("chat.update")]
-    assert any("Executing" in s for s in statuses), statuses
+    assert any("Approved, executing" in s for s in statuses), statuses
     assert "Done" in statuses[-1] and "approved by <@USRE1>" in statuses[-1]
     assert "Done" in status_of(preview)  # the preview itself now says done (updated in place)
 

@@ -52,7 +52,10 @@ def build_bot(
         signing_secret=secret,
         # without a secret only Socket Mode can serve (the HTTP server refuses to start)
         request_verification_enabled=secret is not None,
-        process_before_response=False,
+        # ack() runs in the request thread, lazy listeners in the pool. With False, Bolt would
+        # queue the ack of a slash command in the same pool as the slow lazy work and poll for
+        # it every 10 ms: a busy pool could then miss Slack's 3-second limit.
+        process_before_response=True,
         listener_executor=ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="opsbot-slack"
         ),

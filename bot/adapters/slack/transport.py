@@ -27,6 +27,11 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 resets connections under a burst of events
+
+
 class Transport(Protocol):
     def start(self) -> None: ...
 
@@ -43,8 +48,7 @@ class HttpTransport:
 
     def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 3000) -> None:
         self.app = app
-        self.server = ThreadingHTTPServer((host, port), _bolt_handler(app))
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), _bolt_handler(app))
         self._thread: threading.Thread | None = None
 
     @property
