@@ -195,10 +195,10 @@ _TABLE: tuple[Command, ...] = (
     ),
     Command(
         kind="health_report",
-        phrases=(("health",), ("report",), ("health", "report")),
+        phrases=(("health",), ("report",), ("health", "report"), ("how", "is"), ("how's",)),
         positionals=("namespace",),
         usage=("health [NAMESPACE] [--context CONTEXT] [--host HOST]", "report"),
-        examples=("health", "health prod", "report"),
+        examples=("health", "health prod", "report", "how is prod?"),
     ),
 )
 

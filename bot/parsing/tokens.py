@@ -45,7 +45,8 @@ def strip_prefixes(text: str) -> tuple[str, bool]:
     while True:
         match = _MENTION.match(body) or _SLASH_OPS.match(body)
         if match is None:
-            return body, prefixed
+            # "how is prod?": a question mark or bang ends a sentence, never a name
+            return (body.rstrip("?!").rstrip() or body), prefixed
         prefixed = True
         body = body[match.end() :].strip().strip("`").strip()
 

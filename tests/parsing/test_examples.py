@@ -369,3 +369,13 @@ def test_same_command_written_two_ways_has_the_same_digest() -> None:
     b = parse_command("scale deployment web to 5 in prod")
     assert isinstance(a, Parsed) and isinstance(b, Parsed)
     assert a.plan.digest == b.plan.digest
+
+
+def test_how_is_namespace_asks_for_a_health_report() -> None:
+    for text, namespace in (("how is prod?", "prod"), ("how's staging?", "staging")):
+        result = parse_command(text)
+        assert isinstance(result, Parsed), result
+        assert result.plan.steps[0].model_dump(exclude_none=True) == {
+            "operation": "health_report",
+            "namespace": namespace,
+        }
