@@ -207,6 +207,14 @@ class OpsService:
             thread=request.thread,
         )
         previews = self.executor.preview(plan, actor=requester)
+        failed = [p for p in previews if p.dry_run_ok is False]
+        if failed:
+            # Asking people to approve a change the server already refused wastes their time.
+            lines = [f"- {p.description}: {p.dry_run_error or p.note}" for p in failed]
+            return self._reply(
+                ReplyKind.INVALID,
+                text="The dry run failed, so nothing was put up for approval:\n" + "\n".join(lines),
+            )
         try:
             self.store.create(approval)
         except StoreUnavailable as exc:

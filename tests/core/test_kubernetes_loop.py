@@ -186,3 +186,17 @@ def test_impersonation_applies_the_clusters_rbac(
     result = refused.execution.steps[0].result
     assert result.error_kind is not None and result.error_kind.value == "forbidden"
     assert "bob" in (result.error or "")
+
+
+def test_a_write_whose_dry_run_fails_is_not_put_up_for_approval(
+    make_service: ServiceFactory, cluster_ns: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_k8s, ns = cluster_ns
+    monkeypatch.setenv("KUBECONFIG", str(real_k8s.kubeconfig))
+    from bot.approvals.memory_store import MemoryApprovalStore
+
+    service = make_service(store=MemoryApprovalStore(), kube_disabled=False, kube_context="admin")
+    reply = service.handle_request(Request(principal=ALICE, text=f"scale deploy/wbe to 3 in {ns}"))
+    assert reply.kind == ReplyKind.INVALID
+    assert "wbe" in reply.text and "dry run failed" in reply.text.lower()
+    assert service.store.list_pending() == []
