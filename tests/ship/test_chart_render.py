@@ -14,6 +14,7 @@ import yaml
 
 from bot import rbac
 from bot.catalog import OPERATIONS, Risk
+from bot.config import Settings
 from tests.fixtures.ship import ROOT, ChartInstaller, Rendered
 
 VALIDATE_VERSION = "1.25.0"  # the oldest schema set kubernetes-validate ships
@@ -206,7 +207,7 @@ def test_a_policy_change_rolls_the_pods(helm_chart: ChartInstaller) -> None:
 
 
 def test_optional_parts_render_and_validate(
-    helm_chart: ChartInstaller, service_monitor_crd: str
+    helm_chart: ChartInstaller, service_monitor_crd: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rendered = helm_chart.install(
         {
@@ -248,6 +249,21 @@ def test_optional_parts_render_and_validate(
     assert redis_pod["securityContext"]["runAsNonRoot"] is True
     assert redis_pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
     assert "WARNING: the internal Redis" in rendered.notes
+
+    # the environment the chart sets is read by the bot's own Settings as intended
+    for name, value in env.items():
+        if isinstance(value, str):
+            monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.kube_in_cluster and settings.kube_impersonate
+    assert settings.kube_user_map == {"U123": "alice"}
+    assert settings.docker_hosts == {"build": "tcp://build-host:2376"}
+    assert settings.slack_channels == ["C0123ABC"]
+    assert settings.enabled_operations == list(OPERATIONS)
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)
+    assert settings.readiness_timeout_seconds == 3
+    assert settings.redis_url == env["REDIS_URL"]
+    assert str(settings.policy_path) == "/etc/opsbot/policies"
 
 
 @pytest.mark.parametrize(
