@@ -16,7 +16,7 @@ import pytest
 
 from bot.adapters.slack import serve_command
 from bot.config import Settings
-from tests.fakes.slack_api import FakeSlack, SlackSender, mention
+from tests.fakes.slack_api import FakeSlack, SlackSender, event_body, mention
 from tests.fixtures.slack_fake import SIGNING_SECRET, SlackHarness, slack_settings
 
 
@@ -128,3 +128,44 @@ def test_serve_names_missing_settings(capsys: pytest.CaptureFixture[str]) -> Non
     wrong = Settings(slack_bot_token="xapp-oops", slack_signing_secret="s")
     assert serve_command(wrong, mode="http", host="127.0.0.1", port=0) == 2
     assert "should start with xoxb-" in capsys.readouterr().err
+
+
+def test_serve_socket_mode_subprocess_connects_and_answers(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """The default mode end to end: apps.connections.open with the app token, the websocket,
+    an envelope acked and answered in its thread."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPSBOT_"))}
+    env.update(
+        SLACK_BOT_TOKEN=fake_slack.bot_token,
+        SLACK_APP_TOKEN=fake_slack.app_token,
+        OPSBOT_SLACK_API_URL=fake_slack.api_url,
+        OPSBOT_KUBE_DISABLED="true",
+        OPSBOT_DOCKER_DISABLED="true",
+        OPSBOT_POLICY_PATH=str(tmp_path / "none.yaml"),
+    )
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.adapters.slack"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fake_slack.wait_for(
+            lambda: fake_slack.socket_connected or proc.poll() is not None,
+            timeout=30,
+            what="Socket Mode connection",
+        )
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        opened = fake_slack.calls_to("apps.connections.open")
+        assert [c.token for c in opened] == [fake_slack.app_token]
+        ask = mention(user="UDEV1", channel="C0OPS", text="help")
+        envelope = fake_slack.send_envelope(type="events_api", payload=event_body(ask))
+        fake_slack.wait_for(lambda: fake_slack.ack_for(envelope), what="ack")
+        reply = fake_slack.wait_for(lambda: fake_slack.thread("C0OPS", ask["ts"]), what="reply")
+        assert "scale" in reply[0].text or "scale" in json.dumps(reply[0].blocks)
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0
