@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot import metrics
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
 from bot.approvals.store import ApprovalStore, StoreUnavailable
 from bot.audit import AuditEntry, AuditLog
@@ -53,6 +54,7 @@ class OpsService:
         planner: Planner | None = None,
         inventory: Inventory | None = None,
         rate_limiter: RateLimiter | None = None,
+        enabled_operations: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.policy = policy
@@ -62,6 +64,7 @@ class OpsService:
         self.planner = planner
         self.inventory = inventory
         self.rate_limiter = rate_limiter
+        self.enabled_operations = enabled_operations
         self.clock = clock
 
     @classmethod
@@ -75,6 +78,7 @@ class OpsService:
     def handle_request(self, request: Request) -> Reply:
         if request.event_id and not self._claim(f"req:{request.event_id}"):
             return Reply(kind=ReplyKind.DUPLICATE, text="")
+        metrics.record_request(request.source)
         requester = self.policy.effective_principal(request.principal)
         planned = self._plan(request, requester)
         if isinstance(planned, Reply):
@@ -127,6 +131,12 @@ class OpsService:
             outcome = self.planner.plan(request, requester=requester, inventory=self.inventory)
         finally:
             _acting_for.reset(token)
+        metrics.record_llm_usage(
+            model=outcome.usage.model or "unknown",
+            input_tokens=outcome.usage.prompt_tokens,
+            output_tokens=outcome.usage.completion_tokens,
+            cost_usd=outcome.usage.cost_usd,
+        )
         self.audit.record(
             AuditEntry(
                 event="llm_usage",
@@ -176,6 +186,21 @@ class OpsService:
         return render_execution(execution)
 
     def _decide(self, plan: Plan, requester: Principal) -> Decision:
+        decision = self._evaluate(plan, requester)
+        metrics.record_plan(decision.outcome)
+        return decision
+
+    def _evaluate(self, plan: Plan, requester: Principal) -> Decision:
+        disabled = sorted(
+            {s.kind for s in plan.steps} - self.enabled_operations
+            if self.enabled_operations
+            else ()
+        )
+        if disabled:
+            return Decision.deny(
+                f"{', '.join(disabled)} is not enabled in this deployment "
+                "(OPSBOT_ENABLED_OPERATIONS / the chart's operations.enabled)"
+            )
         try:
             decision = self.policy.evaluate(plan, requester, now=self.clock())
         except Exception as exc:
@@ -344,6 +369,7 @@ class OpsService:
     def _execute_approved(self, approval: PendingApproval) -> VoteReply:
         """Only the one caller whose vote moved the plan to executing gets here."""
         fresh = self.store.get(approval.id) or approval
+        metrics.observe_approval_wait((self.clock() - fresh.created_at).total_seconds())
         execution = self.executor.run(fresh.plan, actor=fresh.requester, approval_id=fresh.id)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
         self.store.finish(fresh.id, state=state, summary=execution.model_dump_json())
@@ -445,6 +471,12 @@ class OpsService:
     def _audit_execution(
         self, plan: Plan, requester: Principal, execution: ExecutionReport, *, approvers: list[str]
     ) -> None:
+        for step in execution.steps:
+            metrics.record_execution(
+                operation=step.operation,
+                result=step.result.status.value,
+                seconds=step.result.duration_ms / 1000,
+            )
         self.audit.record(
             AuditEntry(
                 event="executed",

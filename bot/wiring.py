@@ -90,6 +90,7 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
         executor=executor,
         audit=AuditLog(client=client, prefix=settings.key_prefix),
         inventory=inventory,
+        enabled_operations=frozenset(settings.enabled_operations),
     )
     from bot.planning.llm import OpenAIPlanner
     from bot.planning.ratelimit import LlmRateLimiter

@@ -121,3 +121,37 @@ def test_help_lists_every_operation(make_service: ServiceFactory) -> None:
     assert reply.kind == ReplyKind.HELP
     for kind in OPERATIONS:
         assert kind in reply.text or OPERATIONS[kind].summary in reply.text
+
+
+def test_an_operation_not_enabled_in_this_deployment_is_denied(
+    make_service: ServiceFactory,
+) -> None:
+    service = make_service(
+        store=MemoryApprovalStore(), enabled_operations=["list_pods", "list_containers"]
+    )
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
+    assert reply.kind == ReplyKind.DENIED
+    assert "scale_deployment is not enabled" in reply.text
+    assert service.store.list_pending() == []
+
+
+def test_requests_plans_and_executions_are_counted_in_metrics(
+    make_service: ServiceFactory,
+) -> None:
+    from bot.metrics import exposition
+
+    def sample(name: str, **labels: str) -> float:
+        body = exposition()[0].decode()
+        wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        for line in body.splitlines():
+            if line.startswith(name + "{"):
+                got = ",".join(sorted(line[len(name) + 1 : line.index("}")].split(",")))
+                if got == wanted:
+                    return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    service = make_service(store=MemoryApprovalStore())
+    before = sample("opsbot_plans_total", decision="deny")
+    service.handle_request(Request(principal=BOB, text="delete pod x -n kube-system", source="t"))
+    assert sample("opsbot_plans_total", decision="deny") == before + 1
+    assert sample("opsbot_requests_total", source="t") >= 1
