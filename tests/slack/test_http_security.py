@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import serve_command
+from bot.adapters.slack import build_bot, serve_command
+from bot.adapters.slack.setup import SlackSettingsError
+from bot.adapters.slack.transport import HttpTransport
 from bot.config import Settings
+from bot.wiring import build
 from tests.fakes.slack_api import FakeSlack, SlackSender, event_body, mention
 from tests.fixtures.slack_fake import SIGNING_SECRET, SlackHarness, slack_settings
 
@@ -169,3 +172,12 @@ def test_serve_socket_mode_subprocess_connects_and_answers(
     finally:
         proc.terminate()
         assert proc.wait(timeout=15) == 0
+
+
+def test_http_transport_refuses_an_app_without_signature_verification(
+    fake_slack: FakeSlack,
+) -> None:
+    settings = slack_settings(fake_slack, slack_signing_secret=None)
+    bot = build_bot(service=build(settings).service, settings=settings)
+    with pytest.raises(SlackSettingsError, match="SLACK_SIGNING_SECRET"):
+        HttpTransport(bot.app, port=0)

@@ -94,7 +94,16 @@ class SlackFrontEnd:
                 thread=incoming.thread_ts,
                 event_id=incoming.event_id,
             )
-            reply = self.service.handle_request(request)
+            try:
+                reply = self.service.handle_request(request)
+            except Exception:  # the service answers errors as replies; this is a bug
+                log.exception("handling request %s failed", incoming.event_id)
+                reply = Reply(
+                    kind=ReplyKind.ERROR,
+                    text="Something went wrong on my side while handling this request; "
+                    "the details are in the bot's log. Try again, or ask your "
+                    "platform team if it keeps failing.",
+                )
         if reply.kind == ReplyKind.DUPLICATE:
             return
         shown_text = f"{incoming.command} {text}" if incoming.command else None

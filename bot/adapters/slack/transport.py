@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
+from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack.frontend import SlackFrontEnd
@@ -47,6 +48,11 @@ class HttpTransport:
     Bolt verifies the signature and rejects requests older than five minutes (401)."""
 
     def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 3000) -> None:
+        if not verifies_signatures(app):
+            raise SlackSettingsError(
+                "refusing to serve HTTP without request signature verification: "
+                "set SLACK_SIGNING_SECRET"
+            )
         self.app = app
         self.server = _Server((host, port), _bolt_handler(app))
         self._thread: threading.Thread | None = None
@@ -69,6 +75,14 @@ class HttpTransport:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def verifies_signatures(app: App) -> bool:
+    """True when Bolt checks every request's signature and age (its RequestVerification)."""
+    middleware = getattr(app, "_middleware_list", None)
+    return isinstance(middleware, list) and any(
+        isinstance(m, RequestVerification) for m in middleware
+    )
 
 
 def _bolt_handler(app: App) -> type[BaseHTTPRequestHandler]:
@@ -186,7 +200,7 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     transport: Transport
     try:
         if mode == "http":
-            transport = HttpTransport(bot.app, host=host, port=port)
+            transport = HttpTransport(bot.app, host=host, port=port)  # checked: secret is set
         else:
             assert settings.slack_app_token is not None
             transport = SocketTransport(
