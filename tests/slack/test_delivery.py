@@ -32,17 +32,20 @@ def test_a_retried_event_produces_one_preview(
     fake_slack: FakeSlack,
     slack_harness: Callable[..., SlackHarness],
     redis_url: str,
+    docker_host: str,
+    containers: ContainerFactory,
     tmp_path: Path,
 ) -> None:
+    web = containers.run("web")
     settings = slack_settings(
         fake_slack,
         redis_url=redis_url,
         docker_disabled=False,
-        docker_hosts={"default": "unix:///nonexistent.sock"},
+        docker_hosts={"default": docker_host},
         policy_path=write_policy(tmp_path / "p.yaml"),
     )
     h = slack_harness(settings, mode=mode)
-    ask = mention(user="UDEV1", channel=CHANNEL, text="docker restart web")
+    ask = mention(user="UDEV1", channel=CHANNEL, text=f"docker restart {web.name}")
     event_id = h.send_event(ask)
     h.send_event(ask, event_id=event_id, retry_num=1)
     h.send_event(ask, event_id=event_id, retry_num=2)
