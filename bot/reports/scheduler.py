@@ -20,6 +20,7 @@ from enum import StrEnum
 
 import redis
 
+from bot import metrics
 from bot.config import Settings
 from bot.reports.builder import ReportBuilder
 from bot.reports.models import HealthReport
@@ -96,7 +97,9 @@ class ReportScheduler:
             key = self.claim_key(schedule, scheduled_at)
             if self._handled.get(schedule.name) == key:
                 continue
-            outcomes.append(self._run(schedule, scheduled_at, key))
+            outcome = self._run(schedule, scheduled_at, key)
+            metrics.record_report_run(schedule=schedule.name, result=str(outcome.status))
+            outcomes.append(outcome)
         return outcomes
 
     def _claim(self, key: str, schedule: Schedule) -> bool:

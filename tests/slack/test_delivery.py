@@ -122,6 +122,7 @@ def two_bots(
         OPSBOT_POLICY_PATH=str(write_policy(tmp_path / "policy.yaml", count=1)),
         OPSBOT_DOCKER_HOSTS=json.dumps({"default": docker_host}),
         OPSBOT_KUBE_DISABLED="true",
+        OPSBOT_HTTP_PORT="0",
     )
     procs = [_start_bot(env)[0] for _ in range(2)]
     try:

@@ -90,6 +90,7 @@ def test_serve_http_subprocess_answers_challenge_and_rejects_unsigned(
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         OPSBOT_SLACK_API_URL=fake_slack.api_url,
         OPSBOT_KUBE_DISABLED="true",
+        OPSBOT_HTTP_PORT="0",
         OPSBOT_DOCKER_DISABLED="true",
         OPSBOT_POLICY_PATH=str(tmp_path / "none.yaml"),
     )
@@ -144,6 +145,7 @@ def test_serve_socket_mode_subprocess_connects_and_answers(
         SLACK_APP_TOKEN=fake_slack.app_token,
         OPSBOT_SLACK_API_URL=fake_slack.api_url,
         OPSBOT_KUBE_DISABLED="true",
+        OPSBOT_HTTP_PORT="0",
         OPSBOT_DOCKER_DISABLED="true",
         OPSBOT_POLICY_PATH=str(tmp_path / "none.yaml"),
     )

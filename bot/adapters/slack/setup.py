@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot import metrics
 from bot.config import Settings
 
 MODES = ("socket", "http")
@@ -45,10 +49,31 @@ def check_settings(settings: Settings, *, mode: str) -> None:
         )
 
 
+class CountingRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Waits out Slack's Retry-After like its parent, and counts each retry in the metrics."""
+
+    def prepare_for_next_attempt(self, **kwargs: Any) -> None:
+        request = kwargs.get("request")
+        url = str(getattr(request, "url", "") or "")
+        metrics.record_slack_retry(method=url.rstrip("/").rsplit("/", 1)[-1], reason="ratelimited")
+        super().prepare_for_next_attempt(**kwargs)
+
+
+class InstrumentedWebClient(WebClient):
+    """A WebClient that counts Slack API errors (`ok: false` answers) by method and error."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            metrics.record_slack_error(method=api_method, error=str(exc.response.get("error")))
+            raise
+
+
 def ensure_rate_limit_retries(client: WebClient, *, max_retries: int = 3) -> WebClient:
     """Slack answers 429 with Retry-After; wait that long and try again instead of failing."""
     if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=max_retries))
+        client.retry_handlers.append(CountingRateLimitRetryHandler(max_retry_count=max_retries))
     return client
 
 
@@ -58,4 +83,4 @@ def make_web_client(settings: Settings) -> WebClient:
     if settings.slack_api_url:
         base = settings.slack_api_url
         kwargs["base_url"] = base if base.endswith("/") else base + "/"
-    return ensure_rate_limit_retries(WebClient(**kwargs))  # type: ignore[arg-type]
+    return ensure_rate_limit_retries(InstrumentedWebClient(**kwargs))  # type: ignore[arg-type]

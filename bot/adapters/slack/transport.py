@@ -12,15 +12,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import redis
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_bolt.middleware.request_verification import RequestVerification
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack.frontend import SlackFrontEnd
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
 from bot.config import Settings
+from bot.endpoints import readiness_from_wiring, start_endpoints
+from bot.reports.scheduler import SchedulerHandle, start_scheduler
+from bot.reports.schedules import ReportsConfigError
+from bot.reports.slack_render import post_report_to_slack
 
 log = logging.getLogger("opsbot.slack.serve")
 
@@ -180,16 +186,19 @@ class ExpiryLoop:
 def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
     """Run the Slack app until SIGINT/SIGTERM. Returns the process exit code."""
     from bot.adapters.slack.app import build_bot
-    from bot.service import OpsService
+    from bot.wiring import build
 
     try:
         check_settings(settings, mode=mode)
     except SlackSettingsError as exc:
         print(f"opsbot: {exc}", file=sys.stderr)
         return 2
-    service = OpsService.from_settings(settings)
+    wiring = build(settings)
+    for note in wiring.notes:
+        print(f"opsbot: {note}", file=sys.stderr)
+    client = make_web_client(settings)
     try:
-        bot = build_bot(service=service, settings=settings, client=make_web_client(settings))
+        bot = build_bot(service=wiring.service, settings=settings, client=client)
     except (BoltError, SlackApiError, SlackClientError, OSError) as exc:
         print(
             f"opsbot: Slack did not accept SLACK_BOT_TOKEN or could not be reached: {exc}\n"
@@ -212,7 +221,18 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         return 1
     expiry = ExpiryLoop(bot.frontend)
     expiry.start()
-    print(f"opsbot: serving Slack on {transport.where}", flush=True)
+    try:
+        endpoints = start_endpoints(
+            settings=settings,
+            readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
+        )
+        reports = _start_reports(settings, wiring.redis_client, client)
+    except (OSError, ReportsConfigError) as exc:
+        print(f"opsbot: could not start: {exc}", file=sys.stderr)
+        expiry.stop()
+        transport.stop()
+        return 1
+    print(f"opsbot: serving Slack on {transport.where}; {endpoints.url}/healthz", flush=True)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -220,6 +240,22 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     try:
         stop.wait()
     finally:
+        if reports is not None:
+            reports.stop()
+        endpoints.stop()
         expiry.stop()
         transport.stop()
     return 0
+
+
+def _start_reports(
+    settings: Settings, redis_client: redis.Redis | None, client: WebClient
+) -> SchedulerHandle | None:
+    """The scheduled health reports, posted to Slack, when OPSBOT_REPORTS_CONFIG is set."""
+    if settings.reports_config is None:
+        return None
+    return start_scheduler(
+        settings=settings,
+        redis_client=redis_client,
+        post=lambda channel, report: post_report_to_slack(client, channel, report),
+    )
