@@ -73,9 +73,7 @@ class AuditLog:
         if self._client is None:
             with self._lock:
                 return list(self._memory)[-count:]
-        rows: list[tuple[Any, Any]] = list(
-            self._client.xrevrange(self._key, count=count) or []
-        )
+        rows: list[tuple[Any, Any]] = list(self._client.xrevrange(self._key, count=count) or [])
         entries = []
         for _id, fields in reversed(rows):
             raw = (fields or {}).get(b"entry") or (fields or {}).get("entry")

@@ -37,7 +37,10 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         message = (
             parsed.message
             if isinstance(parsed, ParseError)
-            else ("not an explicit command (plain-language requests need the LLM planner)")
+            else (
+                "`opsbot plan` takes explicit commands only (see `opsbot plan help`); for plain "
+                "language use `opsbot console` or Slack with OPENAI_API_KEY set"
+            )
         )
         usage = parsed.usage if isinstance(parsed, ParseError) else "try `opsbot plan help`"
         if args.json:
@@ -90,7 +93,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     for note in wiring.notes:
         print(f"  note: {note}")
     for name, reason in wiring.service.executor.unavailable().items():
-        print(f"  note: {name} backend unreachable: {reason}")
+        print(f"  note: {name}: {reason}")
     chat = ConsoleChat(service=wiring.service, user=_principal(args), out=sys.stdout)
     interactive = sys.stdin.isatty()
     if interactive:
@@ -181,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `opsbot plan help | head`: the reader left; that is fine
+        sys.stderr.close()
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from pydantic import ValidationError
 
@@ -195,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("opsbot.audit").setLevel(logging.WARNING)
+    for chatty in ("httpx", "httpx2", "openai", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     result: int = args.func(args, settings)
     return result
 

@@ -111,9 +111,12 @@ def _step_preview(op: Operation, preview: Preview) -> StepPreview:
 def _not_configured(op: Operation) -> str:
     hints = {
         BackendKind.KUBERNETES: (
-            "set a kubeconfig (KUBECONFIG / OPSBOT_KUBE_CONTEXT) or run in-cluster"
+            "set a kubeconfig (KUBECONFIG / OPSBOT_KUBE_CONTEXT) or run in-cluster "
+            "(and unset OPSBOT_KUBE_DISABLED)"
         ),
-        BackendKind.DOCKER: "set DOCKER_HOST or OPSBOT_DOCKER_HOSTS",
+        BackendKind.DOCKER: (
+            "set DOCKER_HOST or OPSBOT_DOCKER_HOSTS (and unset OPSBOT_DOCKER_DISABLED)"
+        ),
         BackendKind.HOST: "health reports are not enabled in this build",
     }
     return f"the {op.backend.value} backend is not configured: {hints[op.backend]}"

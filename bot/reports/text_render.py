@@ -51,7 +51,11 @@ def render_text(report: HealthReport) -> str:
     if trend:
         lines.append(trend)
     if not report.findings and not report.omitted:
-        lines.append("All clear: nothing needs attention.")
+        lines.append(
+            "Nothing needs attention in what could be checked (see 'Could not check' below)."
+            if report.notes
+            else "All clear: nothing needs attention."
+        )
     for finding in report.findings:
         lines.append("")
         lines.extend(finding_lines(finding, is_new=finding.key in new))

@@ -59,7 +59,7 @@ def build_bot(
         listener_executor=ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="opsbot-slack"
         ),
-        logger=logging.getLogger("opsbot.slack.bolt"),
+        logger=_bolt_logger(),
     )
     frontend = SlackFrontEnd(
         service=service,
@@ -70,6 +70,20 @@ def build_bot(
     )
     register_listeners(app, frontend)
     return SlackBot(app=app, frontend=frontend)
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without its start-up note that SLACK_BOT_TOKEN from the environment is
+    unused (we hand it a configured client on purpose)."""
+    logger = logging.getLogger("opsbot.slack.bolt")
+    if not any(isinstance(f, _UnusedTokenNote) for f in logger.filters):
+        logger.addFilter(_UnusedTokenNote())
+    return logger
+
+
+class _UnusedTokenNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "token will be unused" not in record.getMessage()
 
 
 def _ack(ack: Ack) -> None:
