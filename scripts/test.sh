@@ -27,6 +27,9 @@ has redis-server || missing+=(redis-server)
 has dockerd || missing+=(docker.io)
 static_busybox || missing+=(busybox-static)
 has etcd || missing+=(etcd-server)
+has curl || missing+=(curl)            # real-cluster up: health checks of the API server
+has openssl || missing+=(openssl)      # real-cluster up: the cluster's PKI
+has xz || missing+=(xz-utils)          # real-cluster build: unpacks the Kubernetes source
 if (( ${#missing[@]} )); then
   [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "missing packages: ${missing[*]} (apt-get install -y ${missing[*]})"
   command -v apt-get >/dev/null || die "missing: ${missing[*]}; no apt-get here, install them by hand"
@@ -48,12 +51,14 @@ if ! command -v uv >/dev/null; then
   hash -r
 fi
 if command -v uv >/dev/null; then UV=(uv); else UV=(python3 -m uv); fi
+# Python 3.12 comes from the machine (pyenv / .python-version); never download one.
+export UV_PYTHON_DOWNLOADS=never
 
 # ---- the real Kubernetes control plane (build is cached; a no-op once built)
 if [[ -z ${KUBECONFIG_OPSBOT_REAL:-} ]]; then
   real_cluster=${OPSBOT_REAL_CLUSTER:-../shared/k8s/real-cluster}
   [[ -f $real_cluster ]] || die "no $real_cluster: clone shared/ beside the repo, set OPSBOT_REAL_CLUSTER, or set KUBECONFIG_OPSBOT_REAL to a running cluster's kubeconfig"
-  say "real Kubernetes binaries: $real_cluster build (cached; first time ~6 min)"
+  say "real Kubernetes binaries: $real_cluster build (cached; first time 5-12 min)"
   bash "$real_cluster" build
 fi
 
