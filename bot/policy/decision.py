@@ -37,10 +37,14 @@ class ApprovalRequirement(BaseModel):
 
 
 class StepDecision(BaseModel):
+    """One step's verdict. `requirements`: every matching approval rule, all must be met;
+    `requirement` is the first of them (kept for older callers)."""
+
     outcome: Outcome
     reasons: list[str] = Field(default_factory=list)
     matched_rules: list[str] = Field(default_factory=list)
     requirement: ApprovalRequirement | None = None
+    requirements: list[ApprovalRequirement] = Field(default_factory=list)
 
 
 class Decision(BaseModel):

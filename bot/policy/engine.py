@@ -6,17 +6,20 @@ Per step, in order (all deny reasons are collected, deny always wins):
   3. a limit is exceeded        -> DENY naming the limit
   4. a freeze window is active  -> DENY naming the window and when it ends
   5. reads                      -> ALLOW, unless an approval rule names reads explicitly
-  6. writes / destructive       -> NEEDS_APPROVAL from the strictest matching approval rule,
+  6. writes / destructive       -> NEEDS_APPROVAL: every matching approval rule becomes a
+                                   requirement and all must be met (the soonest expiry wins);
                                    DENY when no approval rule covers them
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.catalog import OPERATIONS, Operation, Risk
+from bot.catalog.kubernetes_ops import ListPods
 from bot.models import Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome, StepDecision
@@ -75,6 +78,37 @@ class PolicyEngine:
             log.exception("policy evaluation failed")
             return Decision.deny(f"policy evaluation failed ({type(err).__name__}: {err})")
 
+    def readable_namespaces(
+        self,
+        principal: Principal,
+        namespaces: Iterable[str],
+        *,
+        now: datetime,
+        context: str | None = None,
+    ) -> list[str]:
+        """The given namespaces (in order, without repeats) where `principal` may run
+        `list_pods` without approval: a one-step plan per namespace, ALLOW means readable.
+        `context`: the kubeconfig context the steps would carry (None: `default_context`).
+
+        For narrowing what the LLM planner is shown. Never raises: a broken engine, an invalid
+        namespace name or any failure leaves the namespace (or everything) out.
+        """
+        if self.broken_reason is not None:
+            return []
+        readable: list[str] = []
+        try:
+            for namespace in dict.fromkeys(namespaces):
+                try:
+                    plan = Plan(steps=[ListPods(namespace=namespace, context=context)])
+                except ValueError:
+                    continue
+                if self.evaluate(plan, principal, now=now).outcome == Outcome.ALLOW:
+                    readable.append(namespace)
+        except Exception:
+            log.exception("readable_namespaces failed; showing no namespaces")
+            return []
+        return readable
+
     def evaluate_step(self, step: Operation, who: Principal, *, now: datetime) -> StepDecision:
         kind = getattr(step, "kind", None)
         if not isinstance(kind, str) or OPERATIONS.get(kind) is not type(step):
@@ -130,21 +164,18 @@ class PolicyEngine:
                 ],
                 matched_rules=matched,
             )
-        strictest = min(enumerate(rules), key=lambda pair: _strictness(pair[1].rule, pair[0]))[1]
-        rule = strictest.rule
-        requirement = ApprovalRequirement(
-            rule=strictest.label,
-            count=rule.count,
-            approver_groups=frozenset(rule.approver_groups),
-            approver_users=frozenset(rule.approver_users),
-            allow_self_approval=rule.allow_self_approval,
-            ttl_seconds=rule.ttl_seconds,
-        )
+        requirements: list[ApprovalRequirement] = []
+        for approval in rules:
+            requirement = _requirement(approval)
+            if requirement not in requirements:
+                requirements.append(requirement)
+        labels = [r.rule for r in requirements]
         return StepDecision(
             outcome=Outcome.NEEDS_APPROVAL,
-            reasons=[f"{step.kind} in {where} needs approval per '{strictest.label}'"],
-            matched_rules=[*matched, strictest.label],
-            requirement=requirement,
+            reasons=[f"{step.kind} in {where} needs approval per {_quoted(labels)}"],
+            matched_rules=[*matched, *labels],
+            requirement=requirements[0],
+            requirements=requirements,
         )
 
     def _limit_violations(self, step: Operation, who: Principal) -> list[tuple[str, str]]:
@@ -258,9 +289,22 @@ def _exempt(users: list[str], groups: list[str], who: Principal) -> bool:
     return who.id in users or bool(who.groups & set(groups))
 
 
-def _strictness(rule: Approval, order: int) -> tuple[int, int, int, int]:
-    """Sort key, strictest first: more approvers, no self-approval, shorter expiry, file order."""
-    return (-rule.count, int(rule.allow_self_approval), rule.ttl_seconds, order)
+def _requirement(approval: Labeled[Approval]) -> ApprovalRequirement:
+    """One matching rule as a requirement; it keeps the rule's own self-approval flag."""
+    rule = approval.rule
+    return ApprovalRequirement(
+        rule=approval.label,
+        count=rule.count,
+        approver_groups=frozenset(rule.approver_groups),
+        approver_users=frozenset(rule.approver_users),
+        allow_self_approval=rule.allow_self_approval,
+        ttl_seconds=rule.ttl_seconds,
+    )
+
+
+def _quoted(labels: list[str]) -> str:
+    quoted = [f"'{label}'" for label in labels]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _limit_text(limit: Labeled[Limit], param: str, value: int, bound: str) -> str:
@@ -282,8 +326,9 @@ def _combine(steps: list[StepDecision]) -> Decision:
         return Decision(outcome=Outcome.DENY, reasons=reasons, steps=steps)
     requirements: list[ApprovalRequirement] = []
     for s in steps:
-        if s.requirement is not None and s.requirement not in requirements:
-            requirements.append(s.requirement)
+        for requirement in s.requirements or ([s.requirement] if s.requirement else []):
+            if requirement not in requirements:
+                requirements.append(requirement)
     if requirements:
         reasons = [r for s in steps for r in s.reasons]
         return Decision(

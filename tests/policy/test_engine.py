@@ -135,7 +135,7 @@ approvals:
     assert gated.requirements[0].approver_groups == frozenset({"security"})
 
 
-def test_strictest_approval_rule_wins(tmp_path: Path) -> None:
+def test_every_matching_approval_rule_is_required(tmp_path: Path) -> None:
     text = """
 grants:
   - {users: ["*"], actions: ["*"]}
@@ -145,21 +145,19 @@ approvals:
     approver_groups: [dev]
     allow_self_approval: true
     expires_after: 2h
-  - {name: self-ok-2, actions: [write], count: 2, approver_groups: [sre], allow_self_approval: true}
-  - {name: no-self-2-long, actions: [write], count: 2, approver_groups: [sre], expires_after: 1h}
-  - {name: no-self-2-short, actions: [write], count: 2, approver_groups: [sre], expires_after: 10m}
-  - name: no-self-2-short-later
-    actions: [write]
-    count: 2
-    approver_groups: [ops]
-    expires_after: 10m
-  - {name: prod-only-3, actions: [write], namespaces: [prod], count: 3, approver_groups: [sre]}
+  - {name: two-sre, actions: [write], count: 2, approver_groups: [sre], expires_after: 1h}
+  - {name: prod-only-3, actions: [write], namespaces: [prod], count: 3, approver_groups: [ops]}
 """
     eng = engine(tmp_path, text)
     staging = decide(eng, who("a"), scale("staging"))
-    assert [r.rule for r in staging.requirements] == ["no-self-2-short"]
+    assert [(r.rule, r.count) for r in staging.requirements] == [("loose", 1), ("two-sre", 2)]
+    assert staging.ttl_seconds == 3600  # the soonest expiry
+    assert staging.steps[0].matched_rules[-2:] == ["loose", "two-sre"]
+    assert staging.reasons == [
+        "scale_deployment in namespace staging needs approval per 'loose' and 'two-sre'"
+    ]
     prod = decide(eng, who("a"), scale("prod"))
-    assert [r.rule for r in prod.requirements] == ["prod-only-3"]
+    assert [r.rule for r in prod.requirements] == ["loose", "two-sre", "prod-only-3"]
 
 
 def test_approval_rule_for_some_requesters_only(tmp_path: Path) -> None:
@@ -171,8 +169,9 @@ approvals:
   - {name: interns, groups: [intern], actions: [write], count: 2, approver_groups: [sre]}
 """
     eng = engine(tmp_path, text)
-    assert decide(eng, who("a", "dev"), scale()).requirements[0].rule == "everyone"
-    assert decide(eng, who("i", "intern"), scale()).requirements[0].rule == "interns"
+    assert [r.rule for r in decide(eng, who("a", "dev"), scale()).requirements] == ["everyone"]
+    intern = decide(eng, who("i", "intern"), scale()).requirements
+    assert [(r.rule, r.count) for r in intern] == [("everyone", 1), ("interns", 2)]
 
 
 def test_self_approval_flag_reaches_the_requirement(tmp_path: Path) -> None:

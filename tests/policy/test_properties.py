@@ -166,6 +166,8 @@ def check(engine: PolicyEngine, plan: Plan, who: Principal, now: datetime) -> No
         for step, verdict in zip(plan.steps, decision.steps, strict=True):
             if step.risk != Risk.READ:
                 assert verdict.requirement is not None
+                assert verdict.requirement == verdict.requirements[0]
+                assert set(verdict.requirements) <= set(decision.requirements)
 
 
 @settings(max_examples=200, deadline=None)
