@@ -50,8 +50,11 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from datetime import UTC, datetime
 
+    from bot.wiring import effective_kube_context
+
     engine = load_engine_or_deny(settings.policy_path)
     requester = engine.effective_principal(_principal(args))
+    parsed = Parsed(plan=parsed.plan.with_default_context(effective_kube_context(settings)))
     decision = engine.evaluate(parsed.plan, requester, now=datetime.now(UTC))
     if args.json:
         body = parsed.plan.model_dump(mode="json")
@@ -83,12 +86,13 @@ def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.console import ConsoleChat
+    from bot.redact import redact
     from bot.wiring import build
 
     wiring = build(settings)
     print(
         "opsbot console: "
-        + ("Redis " + settings.redis_url if settings.redis_url else "in-process store")
+        + ("Redis " + redact(settings.redis_url) if settings.redis_url else "in-process store")
     )
     for note in wiring.notes:
         print(f"  note: {note}")

@@ -60,3 +60,19 @@ class Plan(BaseModel):
 
     def describe(self) -> str:
         return "; ".join(step.describe() for step in self.steps)
+
+    def with_default_context(self, context: str | None) -> Plan:
+        """Name the bot's cluster context on every step that names none, so policy rules on
+        `contexts:` match the cluster the step will really run against (and approvers see it)."""
+        open_steps = [
+            i
+            for i, s in enumerate(self.steps)
+            if "context" in type(s).model_fields and getattr(s, "context", None) is None
+        ]
+        if context is None or not open_steps:
+            return self
+        steps = [
+            s.model_copy(update={"context": context}) if i in open_steps else s
+            for i, s in enumerate(self.steps)
+        ]
+        return Plan(steps=steps, source=self.source, explanation=self.explanation)

@@ -55,6 +55,7 @@ class OpsService:
         inventory: Inventory | None = None,
         rate_limiter: RateLimiter | None = None,
         enabled_operations: frozenset[str] = frozenset(),
+        default_context: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.policy = policy
@@ -65,6 +66,7 @@ class OpsService:
         self.inventory = inventory
         self.rate_limiter = rate_limiter
         self.enabled_operations = enabled_operations
+        self.default_context = default_context
         self.clock = clock
 
     @classmethod
@@ -87,6 +89,7 @@ class OpsService:
 
     def submit_plan(self, plan: Plan, *, requester: Principal, request: Request) -> Reply:
         """Police a plan; run it at once when it is an allowed read, else store it for votes."""
+        plan = plan.with_default_context(self.default_context)
         decision = self._decide(plan, requester)
         self._audit_decision(plan, requester, decision)
         if decision.outcome == Outcome.DENY:
@@ -370,13 +373,29 @@ class OpsService:
         """Only the one caller whose vote moved the plan to executing gets here."""
         fresh = self.store.get(approval.id) or approval
         metrics.observe_approval_wait((self.clock() - fresh.created_at).total_seconds())
-        execution = self.executor.run(fresh.plan, actor=fresh.requester, approval_id=fresh.id)
+        # Policy is checked again now: a freeze may have begun, or the policy changed, while
+        # the plan waited for its approvers.
+        decision = self._decide(fresh.plan, self.policy.effective_principal(fresh.requester))
+        if decision.outcome == Outcome.DENY:
+            execution = ExecutionReport(
+                plan_digest=fresh.digest,
+                approval_id=fresh.id,
+                skipped=[step.describe() for step in fresh.plan.steps],
+                ok=False,
+            )
+            text = "Approved, but not run: policy now denies it:\n" + "\n".join(
+                f"  - {reason}" for reason in decision.reasons
+            )
+        else:
+            execution = self.executor.run(fresh.plan, actor=fresh.requester, approval_id=fresh.id)
+            text = render_execution(execution)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
-        self.store.finish(fresh.id, state=state, summary=execution.model_dump_json())
+        # Audit first: the write has happened even if the store cannot record it now.
         self._audit_execution(fresh.plan, fresh.requester, execution, approvers=list(fresh.votes))
+        self.store.finish(fresh.id, state=state, summary=execution.model_dump_json())
         return VoteReply(
             result=VoteResult.EXECUTE,
-            text=render_execution(execution),
+            text=text,
             approval=self.store.get(fresh.id),
             state=state,
             execution=execution,

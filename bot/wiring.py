@@ -6,6 +6,7 @@ The only module that knows every concrete class; everything else depends on prot
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 import redis
@@ -65,6 +66,25 @@ def build_backends(settings: Settings) -> tuple[dict[BackendKind, Backend], list
     return backends, notes
 
 
+def effective_kube_context(settings: Settings) -> str | None:
+    """The kubeconfig context steps run against when they name none (None: in-cluster, or no
+    kubeconfig, where the policy's `default_context` applies)."""
+    if settings.kube_disabled or settings.kube_in_cluster:
+        return None
+    if settings.kube_context:
+        return settings.kube_context
+    from kubernetes import config
+
+    try:
+        _contexts, active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=os.environ.get("KUBECONFIG") or None
+        )
+    except Exception:  # noqa: BLE001 - no usable kubeconfig: nothing to name
+        return None
+    name = active.get("name") if isinstance(active, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def build_policy(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.policy import load_engine_or_deny
 
@@ -91,6 +111,7 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
         audit=AuditLog(client=client, prefix=settings.key_prefix),
         inventory=inventory,
         enabled_operations=frozenset(settings.enabled_operations),
+        default_context=effective_kube_context(settings),
     )
     from bot.planning.llm import OpenAIPlanner
     from bot.planning.ratelimit import LlmRateLimiter

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.approvals.memory_store import MemoryApprovalStore
 from bot.approvals.models import VoteResult
 from bot.models import MessageRef, Request
@@ -155,3 +157,62 @@ def test_requests_plans_and_executions_are_counted_in_metrics(
     service.handle_request(Request(principal=BOB, text="delete pod x -n kube-system", source="t"))
     assert sample("opsbot_plans_total", decision="deny") == before + 1
     assert sample("opsbot_requests_total", source="t") >= 1
+
+
+def test_policy_is_checked_again_when_the_approval_completes(
+    make_service: ServiceFactory, tmp_path: Path
+) -> None:
+    """A plan approved after a freeze began does not run (the freeze wins over the votes)."""
+    policy = tmp_path / "freeze.yaml"
+    policy.write_text(
+        (Path(__file__).parent / "conftest.py")
+        .read_text()
+        .split('TEST_POLICY = """')[1]
+        .split('"""')[0]
+        + "freezes:\n  - name: evening-freeze\n    actions: [write]\n    timezone: UTC\n"
+        "    weekly:\n      - {start: 'Wed 18:00', end: 'Wed 23:00'}\n"
+        "    reason: evening freeze\n"
+    )
+    now = [NOW.replace(hour=17, minute=55)]  # Wednesday 17:55 UTC: no freeze yet
+    service = make_service(store=MemoryApprovalStore(), policy_path=policy, clock=lambda: now[0])
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
+    assert reply.kind == ReplyKind.NEEDS_APPROVAL and reply.approval_id, reply.text
+    ref = MessageRef(channel="C", ts=reply.approval_id)
+    service.attach_message(reply.approval_id, ref)
+    now[0] = NOW.replace(hour=18, minute=1)
+    vote = service.vote(message=ref, voter=CAROL, approve=True)
+    assert vote.result == VoteResult.EXECUTE
+    assert vote.execution is not None and not vote.execution.ok
+    assert vote.execution.steps == []  # nothing ran
+    assert "evening freeze" in vote.text
+    executed = [e for e in service.audit.recent(20) if e.event == "executed"]
+    assert executed and executed[-1].outcome == "failed"
+    assert executed[-1].approvers == ["carol"]
+
+
+def test_context_rules_match_the_cluster_the_step_really_runs_against(
+    make_service: ServiceFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step that names no context runs against the kubeconfig's current context; policy and
+    the preview see that context, so a deny on `contexts: [prod-*]` applies."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod-eu\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: prod-eu, context: {cluster: c, user: u}}]\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    policy = tmp_path / "ctx.yaml"
+    policy.write_text(
+        "grants:\n  - {name: sre, groups: [sre], actions: ['*']}\n"
+        "denies:\n  - {name: no-prod-clusters, actions: [write], contexts: ['prod-*'],"
+        " reason: production clusters change through GitOps}\n"
+        "approvals:\n  - {name: one, actions: [write], count: 1, approver_groups: [sre],"
+        " expires_after: 10m}\ngroups: {alice: [sre]}\n"
+    )
+    service = make_service(store=MemoryApprovalStore(), policy_path=policy, kube_disabled=False)
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in prod"))
+    assert reply.kind == ReplyKind.DENIED
+    assert "GitOps" in reply.text
+    assert reply.plan is not None and reply.plan.steps[0].context == "prod-eu"  # type: ignore[union-attr]
