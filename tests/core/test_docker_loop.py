@@ -79,9 +79,17 @@ def test_write_waits_for_an_authorized_approver_then_runs_once_and_undoes(  # ty
     assert done.result == VoteResult.EXECUTE
     assert docker_client.containers.get(web).status == "running"
 
-    events = [e.event for e in service.audit.recent(50)]
+    entries = service.audit.recent(50)
+    events = [e.event for e in entries]
     for expected in ("decision", "approval_created", "vote_refused", "vote", "executed"):
         assert expected in events
+    stop = next(e for e in entries if e.event == "executed" and e.approval_id == reply.approval_id)
+    assert stop.requester == "alice" and stop.approvers == ["carol"]
+    assert stop.plan_digest == reply.plan.digest  # type: ignore[union-attr]
+    assert stop.outcome == "ok"
+    assert stop.before and stop.before[0] is not None and stop.before[0]["running"] is True
+    assert stop.after and stop.after[0] is not None and stop.after[0]["running"] is False
+    assert stop.details["calls"] and "stop" in stop.details["calls"][0]
 
 
 def test_rejection_closes_the_plan(service, web: str, docker_client) -> None:  # type: ignore[no-untyped-def]
