@@ -226,7 +226,7 @@ def main() -> None:
             f"{n:>5} {baseline:>9.0f} {votes:>9.0f} {votes / baseline:>9.2f} "
             f"{executions:>9.0f} {executions / baseline:>9.2f}"
         )
-    print(f"\ntotal {time.perf_counter() - started:.1f} s (execs = vote that completes + finish)")
+    print(f"\ntotal {time.perf_counter() - started:.1f} s (execs: create + vote + finish)")
 
 
 if __name__ == "__main__":
