@@ -74,3 +74,11 @@ class Settings(BaseSettings):
         description="catalog kinds this deployment may run (the chart's operations.enabled, whose "
         "RBAC it grants); empty: every kind",
     )
+
+    # --- Slack user groups -> policy groups (security review M2)
+    slack_group_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Slack user group id (S0123ABCD, preferred: ids never change) or handle -> "
+        "policy group name; only mapped user groups count as policy groups. Empty: none do, "
+        "approvals rely on the policy's static groups",
+    )

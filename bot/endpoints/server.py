@@ -20,12 +20,19 @@ from bot.metrics import exposition
 log = logging.getLogger("opsbot.endpoints")
 
 JSON = "application/json"
+REQUEST_TIMEOUT_SECONDS = 15.0  # a connection that stalls this long is closed (slowloris)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "opsbot"
     sys_version = ""
+
+    def setup(self) -> None:
+        # a socket timeout on every read and write, so a client that sends nothing (or
+        # dribbles its request) cannot hold a thread and a socket for ever
+        super().setup()
+        self.connection.settimeout(self.server.request_timeout)
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
@@ -79,9 +86,12 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], readiness: Readiness) -> None:
+    def __init__(
+        self, address: tuple[str, int], readiness: Readiness, *, request_timeout: float
+    ) -> None:
         super().__init__(address, _Handler)
         self.readiness = readiness
+        self.request_timeout = request_timeout
 
 
 def _json(data: dict[str, Any]) -> bytes:
@@ -108,10 +118,18 @@ class EndpointServer:
         self._thread.join(timeout=5)
 
 
-def start_endpoints(*, settings: Settings, readiness: Readiness) -> EndpointServer:
-    """Serve /healthz, /readyz and /metrics on a daemon thread; returns once listening."""
+def start_endpoints(
+    *,
+    settings: Settings,
+    readiness: Readiness,
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+) -> EndpointServer:
+    """Serve /healthz, /readyz and /metrics on a daemon thread; returns once listening.
+    A connection idle for `request_timeout` seconds mid-request is closed."""
     try:
-        server = _Server((settings.http_host, settings.http_port), readiness)
+        server = _Server(
+            (settings.http_host, settings.http_port), readiness, request_timeout=request_timeout
+        )
     except OSError as exc:
         raise OSError(
             f"cannot listen on {settings.http_host}:{settings.http_port} for /healthz, /readyz "

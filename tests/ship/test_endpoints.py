@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
 from bot.config import Settings
-from bot.endpoints import readiness_from_wiring, run_checks, start_endpoints
+from bot.endpoints import CachedReadiness, readiness_from_wiring, run_checks, start_endpoints
 from bot.wiring import build
 from tests.fixtures.services import RealCluster
 
@@ -235,3 +235,71 @@ def test_port_in_use_gives_an_actionable_error(redis_url: str) -> None:
             _serve(_settings(redis_url=redis_url, http_port=first.port))
     finally:
         first.stop()
+
+
+def _closed_by_server_within(url_port: int, seconds: float, *, send: bytes = b"") -> float:
+    """Connect, send `send` (maybe nothing), then wait for the server to hang up; returns how
+    long that took. Fails when the server keeps the connection open past `seconds`."""
+    with socket.create_connection(("127.0.0.1", url_port), timeout=seconds) as sock:
+        started = time.monotonic()
+        if send:
+            sock.sendall(send)
+        try:
+            data = sock.recv(1024)
+        except TimeoutError as exc:
+            raise AssertionError(f"server kept a connection open over {seconds} s") from exc
+        elapsed = time.monotonic() - started
+    assert data == b"", data
+    return elapsed
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_timeout() -> None:
+    server = start_endpoints(settings=_settings(), readiness=dict, request_timeout=0.3)
+    try:
+        assert _closed_by_server_within(server.port, 5) >= 0.25
+        half = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"  # headers never finished
+        assert _closed_by_server_within(server.port, 5, send=half) >= 0.25
+        assert _get(server.url + "/healthz")[0] == 200  # still serving
+    finally:
+        server.stop()
+
+
+def test_readyz_polled_quickly_checks_redis_once_or_twice(
+    redis_url: str, redis_client: Any
+) -> None:
+    """20 probes in a row answer from a cached result: Redis itself counts the PINGs."""
+    server = _serve(_settings(redis_url=redis_url))
+    try:
+        redis_client.config_resetstat()
+        for _ in range(20):
+            status, _, body = _get(server.url + "/readyz")
+            assert status == 200, body
+        pings = redis_client.info("commandstats").get("cmdstat_ping", {}).get("calls", 0)
+        assert 1 <= pings <= 2, pings
+    finally:
+        server.stop()
+
+
+def test_a_hung_check_is_awaited_again_not_started_again() -> None:
+    release = threading.Event()
+    started: list[float] = []
+
+    def hung() -> str | None:
+        started.append(time.monotonic())
+        release.wait(10)
+        return None
+
+    readiness = CachedReadiness({"hung": hung, "fine": lambda: None}, timeout=0.05, ttl=0)
+    alive: list[threading.Thread] = []
+    try:
+        for _ in range(5):
+            assert readiness() == {"hung": "no answer within 0.05 s", "fine": None}
+        assert len(started) == 1
+        alive += [t for t in threading.enumerate() if t.name == "opsbot-readyz-hung"]
+        assert len(alive) == 1
+    finally:
+        release.set()
+    for thread in alive:
+        thread.join(timeout=5)
+    assert readiness() == {"hung": None, "fine": None}  # answered now: checked afresh
+    assert len(started) == 2

@@ -20,6 +20,7 @@ from tests.fixtures.slack_fake import (
     CHANNEL,
     SIGNING_SECRET,
     SlackHarness,
+    group_map_of,
     slack_settings,
     text_of,
     write_policy,
@@ -123,6 +124,7 @@ def two_bots(
         OPSBOT_DOCKER_HOSTS=json.dumps({"default": docker_host}),
         OPSBOT_KUBE_DISABLED="true",
         OPSBOT_HTTP_PORT="0",
+        OPSBOT_SLACK_GROUP_MAP=json.dumps(group_map_of(fake_slack)),
     )
     procs = [_start_bot(env)[0] for _ in range(2)]
     try:

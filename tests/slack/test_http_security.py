@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -117,6 +118,10 @@ def test_serve_http_subprocess_answers_challenge_and_rejects_unsigned(
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+    # no OPSBOT_SLACK_GROUP_MAP: one warning at start says how approvals work then
+    err = proc.stderr.read() if proc.stderr else ""
+    assert err.count("OPSBOT_SLACK_GROUP_MAP is empty") == 1, err
+    assert "static `groups:`" in err
 
 
 def test_serve_names_missing_settings(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,3 +188,32 @@ def test_http_transport_refuses_an_app_without_signature_verification(
     bot = build_bot(service=build(settings).service, settings=settings)
     with pytest.raises(SlackSettingsError, match="SLACK_SIGNING_SECRET"):
         HttpTransport(bot.app, port=0)
+
+
+def _hung_up_within(port: int, seconds: float, *, send: bytes = b"") -> float:
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as sock:
+        started = time.monotonic()
+        if send:
+            sock.sendall(send)
+        try:
+            data = sock.recv(1024)
+        except TimeoutError as exc:
+            raise AssertionError(f"the server kept the connection over {seconds} s") from exc
+        assert data == b"", data  # closed without an answer
+        return time.monotonic() - started
+
+
+def test_stalled_connections_are_closed_after_the_timeout(fake_slack: FakeSlack) -> None:
+    """Slowloris: a client that sends nothing, or stops mid-body, loses its connection."""
+    settings = slack_settings(fake_slack)
+    bot = build_bot(service=build(settings).service, settings=settings)
+    http = HttpTransport(bot.app, port=0, timeout=0.3)
+    http.start()
+    try:
+        assert _hung_up_within(http.port, 5) >= 0.25
+        partial = b'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":'
+        assert _hung_up_within(http.port, 5, send=partial) >= 0.25
+        sender = SlackSender(http.where, signing_secret=SIGNING_SECRET)
+        assert sender.post(_challenge_body("still-serving"))[0] == 200
+    finally:
+        http.stop()

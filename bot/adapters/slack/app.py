@@ -65,7 +65,7 @@ def build_bot(
         service=service,
         client=client,
         settings=settings,
-        users=UserDirectory(client),
+        users=UserDirectory(client, group_map=settings.slack_group_map),
         state=state or state_from_url(settings.redis_url, prefix=settings.key_prefix),
     )
     register_listeners(app, frontend)

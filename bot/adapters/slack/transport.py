@@ -31,7 +31,14 @@ from bot.reports.slack_render import post_report_to_slack
 log = logging.getLogger("opsbot.slack.serve")
 
 EVENTS_PATH = "/slack/events"
+GROUP_MAP_WARNING = (
+    "OPSBOT_SLACK_GROUP_MAP is empty: no Slack user group counts as a policy group, so "
+    "approvals rely on the policy's static `groups:` only. To let a Slack user group approve, "
+    'map its id to a policy group, e.g. OPSBOT_SLACK_GROUP_MAP=\'{"S0123ABCDE": "sre"}\' '
+    "(ids never change; handles can be renamed by anyone allowed to edit user groups)."
+)
 MAX_BODY_BYTES = 1_000_000
+REQUEST_TIMEOUT_SECONDS = 15.0  # a connection that stalls this long is closed (slowloris)
 
 
 class _Server(ThreadingHTTPServer):
@@ -53,14 +60,21 @@ class HttpTransport:
 
     Bolt verifies the signature and rejects requests older than five minutes (401)."""
 
-    def __init__(self, app: App, *, host: str = "127.0.0.1", port: int = 3000) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
+    ) -> None:
         if not verifies_signatures(app):
             raise SlackSettingsError(
                 "refusing to serve HTTP without request signature verification: "
                 "set SLACK_SIGNING_SECRET"
             )
         self.app = app
-        self.server = _Server((host, port), _bolt_handler(app))
+        self.server = _Server((host, port), _bolt_handler(app, timeout=timeout))
         self._thread: threading.Thread | None = None
 
     @property
@@ -91,10 +105,16 @@ def verifies_signatures(app: App) -> bool:
     )
 
 
-def _bolt_handler(app: App) -> type[BaseHTTPRequestHandler]:
+def _bolt_handler(app: App, *, timeout: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "opsbot"
+
+        def setup(self) -> None:
+            # a socket timeout on every read and write: a client that sends its request line,
+            # headers or body too slowly (or nothing at all) loses its connection and thread
+            super().setup()
+            self.connection.settimeout(timeout)
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("%s " + format, self.address_string(), *args)
@@ -117,11 +137,21 @@ def _bolt_handler(app: App) -> type[BaseHTTPRequestHandler]:
             if url.path != EVENTS_PATH:
                 self._send(404, b"not found")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self._send(400, b"bad Content-Length")
+                return
             if length > MAX_BODY_BYTES:
                 self._send(413, b"request too large")
                 return
-            raw = self.rfile.read(length)
+            try:
+                raw = self.rfile.read(length)
+            except TimeoutError:
+                self.close_connection = True
+                return  # a body that stalls: drop the connection without a traceback
             headers: dict[str, str | Sequence[str]] = {}
             for name, value in self.headers.items():
                 previous = headers.get(name.lower())
@@ -196,6 +226,8 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     wiring = build(settings)
     for note in wiring.notes:
         print(f"opsbot: {note}", file=sys.stderr)
+    if not settings.slack_group_map:
+        log.warning(GROUP_MAP_WARNING)
     client = make_web_client(settings)
     try:
         bot = build_bot(service=wiring.service, settings=settings, client=client)

@@ -1,7 +1,11 @@
 """Slack user groups -> Principal.groups, cached with a TTL.
 
-A vote counts only when policy admits the voter's groups, so group membership is read from
-Slack itself (usergroups.list + usergroups.users.list) by group handle ("sre" for @sre).
+A vote counts only when policy admits the voter's groups. In many workspaces every member may
+create and edit user groups, so a Slack group never becomes a policy group by its name: only
+the user groups named in `group_map` (OPSBOT_SLACK_GROUP_MAP: user group id or handle -> policy
+group) do. Ids are preferred: they never change, while a handle can be renamed and a freed
+handle taken by someone else. An empty map means no Slack group counts (the policy's static
+`groups:` still apply).
 On a Slack error the last good membership is kept; with none, users have no groups (their
 votes count for nothing: fail closed).
 """
@@ -9,9 +13,10 @@ votes count for nothing: fail closed).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,20 +25,33 @@ from bot.models import Principal
 
 log = logging.getLogger("opsbot.slack.users")
 
+_USERGROUP_ID = re.compile(r"S[A-Z0-9]{5,}")  # "S0614TZR7"; handles are lowercase
+
 
 class UserDirectory:
     def __init__(
         self,
         client: WebClient,
         *,
+        group_map: Mapping[str, str] | None = None,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        # keys as Slack shows them: "S0123ABCD" ids, handles with or without the leading "@".
+        # An id key matches only a group's id, so no handle can ever pose as an id.
+        self._by_id: dict[str, str] = {}
+        self._by_handle: dict[str, str] = {}
+        for key, name in (group_map or {}).items():
+            key = key.strip()
+            if _USERGROUP_ID.fullmatch(key):
+                self._by_id[key] = name
+            else:
+                self._by_handle[key.removeprefix("@").lower()] = name
         self._ttl = ttl_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._groups: dict[str, frozenset[str]] = {}  # user id -> handles
+        self._groups: dict[str, frozenset[str]] = {}  # user id -> policy group names
         self._groups_at: float | None = None
         self._names: dict[str, tuple[str | None, float]] = {}
 
@@ -55,16 +73,21 @@ class UserDirectory:
     def _refresh_groups(self) -> None:
         """Caller holds the lock, so concurrent events wait for one refresh instead of each
         starting their own."""
+        if not self._by_id and not self._by_handle:
+            self._groups, self._groups_at = {}, self._clock()
+            return
         try:
             listed = self._client.usergroups_list(include_disabled=False)
             membership: dict[str, set[str]] = {}
             for group in listed.get("usergroups") or []:
-                handle = group.get("handle")
-                if not handle or group.get("date_delete"):
+                if group.get("date_delete"):
                     continue
+                names = self.policy_groups_of(group)
+                if not names:
+                    continue  # an unmapped group grants nothing: do not even read its members
                 users = self._client.usergroups_users_list(usergroup=group["id"])
                 for uid in users.get("users") or []:
-                    membership.setdefault(uid, set()).add(handle)
+                    membership.setdefault(uid, set()).update(names)
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("could not read Slack user groups (keeping the last known): %s", exc)
             if self._groups_at is None:
@@ -73,6 +96,16 @@ class UserDirectory:
             return
         self._groups = {uid: frozenset(h) for uid, h in membership.items()}
         self._groups_at = self._clock()
+
+    def policy_groups_of(self, group: Mapping[str, object]) -> set[str]:
+        """The policy groups a Slack user group stands for: by its id, and by its handle."""
+        names = set()
+        gid, handle = group.get("id"), group.get("handle")
+        if isinstance(gid, str) and gid in self._by_id:
+            names.add(self._by_id[gid])
+        if isinstance(handle, str) and handle.lower() in self._by_handle:
+            names.add(self._by_handle[handle.lower()])
+        return names
 
     def name(self, user_id: str) -> str | None:
         with self._lock:
