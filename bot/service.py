@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -37,6 +37,15 @@ class PolicySource(Protocol):
     def evaluate(self, plan: Plan, requester: Principal, *, now: datetime) -> Decision: ...
 
     def effective_principal(self, principal: Principal) -> Principal: ...
+
+    def readable_namespaces(
+        self,
+        principal: Principal,
+        namespaces: Iterable[str],
+        *,
+        now: datetime,
+        context: str | None = None,
+    ) -> list[str]: ...
 
 
 class RateLimiter(Protocol):
@@ -122,16 +131,19 @@ class OpsService:
     def _plan_with_llm(self, request: Request, requester: Principal) -> Plan | Reply:
         assert self.planner is not None and self.inventory is not None
         if self.rate_limiter is not None:
-            allowed, retry_after = self.rate_limiter.allow(requester.id)
-            if not allowed:
+            within_limit, retry_after = self.rate_limiter.allow(requester.id)
+            if not within_limit:
                 return self._reply(
                     ReplyKind.INVALID,
                     text=f"You have sent many plain-language requests; try again in {retry_after}s "
                     "or use an explicit command (`help`).",
                 )
+        allowed = self._readable_namespaces(requester)
         token = _acting_for.set(requester)
         try:
-            outcome = self.planner.plan(request, requester=requester, inventory=self.inventory)
+            outcome = self.planner.plan(
+                request, requester=requester, inventory=self.inventory, allowed_namespaces=allowed
+            )
         finally:
             _acting_for.reset(token)
         metrics.record_llm_usage(
@@ -149,7 +161,9 @@ class OpsService:
             )
         )
         if outcome.plan is not None:
-            problems = self._grounding_problems(outcome.plan)
+            problems = self._grounding_problems(
+                outcome.plan.with_default_context(self.default_context), allowed
+            )
             if problems:
                 return self._reply(ReplyKind.INVALID, text="\n".join(problems))
             return outcome.plan
@@ -159,16 +173,32 @@ class OpsService:
             text = f"{outcome.answer}\n\nEvidence: " + "; ".join(outcome.evidence)
         return self._reply(kind, text=text or "I could not turn that into a plan.")
 
-    def _grounding_problems(self, plan: Plan) -> list[str]:
+    def _readable_namespaces(self, requester: Principal) -> list[str]:
+        """Namespaces the requester may read: all the LLM is told about or may name."""
+        assert self.inventory is not None
+        try:
+            namespaces = self.inventory.namespaces()
+        except Exception:
+            log.warning("could not list namespaces for the planner's scope", exc_info=True)
+            return []
+        if not namespaces:  # no Kubernetes backend: Docker-only scope
+            return []
+        readable = self.policy.readable_namespaces(
+            requester, namespaces, now=self.clock(), context=self.default_context
+        )
+        # Whoever may read every namespace may also ask across all of them (health, -A).
+        return ["*"] if set(readable) >= set(namespaces) else readable
+
+    def _grounding_problems(self, plan: Plan, allowed: list[str]) -> list[str]:
         """Invariant 5, checked again here: an LLM plan naming anything that does not exist
-        live is never shown as executable, whatever the planner did."""
+        live, or outside the requester's readable namespaces, is never shown as executable."""
         from bot.planning.grounding import GroundingUnavailable, check_operation
 
         assert self.inventory is not None
         problems: list[str] = []
         try:
             for op in plan.steps:
-                report = check_operation(op, inventory=self.inventory, allowed_namespaces=["*"])
+                report = check_operation(op, inventory=self.inventory, allowed_namespaces=allowed)
                 problems += report.problems + report.out_of_scope
         except GroundingUnavailable as exc:
             problems.append(f"I could not check the plan's names against the cluster ({exc}).")

@@ -7,6 +7,7 @@ grounds, polices and previews that plan like any other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from pydantic import BaseModel, Field
@@ -52,5 +53,12 @@ class Inventory(Protocol):
 
 class Planner(Protocol):
     def plan(
-        self, request: Request, *, requester: Principal, inventory: Inventory
-    ) -> PlannerOutcome: ...
+        self,
+        request: Request,
+        *,
+        requester: Principal,
+        inventory: Inventory,
+        allowed_namespaces: Sequence[str] = ("*",),
+    ) -> PlannerOutcome:
+        """`allowed_namespaces`: where the requester may read; names elsewhere stay unseen."""
+        ...

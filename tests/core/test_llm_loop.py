@@ -121,3 +121,36 @@ def test_diagnosis_lookups_are_policed(
     tool_messages = [m for r in openai_fake.requests for m in r["messages"] if m["role"] == "tool"]
     assert tool_messages and "refused by policy" in tool_messages[0]["content"]
     assert "cannot reach db" not in str(openai_fake.requests)
+
+
+def test_the_model_only_sees_namespaces_the_requester_may_read(
+    make_service: ServiceFactory, openai_fake: FakeOpenAI, fake_k8s, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    for ns, deployment in (("team-a", "checkout"), ("team-b", "billing"), ("kube-system", "dns")):
+        fake_k8s.add_namespace(ns)
+        fake_k8s.add_deployment(ns, deployment, replicas=1, image="registry.local/x:1")
+    monkeypatch.setenv("KUBECONFIG", str(fake_k8s.kubeconfig_path))
+    policy = tmp_path / "team-a.yaml"
+    policy.write_text(
+        "grants:\n  - {name: team-a-reads, users: ['*'], actions: [read], namespaces: [team-a]}\n"
+    )
+    service = make_service(
+        store=MemoryApprovalStore(),
+        policy_path=policy,
+        kube_disabled=False,
+        kube_context="admin",
+        openai_api_key=openai_fake.api_key,
+        openai_base_url=openai_fake.base_url,
+    )
+    openai_fake.script(
+        calls(call("describe_deployment", name="billing", namespace="team-b", context=None))
+    )
+    reply = service.handle_request(
+        Request(principal=Principal(id="erin"), text="show me checkout, billing and dns")
+    )
+    prompt = str(openai_fake.requests[0]["messages"])
+    assert "checkout" in prompt
+    assert "billing" not in prompt.replace("checkout, billing and dns", "")
+    assert "kube-system" not in prompt
+    assert reply.plan is None  # the model named a namespace outside the scope: never executable
+    assert "outside your scope" in reply.text or "team-b" in reply.text
