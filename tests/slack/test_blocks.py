@@ -243,3 +243,45 @@ def test_read_results_denials_and_usage() -> None:
         "replicas must be a number" in text
         and "```scale deploy/NAME --replicas N [-n NS]```" in text
     )
+
+
+HOSTILE = "<!channel> <https://evil.example|click> & more"
+ESCAPED = "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more"
+
+
+def _assert_inert(text: str) -> None:
+    assert "<!channel>" not in text and "<https://" not in text, text
+
+
+def test_an_llm_explanation_is_escaped_and_labelled_as_the_models() -> None:
+    reply = _preview_reply()
+    assert reply.plan is not None
+    reply.plan = Plan(steps=[SCALE], source="llm", explanation=f"Scaling up. {HOSTILE}")
+    rendered = preview_blocks(reply, status="pending", emoji=EMOJI)
+    note = next(b for b in rendered.blocks if b["type"] == "context")["elements"][0]["text"]
+    assert note == f"_Model's note (unverified): _Scaling up. {ESCAPED}"
+    _assert_inert(_all_text(rendered.blocks))
+    _assert_inert(rendered.text)
+
+
+def test_fallback_texts_from_replies_and_outputs_are_escaped() -> None:
+    error = reply_blocks(
+        Reply(kind=ReplyKind.ERROR, text=f"pod {HOSTILE} not found"), emoji=EMOJI, max_chars=3500
+    )
+    assert error.text == f"pod {ESCAPED} not found"
+    _assert_inert(_all_text(error.blocks))
+    report = ExecutionReport(
+        plan_digest="d",
+        steps=[
+            StepOutcome(
+                operation="container_logs",
+                description=f"logs of {HOSTILE}",
+                result=Result(status=Status.SUCCESS, call="GET logs", text=f"boot\n{HOSTILE}\n"),
+            )
+        ],
+    )
+    done = execution_blocks(report, emoji=EMOJI, max_chars=3500)
+    assert done.text == f"Done: logs of {ESCAPED}"
+    blocks = _all_text(done.blocks)
+    _assert_inert(blocks)
+    assert ESCAPED in blocks

@@ -202,3 +202,43 @@ def test_expired_plans_are_marked_and_cannot_be_approved(
     assert "expired" in late.text
     web.reload()
     assert web.status == "created"
+
+
+def test_a_container_log_cannot_ping_or_link_in_the_thread_or_the_fallback(
+    fake_slack: FakeSlack,
+    slack_harness: Callable[..., SlackHarness],
+    redis_url: str,
+    docker_host: str,
+    containers: ContainerFactory,
+    tmp_path: Path,
+) -> None:
+    """A real container logs Slack control sequences; they reach Slack escaped, in the blocks,
+    the fallback text, and the private answer sent when the bot may not post in the channel."""
+    import json
+    import time
+
+    hostile = "<!channel> <https://evil.example|click> & more"
+    loud = containers.run("loud", ["sh", "-c", f"echo '{hostile}'; sleep 300"])
+    settings = slack_settings(
+        fake_slack,
+        redis_url=redis_url,
+        docker_disabled=False,
+        docker_hosts={"default": docker_host},
+        policy_path=write_policy(tmp_path / "p.yaml"),
+    )
+    h = slack_harness(settings, mode="http")
+    deadline = time.monotonic() + 10
+    while "evil" not in loud.logs().decode() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    h.send_command(f"docker logs {loud.name}", user="UDEV1", channel=CHANNEL)
+    message = h.wait_message(lambda m: "Done" in text_of(m), what="logs result")
+    everything = message.text + json.dumps(message.blocks)
+    assert "<!channel>" not in everything and "<https://evil" not in everything
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more" in text_of(message)
+
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    h.send_command(f"docker logs {loud.name}", user="UDEV1", channel=CHANNEL)
+    fake_slack.wait_for(lambda: fake_slack.responses, what="the private answer")
+    answer = fake_slack.responses[0]["text"]
+    assert "Invite me" in answer and "&lt;!channel&gt;" in answer, answer
+    assert "<!channel>" not in answer and "<https://evil" not in answer

@@ -1,7 +1,8 @@
 """Block Kit rendering of service replies. Pure functions: no Slack calls, nothing decided here.
 
-Every piece of text that came from a user or a backend is escaped for mrkdwn, so a container
-name or a log line can never ping a channel or forge a link.
+Every piece of text that came from a user, a backend or the model is escaped for mrkdwn, in the
+blocks and in the fallback `text` alike (Slack shows that one in notifications), so a container
+name, a log line or an LLM's explanation can never ping a channel or forge a link.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def preview_blocks(
         head += f": `{escape(request_text[:300])}`"
     blocks: list[Block] = [section(head)]
     if plan.explanation:
-        blocks.append(context(escape(plan.explanation)))
+        blocks.append(context(explanation_line(plan)))
     previews = {p.operation: p for p in reply.previews}
     for i in range(len(plan.steps)):
         preview = reply.previews[i] if i < len(reply.previews) else previews.get(plan.steps[i].kind)
@@ -187,8 +188,18 @@ def preview_blocks(
     if lines:
         blocks.append(section("\n".join(lines)))
     blocks.append(status_block(status, emoji=emoji, note=note, digest=plan.digest))
-    text = f"{STATUS_LABEL.get(status, status)}: {plan.describe()}"
+    text = f"{STATUS_LABEL.get(status, escape(status))}: {escape(plan.describe())}"
     return Rendered(text=text[:3000], blocks=blocks)
+
+
+MODEL_NOTE = "Model's note (unverified): "
+
+
+def explanation_line(plan: Plan) -> str:
+    """A plan's explanation; the model's words are labelled so nobody takes them as the bot's
+    checked facts (the steps and the policy lines below are what was checked)."""
+    text = escape(plan.explanation or "")
+    return f"_{MODEL_NOTE}_{text}" if plan.source == "llm" else text
 
 
 def status_block(status: str, *, emoji: Emoji, note: str | None, digest: str) -> Block:
@@ -253,7 +264,7 @@ def reply_blocks(
         blocks.append(section(icon + escape(reply.text or "Nothing to report.")))
     if reply.usage:
         blocks.append(section("*Usage:*\n" + code(reply.usage[: SECTION_LIMIT - _CODE_OVERHEAD])))
-    return Rendered(text=(reply.text or reply.kind.value)[:3000], blocks=blocks)
+    return Rendered(text=escape(reply.text or reply.kind.value)[:3000], blocks=blocks)
 
 
 # ----------------------------------------------------------------------------- execution results
@@ -332,7 +343,9 @@ def execution_blocks(
                 f"(`{escape(report.undo_plan.describe())}`; needs approval again)."
             )
         )
-    text = ("Done: " if report.ok else "Failed: ") + "; ".join(s.description for s in report.steps)
+    text = ("Done: " if report.ok else "Failed: ") + "; ".join(
+        escape(s.description) for s in report.steps
+    )
     return Rendered(text=text[:3000], blocks=blocks[:50], files=files)
 
 

@@ -16,6 +16,7 @@ from bot.adapters.slack.blocks import (
     Emoji,
     Rendered,
     context,
+    escape,
     execution_blocks,
     preview_blocks,
     reply_blocks,
@@ -125,7 +126,7 @@ class SlackFrontEnd:
                 raise
             respond(
                 f"I cannot post in this channel ({error}). Invite me with `/invite @opsbot` "
-                f"and run the command again.\n\n{reply.text}"
+                f"and run the command again.\n\n{escape(reply.text)}"
             )
 
     def _refuse(self, incoming: Incoming, respond: Callable[[str], object] | None) -> None:
@@ -416,7 +417,9 @@ class SlackFrontEnd:
                 )
             except _SLACK_ERRORS as exc:
                 log.warning("upload of %s failed: %s", filename, exc)
-                error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+                error = escape(
+                    str(exc.response.get("error")) if isinstance(exc, SlackApiError) else str(exc)
+                )
                 self._call(
                     "chat_postMessage",
                     channel=channel,
@@ -432,11 +435,12 @@ class SlackFrontEnd:
                 )
 
     def _ephemeral(self, message: MessageRef, *, user: str, text: str) -> None:
+        """A private note from a reply's text (a vote's outcome, an undo refusal): escaped."""
         self._call(
             "chat_postEphemeral",
             channel=message.channel,
             user=user,
-            text=text,
+            text=escape(text),
             thread_ts=self._thread_of(message),
         )
 
