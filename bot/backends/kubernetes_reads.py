@@ -6,6 +6,7 @@ backend turns into an error Result with a hint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +41,8 @@ from bot.redact import redact, redact_data, truncate
 
 MAX_LIST_ITEMS = 5000
 MAX_EVENTS_SCANNED = 20000
+LOG_LIMIT_FLOOR_BYTES = 4 * 1024 * 1024
+"""A pod log is requested with limitBytes = max(64 x max_output_chars, this), never whole."""
 
 
 def path(
@@ -69,25 +72,35 @@ def _scope(op: ListPods | ListEvents | ListDeployments) -> str:
     return "any namespace" if op.all_namespaces else f"namespace {op.namespace}"
 
 
+def _list_in_scope(
+    s: KubeSession,
+    call: str,
+    ns: str | None,
+    *,
+    everywhere: Callable[..., Any],
+    namespaced: Callable[..., Any],
+    max_items: int,
+    **selectors: Any,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Page through one namespace's objects, or every namespace's when `ns` is None."""
+    if ns is None:
+        return s.list_all(call, everywhere, max_items=max_items, **selectors)
+    return s.list_all(call, namespaced, ns, max_items=max_items, **selectors)
+
+
 def list_pods(s: KubeSession, op: ListPods) -> Result:
     ns = _ns(op)
     query = {"labelSelector": op.label_selector}
     call = "GET " + path(namespace=ns, resource="pods", query=query)
-    if ns is None:
-        items, cut = s.list_all(
-            call,
-            s.core.list_pod_for_all_namespaces,
-            max_items=MAX_LIST_ITEMS,
-            label_selector=op.label_selector,
-        )
-    else:
-        items, cut = s.list_all(
-            call,
-            s.core.list_namespaced_pod,
-            ns,
-            max_items=MAX_LIST_ITEMS,
-            label_selector=op.label_selector,
-        )
+    items, cut = _list_in_scope(
+        s,
+        call,
+        ns,
+        everywhere=s.core.list_pod_for_all_namespaces,
+        namespaced=s.core.list_namespaced_pod,
+        max_items=MAX_LIST_ITEMS,
+        label_selector=op.label_selector,
+    )
     rows = [pod_row(p) for p in items]
     if not rows:
         sel = f" matching {op.label_selector}" if op.label_selector else ""
@@ -114,21 +127,15 @@ def list_deployments(s: KubeSession, op: ListDeployments) -> Result:
         group="apps",
         query={"labelSelector": op.label_selector},
     )
-    if ns is None:
-        items, cut = s.list_all(
-            call,
-            s.apps.list_deployment_for_all_namespaces,
-            max_items=MAX_LIST_ITEMS,
-            label_selector=op.label_selector,
-        )
-    else:
-        items, cut = s.list_all(
-            call,
-            s.apps.list_namespaced_deployment,
-            ns,
-            max_items=MAX_LIST_ITEMS,
-            label_selector=op.label_selector,
-        )
+    items, cut = _list_in_scope(
+        s,
+        call,
+        ns,
+        everywhere=s.apps.list_deployment_for_all_namespaces,
+        namespaced=s.apps.list_namespaced_deployment,
+        max_items=MAX_LIST_ITEMS,
+        label_selector=op.label_selector,
+    )
     rows = [deployment_row(d) for d in items]
     if not rows:
         return Result(
@@ -241,7 +248,8 @@ def pod_logs(s: KubeSession, op: PodLogs, *, settings: Settings) -> Result:
     call = "GET " + path(
         namespace=op.namespace, resource="pods", name=op.name, sub="log", query=query
     )
-    kwargs: dict[str, Any] = {"tail_lines": op.tail_lines}
+    limit_bytes = max(settings.max_output_chars * 64, LOG_LIMIT_FLOOR_BYTES)
+    kwargs: dict[str, Any] = {"tail_lines": op.tail_lines, "limit_bytes": limit_bytes}
     if op.container:
         kwargs["container"] = op.container
     if op.since_seconds:
@@ -270,6 +278,7 @@ def pod_logs(s: KubeSession, op: PodLogs, *, settings: Settings) -> Result:
             text=f"The log of pod {op.namespace}/{op.name} is empty.",
         )
     shown, cut = truncate(redact(text.rstrip("\n")), max_chars=settings.max_output_chars)
+    cut = cut or len(text.encode()) >= limit_bytes  # the server stopped at limitBytes
     return Result(status=Status.SUCCESS, call=call, data=data, text=shown, truncated=cut)
 
 
@@ -279,21 +288,15 @@ def list_events(s: KubeSession, op: ListEvents) -> Result:
     fields += ["type=Warning"] if op.warnings_only else []
     selector = ",".join(fields) or None
     call = "GET " + path(namespace=ns, resource="events", query={"fieldSelector": selector})
-    if ns is None:
-        items, cut = s.list_all(
-            call,
-            s.core.list_event_for_all_namespaces,
-            max_items=MAX_EVENTS_SCANNED,
-            field_selector=selector,
-        )
-    else:
-        items, cut = s.list_all(
-            call,
-            s.core.list_namespaced_event,
-            ns,
-            max_items=MAX_EVENTS_SCANNED,
-            field_selector=selector,
-        )
+    items, cut = _list_in_scope(
+        s,
+        call,
+        ns,
+        everywhere=s.core.list_event_for_all_namespaces,
+        namespaced=s.core.list_namespaced_event,
+        max_items=MAX_EVENTS_SCANNED,
+        field_selector=selector,
+    )
     rows = sort_events([event_row(e) for e in items])
     shown = rows[: op.limit]
     if not shown:

@@ -416,4 +416,6 @@ class Handler(BaseHTTPRequestHandler):
         if query.get("tailLines"):
             rows = rows[-int(query["tailLines"]) :] if int(query["tailLines"]) else []
         text = "".join(line + "\n" for _, line in rows)
+        if query.get("limitBytes"):  # the API server stops after this many bytes
+            text = text.encode()[: int(query["limitBytes"])].decode("utf-8", errors="ignore")
         return 200, text, "text/plain"
