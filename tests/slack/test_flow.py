@@ -166,3 +166,46 @@ def test_two_approvals_self_unauthorized_withdraw_then_kubernetes_scale_and_undo
         h.send_event(reaction(user=approver, name=APPROVE, channel=CHANNEL, ts=undo.ts))
     fake_slack.wait_for(lambda: "Done" in status_of(undo), what="undo executed")
     assert apps.read_namespaced_deployment("web", "shop").spec.replicas == 2
+
+
+@pytest.mark.e2e
+def test_without_a_group_map_slack_groups_grant_nothing_and_static_groups_still_approve(
+    fake_slack: FakeSlack,
+    slack_harness: Callable[..., SlackHarness],
+    redis_url: str,
+    docker_host: str,
+    containers: ContainerFactory,
+    tmp_path: Path,
+) -> None:
+    """USRE1 is in the Slack user group @sre, but OPSBOT_SLACK_GROUP_MAP is empty: that vote
+    counts for nothing. USRE2 is in `sre` through the policy's static groups and approves."""
+    web = containers.run("web", start=False)
+    policy = write_policy(tmp_path / "policy.yaml", count=1)
+    policy.write_text(policy.read_text() + "groups:\n  USRE2: [sre]\n")
+    settings = slack_settings(
+        fake_slack,
+        redis_url=redis_url,
+        docker_disabled=False,
+        docker_hosts={"default": docker_host},
+        policy_path=policy,
+        slack_group_map={},
+    )
+    h = slack_harness(settings, mode="http")
+    ask = mention(user="UDEV1", channel=CHANNEL, text=f"docker start {web.name}")
+    h.send_event(ask)
+    preview = h.wait_preview(ask["ts"])
+
+    h.send_event(reaction(user="USRE1", name=APPROVE, channel=CHANNEL, ts=preview.ts))
+    refused = h.wait_message(lambda m: m.ephemeral_for == "USRE1", what="reply to USRE1")
+    assert "does not count" in refused.text
+    web.reload()
+    assert web.status == "created"
+    assert fake_slack.calls_to("usergroups.users.list") == []  # no Slack group was even read
+
+    h.send_event(reaction(user="USRE2", name=APPROVE, channel=CHANNEL, ts=preview.ts))
+    h.wait_message(
+        lambda m: m.thread_ts == ask["ts"] and m.ts != preview.ts and "Done" in text_of(m),
+        what="execution result after the static group's approval",
+    )
+    web.reload()
+    assert web.status == "running"
