@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot import metrics
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
 from bot.audit import AuditEntry
@@ -9,7 +11,7 @@ from bot.models import MessageRef, Principal, Request
 from bot.policy.decision import Outcome
 from bot.render import render_execution
 from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
-from bot.service_base import ServiceBase
+from bot.service_base import ServiceBase, log
 
 
 class ApprovalFlow(ServiceBase):
@@ -21,8 +23,16 @@ class ApprovalFlow(ServiceBase):
         return self.store.get(approval_id) if approval_id else None
 
     def vote(
-        self, *, message: MessageRef, voter: Principal, approve: bool, event_id: str | None = None
+        self,
+        *,
+        message: MessageRef,
+        voter: Principal,
+        approve: bool,
+        event_id: str | None = None,
+        on_executing: Callable[[PendingApproval], None] | None = None,
     ) -> VoteReply:
+        """Count a vote. When it completes the approval, the plan runs inside this call;
+        `on_executing` is told just before (chat shows 'executing' while slow steps run)."""
         if event_id and not self._claim(f"vote:{event_id}"):
             return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
         approval = self.approval_for_message(message)
@@ -53,7 +63,7 @@ class ApprovalFlow(ServiceBase):
                 approval=self.store.get(approval.id),
                 state=outcome.state,
             )
-        return self._execute_approved(approval)
+        return self._execute_approved(approval, on_executing=on_executing)
 
     def withdraw_vote(
         self, *, message: MessageRef, voter: Principal, event_id: str | None = None
@@ -109,7 +119,12 @@ class ApprovalFlow(ServiceBase):
         )
         return VoteReply(result=VoteResult.UNAUTHORIZED, text=text, approval=approval)
 
-    def _execute_approved(self, approval: PendingApproval) -> VoteReply:
+    def _execute_approved(
+        self,
+        approval: PendingApproval,
+        *,
+        on_executing: Callable[[PendingApproval], None] | None = None,
+    ) -> VoteReply:
         """Only the one caller whose vote moved the plan to executing gets here."""
         fresh = self.store.get(approval.id) or approval
         metrics.observe_approval_wait((self.clock() - fresh.created_at).total_seconds())
@@ -127,6 +142,11 @@ class ApprovalFlow(ServiceBase):
                 f"  - {reason}" for reason in decision.reasons
             )
         else:
+            if on_executing is not None:
+                try:
+                    on_executing(fresh)
+                except Exception:  # noqa: BLE001 - a display hook never stops an approved plan
+                    log.warning("on_executing hook failed", exc_info=True)
             execution = self.executor.run(fresh.plan, actor=fresh.requester, approval_id=fresh.id)
             text = render_execution(execution)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED

@@ -87,7 +87,12 @@ class ConsoleChat:
         if not approval_id:
             self.say("No approval to vote on; give its id: /approve ID")
             return
-        vote = self.service.vote(message=_ref(approval_id), voter=self.user, approve=approve)
+        vote = self.service.vote(
+            message=_ref(approval_id),
+            voter=self.user,
+            approve=approve,
+            on_executing=lambda approval: self.say(f"[executing] {approval.plan.describe()} ..."),
+        )
         self.say(f"[{vote.result.value}] {vote.text}".rstrip())
         if vote.execution is not None:
             if vote.execution.ok:

@@ -121,6 +121,7 @@ def test_console_chat_end_to_end(
     assert "console-web" in out
     assert "[needs_approval]" in out
     assert "own request" in out
+    assert "[executing] stop_container" in out
     assert "[execute]" in out
     assert docker_cleanup.containers.get("console-web").status == "exited"
     audit = run(

@@ -60,7 +60,16 @@ def test_write_waits_for_an_authorized_approver_then_runs_once_and_undoes(  # ty
     assert "sre" in dev.text
     assert docker_client.containers.get(web).status == "running"
 
-    approved = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
+    started: list[str] = []
+    approved = service.vote(
+        message=_ref(reply.approval_id),
+        voter=CAROL,
+        approve=True,
+        on_executing=lambda approval: started.append(
+            docker_client.containers.get(web).status  # still running: told before the step
+        ),
+    )
+    assert started == ["running"]
     assert approved.result == VoteResult.EXECUTE
     assert approved.execution is not None and approved.execution.ok
     assert approved.state == ApprovalState.DONE

@@ -180,8 +180,12 @@ def test_policy_is_checked_again_when_the_approval_completes(
     ref = MessageRef(channel="C", ts=reply.approval_id)
     service.attach_message(reply.approval_id, ref)
     now[0] = NOW.replace(hour=18, minute=1)
-    vote = service.vote(message=ref, voter=CAROL, approve=True)
+    started: list[str] = []
+    vote = service.vote(
+        message=ref, voter=CAROL, approve=True, on_executing=lambda a: started.append(a.id)
+    )
     assert vote.result == VoteResult.EXECUTE
+    assert started == []  # nothing started: policy stopped it first
     assert vote.execution is not None and not vote.execution.ok
     assert vote.execution.steps == []  # nothing ran
     assert "evening freeze" in vote.text

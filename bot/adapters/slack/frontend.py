@@ -237,40 +237,22 @@ class SlackFrontEnd:
                 )
             return
         if added:
-            self._show_executing_if_final(message, voter)
             result = self.service.vote(
-                message=message, voter=voter, approve=True, event_id=event_id
+                message=message,
+                voter=voter,
+                approve=True,
+                event_id=event_id,
+                on_executing=lambda approval: self.update_preview(
+                    message,
+                    status="executing",
+                    approval=approval,
+                    tally=approval.tally(),
+                    note=f"approved by <@{voter.id}>",
+                ),
             )
         else:
             result = self.service.withdraw_vote(message=message, voter=voter, event_id=event_id)
         self._after_vote(message, voter, result)
-
-    def _show_executing_if_final(self, message: MessageRef, voter: Principal) -> None:
-        """The service runs the plan inside the vote that completes it; show 'executing' first
-        when this vote looks like that one (a display hint only: the service decides)."""
-        approval = self.service.approval_for_message(message)
-        if (
-            approval is None
-            or approval.state != ApprovalState.PENDING
-            or voter.id in approval.votes
-        ):
-            return
-        counts_for = [
-            i for i, r in enumerate(approval.requirements) if r.admits(voter, approval.requester)
-        ]
-        if not counts_for:
-            return
-        tally = approval.tally()
-        for i in counts_for:
-            tally[i] += 1
-        if all(have >= r.count for have, r in zip(tally, approval.requirements, strict=True)):
-            self.update_preview(
-                message,
-                status="executing",
-                approval=approval,
-                tally=tally,
-                note=f"approved by <@{voter.id}>",
-            )
 
     def _after_vote(self, message: MessageRef, voter: Principal, vote: VoteReply) -> None:
         if vote.result in (VoteResult.DUPLICATE_EVENT, VoteResult.NOT_FOUND):
