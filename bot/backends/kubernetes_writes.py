@@ -197,22 +197,28 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def preview_restart(s: KubeSession, op: RestartDeployment) -> Preview:
-    plan = _restart_plan(s, op, _now())
+def _patch_deployment(
+    s: KubeSession, op: RestartDeployment | RollbackDeployment, plan: _Write, *, dry_run: bool
+) -> Result:
+    """Send a planned template patch (server-side dry run or for real); raises KubeError."""
+    call = _with_dry_run(plan.call) if dry_run else plan.call
+    extra = {"dry_run": DRY_RUN} if dry_run else {}
     s.json(
-        _with_dry_run(plan.call),
+        call,
         s.apps.patch_namespaced_deployment,
         op.name,
         op.namespace,
         plan.extra["body"],
-        dry_run=DRY_RUN,
         what=f"deployment {op.namespace}/{op.name}",
+        **extra,
     )
-    dry = Result(
-        status=Status.SUCCESS,
-        call=_with_dry_run(plan.call),
-        text="server-side dry run accepted: pods will be replaced gradually",
-    )
+    return Result(status=Status.SUCCESS, call=call)
+
+
+def preview_restart(s: KubeSession, op: RestartDeployment) -> Preview:
+    plan = _restart_plan(s, op, _now())
+    dry = _patch_deployment(s, op, plan, dry_run=True)
+    dry.text = "server-side dry run accepted: pods will be replaced gradually"
     return Preview(
         current=plan.current,
         desired=plan.desired,
@@ -309,20 +315,8 @@ def _rollback_plan(s: KubeSession, op: RollbackDeployment) -> _Write:
 
 def preview_rollback(s: KubeSession, op: RollbackDeployment) -> Preview:
     plan = _rollback_plan(s, op)
-    s.json(
-        _with_dry_run(plan.call),
-        s.apps.patch_namespaced_deployment,
-        op.name,
-        op.namespace,
-        plan.extra["body"],
-        dry_run=DRY_RUN,
-        what=f"deployment {op.namespace}/{op.name}",
-    )
-    dry = Result(
-        status=Status.SUCCESS,
-        call=_with_dry_run(plan.call),
-        text=f"server-side dry run accepted: {plan.note}",
-    )
+    dry = _patch_deployment(s, op, plan, dry_run=True)
+    dry.text = f"server-side dry run accepted: {plan.note}"
     return Preview(current=plan.current, desired=plan.desired, dry_run=dry, note=plan.note)
 
 
