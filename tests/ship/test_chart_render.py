@@ -212,7 +212,11 @@ def test_optional_parts_render_and_validate(
     rendered = helm_chart.install(
         {
             "replicaCount": 3,
-            "slack": {"mode": "http", "channels": ["C0123ABC"]},
+            "slack": {
+                "mode": "http",
+                "channels": ["C0123ABC"],
+                "groupMap": {"S0SRE1234": "sre"},
+            },
             "redis": {"internal": {"enabled": True}},
             "networkPolicy": {"enabled": True},
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
@@ -236,6 +240,7 @@ def test_optional_parts_render_and_validate(
     assert json.loads(env["OPSBOT_DOCKER_HOSTS"]) == {"build": "tcp://build-host:2376"}
     assert json.loads(env["OPSBOT_KUBE_USER_MAP"]) == {"U123": "alice"}
     assert json.loads(env["OPSBOT_SLACK_CHANNELS"]) == ["C0123ABC"]
+    assert json.loads(env["OPSBOT_SLACK_GROUP_MAP"]) == {"S0SRE1234": "sre"}
     assert env["OPSBOT_KUBE_IMPERSONATE"] == "true"
     assert "SLACK_SIGNING_SECRET" in env and "SLACK_APP_TOKEN" not in env
     container = rendered.bot_container
@@ -259,6 +264,7 @@ def test_optional_parts_render_and_validate(
     assert settings.kube_user_map == {"U123": "alice"}
     assert settings.docker_hosts == {"build": "tcp://build-host:2376"}
     assert settings.slack_channels == ["C0123ABC"]
+    assert settings.slack_group_map == {"S0SRE1234": "sre"}
     assert settings.enabled_operations == list(OPERATIONS)
     assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)
     assert settings.readiness_timeout_seconds == 3
