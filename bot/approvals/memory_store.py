@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.approvals.clock import to_epoch
 from bot.approvals.errors import ApprovalNotFound, InvalidTransition
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.store import INTERRUPTED_SUMMARY
 from bot.models import MessageRef
 
 
@@ -19,6 +20,7 @@ class MemoryApprovalStore:
         self._approvals: dict[str, PendingApproval] = {}
         self._messages: dict[str, str] = {}
         self._events: dict[str, float] = {}
+        self._executing_since: dict[str, float] = {}  # approval id -> epoch it began executing
 
     def _outcome(self, result: VoteResult, approval: PendingApproval | None) -> VoteOutcome:
         if approval is None:
@@ -87,6 +89,7 @@ class MemoryApprovalStore:
             tally = approval.tally()
             if all(have >= r.count for have, r in zip(tally, approval.requirements, strict=True)):
                 self._settle(approval, ApprovalState.EXECUTING, voter_id)
+                self._executing_since[approval_id] = to_epoch(now)
                 return self._outcome(VoteResult.EXECUTE, approval)
             return self._outcome(VoteResult.RECORDED, approval)
 
@@ -148,6 +151,7 @@ class MemoryApprovalStore:
                 )
             approval.state = state
             approval.result_summary = summary
+            self._executing_since.pop(approval_id, None)
 
     def expire_due(self, now: datetime) -> list[PendingApproval]:
         moment = to_epoch(now)
@@ -160,6 +164,24 @@ class MemoryApprovalStore:
                 ):
                     self._settle(approval, ApprovalState.EXPIRED, None)
                     moved.append(approval.model_copy(deep=True))
+            return moved
+
+    def interrupt_stale(
+        self, now: datetime, *, older_than_seconds: int
+    ) -> list[PendingApproval]:
+        cutoff = to_epoch(now) - older_than_seconds
+        with self._lock:
+            moved = []
+            for approval_id, since in sorted(self._executing_since.items(), key=lambda i: i[1]):
+                if since >= cutoff:
+                    continue
+                del self._executing_since[approval_id]
+                approval = self._approvals.get(approval_id)
+                if approval is None or approval.state is not ApprovalState.EXECUTING:
+                    continue
+                approval.state = ApprovalState.FAILED
+                approval.result_summary = INTERRUPTED_SUMMARY
+                moved.append(approval.model_copy(deep=True))
             return moved
 
     def list_pending(self) -> list[PendingApproval]:

@@ -8,6 +8,7 @@ Record layout under `{prefix}` (standalone Redis; scripts derive keys from ids i
   {prefix}:approval:{id}:votes  hash  voter id -> csv of requirement indexes the vote counts for
   {prefix}:msg:{message.key}    str   -> approval id
   {prefix}:pending              zset  approval id scored by expires_at
+  {prefix}:executing            zset  approval id scored by when it entered executing (epoch s)
 Replies of the vote-like scripts: {result, state, {tally per requirement}}.
 """
 
@@ -76,7 +77,7 @@ end
 return 1
 """
 
-# KEYS: hash, votes, pending
+# KEYS: hash, votes, pending, executing
 # ARGV: id, voter, digest, counts_for csv, now, terminal_ttl_ms
 VOTE = (
     _HELPERS
@@ -103,6 +104,7 @@ for i = 1, #need do
   if counts[i] < need[i] then return {'recorded', 'pending', counts} end
 end
 settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'executing', ARGV[2], ARGV[6])
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 return {'execute', 'executing', counts}
 """
 )
@@ -142,16 +144,20 @@ return {ARGV[6], ARGV[6], tally(KEYS[2], n)}
 """
 )
 
-# KEYS: hash, votes
-# ARGV: new state, summary, terminal_ttl_ms
+# KEYS: hash, votes, executing
+# ARGV: new state, summary, terminal_ttl_ms, id
 # Reply: 'ok', or the current state ('' when the record does not exist).
 FINISH = (
     _HELPERS
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return '' end
+if not state then
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  return ''
+end
 if state ~= 'executing' then return state end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'result_summary', ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[4])
 expire_with(KEYS[1], KEYS[2], ARGV[3])
 return 'ok'
 """
@@ -175,6 +181,27 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   elseif state ~= 'pending' then
     redis.call('ZREM', KEYS[1], id)
   end
+end
+return moved
+"""
+)
+
+# KEYS: executing
+# ARGV: cutoff (epoch s; started strictly before it is stale), terminal_ttl_ms,
+#       approval key prefix ('{prefix}:approval:'), result summary
+# Reply: ids moved executing -> failed by this call (each id is returned to one caller only).
+INTERRUPT_STALE = (
+    _HELPERS
+    + """
+local moved = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])) do
+  local hash = ARGV[3] .. id
+  if redis.call('HGET', hash, 'state') == 'executing' then
+    redis.call('HSET', hash, 'state', 'failed', 'result_summary', ARGV[4])
+    expire_with(hash, hash .. ':votes', ARGV[2])
+    moved[#moved + 1] = id
+  end
+  redis.call('ZREM', KEYS[1], id)
 end
 return moved
 """

@@ -17,7 +17,7 @@ from bot.approvals import redis_scripts
 from bot.approvals.clock import to_epoch
 from bot.approvals.errors import ApprovalNotFound, InvalidTransition
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
-from bot.approvals.store import StoreUnavailable
+from bot.approvals.store import INTERRUPTED_SUMMARY, StoreUnavailable
 from bot.models import MessageRef
 
 TERMINAL_TTL_SECONDS = 7 * 86400
@@ -83,6 +83,7 @@ class RedisApprovalStore:
         self._close = client.register_script(redis_scripts.CLOSE)
         self._finish = client.register_script(redis_scripts.FINISH)
         self._expire_due = client.register_script(redis_scripts.EXPIRE_DUE)
+        self._interrupt_stale = client.register_script(redis_scripts.INTERRUPT_STALE)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "opsbot") -> RedisApprovalStore:
@@ -102,6 +103,10 @@ class RedisApprovalStore:
     @property
     def _pending(self) -> str:
         return f"{self._prefix}:pending"
+
+    @property
+    def _executing(self) -> str:
+        return f"{self._prefix}:executing"
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
@@ -180,7 +185,12 @@ class RedisApprovalStore:
     ) -> VoteOutcome:
         with self._guard("record a vote"):
             reply = self._vote(
-                keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
+                keys=[
+                    self._hash(approval_id),
+                    self._votes(approval_id),
+                    self._pending,
+                    self._executing,
+                ],
                 args=[
                     approval_id,
                     voter_id,
@@ -224,8 +234,8 @@ class RedisApprovalStore:
         with self._guard("record an execution result"):
             reply = _text(
                 self._finish(
-                    keys=[self._hash(approval_id), self._votes(approval_id)],
-                    args=[state.value, summary, self._terminal_ttl_ms],
+                    keys=[self._hash(approval_id), self._votes(approval_id), self._executing],
+                    args=[state.value, summary, self._terminal_ttl_ms, approval_id],
                 )
             )
         if reply == "":
@@ -240,6 +250,23 @@ class RedisApprovalStore:
             ids = self._expire_due(
                 keys=[self._pending],
                 args=[repr(to_epoch(now)), self._terminal_ttl_ms, f"{self._prefix}:approval:"],
+            )
+        moved = [self.get(_text(i)) for i in ids]
+        return [a for a in moved if a is not None]
+
+    def interrupt_stale(
+        self, now: datetime, *, older_than_seconds: int
+    ) -> list[PendingApproval]:
+        cutoff = to_epoch(now) - older_than_seconds
+        with self._guard("mark interrupted executions"):
+            ids = self._interrupt_stale(
+                keys=[self._executing],
+                args=[
+                    repr(cutoff),
+                    self._terminal_ttl_ms,
+                    f"{self._prefix}:approval:",
+                    INTERRUPTED_SUMMARY,
+                ],
             )
         moved = [self.get(_text(i)) for i in ids]
         return [a for a in moved if a is not None]

@@ -10,6 +10,12 @@ from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome
 from bot.models import MessageRef
 
 
+INTERRUPTED_SUMMARY = (
+    "interrupted: the bot stopped while this plan was running; "
+    "check the current state before retrying"
+)
+
+
 class StoreUnavailable(RuntimeError):
     """The store cannot be reached; callers fail closed (no write runs)."""
 
@@ -46,6 +52,14 @@ class ApprovalStore(Protocol):
 
     def expire_due(self, now: datetime) -> list[PendingApproval]:
         """Move every pending approval past its expiry to expired, returning those moved."""
+        ...
+
+    def interrupt_stale(
+        self, now: datetime, *, older_than_seconds: int
+    ) -> list[PendingApproval]:
+        """Move every approval that entered executing more than `older_than_seconds` before
+        `now` and is still executing to failed (summary INTERRUPTED_SUMMARY), returning those
+        moved; each is returned to exactly one caller. The plan is never run again."""
         ...
 
     def list_pending(self) -> list[PendingApproval]: ...

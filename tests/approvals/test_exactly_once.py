@@ -112,3 +112,40 @@ def test_expiry_sweeps_from_many_processes_report_each_approval_once(
     notices = redis_client.lrange(workers.EXPIRED, 0, -1)
     assert sorted(notices) == sorted(a.id for a in due), "one expiry notice per approval"
     assert sorted(a.id for a in store.list_pending()) == sorted(a.id for a in live)
+
+
+def test_interrupt_sweeps_from_many_processes_report_each_stale_execution_once(
+    redis_client: redis.Redis, redis_url: str, replica_pool: ProcessPoolExecutor
+) -> None:
+    prefix = f"in{uuid.uuid4().hex[:6]}"
+    store = RedisApprovalStore(connect(redis_url), prefix=prefix)
+    long_ago = T0 - timedelta(seconds=1300)
+    stale = [make_approval(created_at=long_ago, ttl_seconds=3600) for _ in range(30)]
+    fresh = [make_approval(ttl_seconds=3600) for _ in range(5)]
+    for approval in [*stale, *fresh]:
+        store.create(approval)
+    for approval in stale:  # began executing 20 minutes ago and never finished
+        started = long_ago + timedelta(seconds=100)
+        store.vote(approval.id, voter_id="U-s", digest=approval.digest, counts_for=[0], now=started)
+    for approval in fresh:  # began executing just now
+        store.vote(approval.id, voter_id="U-s", digest=approval.digest, counts_for=[0], now=T0)
+
+    _run_replicas(
+        replica_pool,
+        workers.interrupt_replica,
+        url=redis_url,
+        prefix=prefix,
+        older_than_seconds=900,
+    )
+
+    notices = redis_client.lrange(workers.INTERRUPTED, 0, -1)
+    assert sorted(notices) == sorted(a.id for a in stale), "one interrupted notice per approval"
+    for approval in stale:
+        stored = store.get(approval.id)
+        assert stored is not None and stored.state is ApprovalState.FAILED
+    for approval in fresh:
+        stored = store.get(approval.id)
+        assert stored is not None and stored.state is ApprovalState.EXECUTING
+    assert sorted(redis_client.zrange(f"{prefix}:executing", 0, -1)) == sorted(
+        a.id for a in fresh
+    )

@@ -146,6 +146,7 @@ def test_every_call_fails_closed_with_store_unavailable_when_redis_is_down(
         "cancel": lambda: store.cancel(approval.id, by="U-a"),
         "finish": lambda: store.finish(approval.id, state=ApprovalState.DONE, summary="x"),
         "expire_due": lambda: store.expire_due(SOON),
+        "interrupt_stale": lambda: store.interrupt_stale(SOON, older_than_seconds=60),
         "list_pending": lambda: store.list_pending(),
         "claim_event": lambda: store.claim_event("slack:Ev1"),
         "bind_message": lambda: store.bind_message(approval.id, MESSAGE),

@@ -18,6 +18,7 @@ ACCEPTED = "results:accepted"
 OUTCOMES = "results:outcomes"
 CLAIMED = "results:claimed"
 EXPIRED = "results:expired"
+INTERRUPTED = "results:interrupted"
 
 
 def voter_groups(voter: str) -> list[int]:
@@ -90,6 +91,24 @@ def expire_replica(*, url: str, prefix: str, process: int, threads: int, start_a
         for _ in range(5):
             for approval in store.expire_due(datetime.now(UTC)):
                 client.rpush(EXPIRED, approval.id)
+
+    _run_threads(run, threads)
+    client.close()
+    return os.getpid()
+
+
+def interrupt_replica(
+    *, url: str, prefix: str, older_than_seconds: int, process: int, threads: int, start_at: float
+) -> int:
+    client = connect(url, timeout_seconds=10)
+    store = RedisApprovalStore(client, prefix=prefix)
+
+    def run(thread: int) -> None:
+        _sleep_until(start_at)
+        for _ in range(5):
+            now = datetime.now(UTC)
+            for approval in store.interrupt_stale(now, older_than_seconds=older_than_seconds):
+                client.rpush(INTERRUPTED, approval.id)
 
     _run_threads(run, threads)
     client.close()
