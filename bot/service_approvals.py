@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import metrics
+from bot.approvals.errors import InvalidTransition
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
 from bot.audit import AuditEntry
 from bot.models import MessageRef, Principal, Request
@@ -152,7 +153,17 @@ class ApprovalFlow(ServiceBase):
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
         # Audit first: the write has happened even if the store cannot record it now.
         self._audit_execution(fresh.plan, fresh.requester, execution, approvers=list(fresh.votes))
-        self.store.finish(fresh.id, state=state, summary=execution.model_dump_json())
+        try:
+            self.store.finish(fresh.id, state=state, summary=execution.model_dump_json())
+        except InvalidTransition:
+            # the run outlasted the interrupted-execution cutoff and another sweep already
+            # marked it failed and told the thread; the audit entry above has the real result
+            log.warning(
+                "approval %s finished after it was marked interrupted; its result is in the "
+                "audit log only",
+                fresh.id,
+                exc_info=True,
+            )
         return VoteReply(
             result=VoteResult.EXECUTE,
             text=text,
@@ -204,6 +215,27 @@ class ApprovalFlow(ServiceBase):
                 )
             )
         return expired
+
+    def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
+        """Mark plans left executing longer than `older_than_seconds` (their bot replica
+        stopped mid-run) as failed, never re-running them, and return them so the adapter can
+        tell their thread. Each is returned to exactly one caller across replicas."""
+        interrupted = self.store.interrupt_stale(
+            self.clock(), older_than_seconds=older_than_seconds
+        )
+        for approval in interrupted:
+            self.audit.record(
+                AuditEntry(
+                    event="interrupted",
+                    requester=approval.requester.id,
+                    approval_id=approval.id,
+                    plan_digest=approval.digest,
+                    plan=approval.plan.describe(),
+                    outcome=ApprovalState.FAILED.value,
+                    reasons=[approval.result_summary or ""],
+                )
+            )
+        return interrupted
 
 
 def _vote_text(outcome: VoteOutcome, approval: PendingApproval) -> str:
