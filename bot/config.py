@@ -82,3 +82,12 @@ class Settings(BaseSettings):
         "policy group name; only mapped user groups count as policy groups. Empty: none do, "
         "approvals rely on the policy's static groups",
     )
+
+    # --- recovery of plans whose bot replica stopped mid-run
+    interrupted_after_seconds: int = Field(
+        default=900,
+        ge=60,
+        le=86400,
+        description="a plan still executing this long after its approval is taken as "
+        "interrupted (its replica stopped): marked failed, never re-run, and its thread told",
+    )

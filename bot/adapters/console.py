@@ -21,8 +21,16 @@ HELP = (
 
 
 class ConsoleChat:
-    def __init__(self, *, service: OpsService, user: Principal, out: TextIO) -> None:
+    def __init__(
+        self,
+        *,
+        service: OpsService,
+        user: Principal,
+        out: TextIO,
+        interrupted_after_seconds: int = 900,
+    ) -> None:
         self.service = service
+        self.interrupted_after_seconds = interrupted_after_seconds
         self.user = user
         self.out = out
         self.last_approval: str | None = None
@@ -112,6 +120,15 @@ class ConsoleChat:
             self.last_approval = reply.approval_id
 
     def _pending(self) -> None:
+        interrupted = self.service.recover_interrupted(
+            older_than_seconds=self.interrupted_after_seconds
+        )
+        for approval in interrupted:
+            self.say(
+                f"[interrupted] {approval.id}  by {approval.requester.id}  "
+                f"{approval.plan.describe()}: the bot stopped while it was running; it will not "
+                "be run again. Check the current state before asking again."
+            )
         pending = self.service.store.list_pending()
         if not pending:
             self.say("No pending approvals.")

@@ -166,9 +166,7 @@ class MemoryApprovalStore:
                     moved.append(approval.model_copy(deep=True))
             return moved
 
-    def interrupt_stale(
-        self, now: datetime, *, older_than_seconds: int
-    ) -> list[PendingApproval]:
+    def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
         cutoff = to_epoch(now) - older_than_seconds
         with self._lock:
             moved = []

@@ -254,9 +254,7 @@ class RedisApprovalStore:
         moved = [self.get(_text(i)) for i in ids]
         return [a for a in moved if a is not None]
 
-    def interrupt_stale(
-        self, now: datetime, *, older_than_seconds: int
-    ) -> list[PendingApproval]:
+    def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
         cutoff = to_epoch(now) - older_than_seconds
         with self._guard("mark interrupted executions"):
             ids = self._interrupt_stale(

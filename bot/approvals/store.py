@@ -9,7 +9,6 @@ from typing import Protocol
 from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome
 from bot.models import MessageRef
 
-
 INTERRUPTED_SUMMARY = (
     "interrupted: the bot stopped while this plan was running; "
     "check the current state before retrying"
@@ -54,9 +53,7 @@ class ApprovalStore(Protocol):
         """Move every pending approval past its expiry to expired, returning those moved."""
         ...
 
-    def interrupt_stale(
-        self, now: datetime, *, older_than_seconds: int
-    ) -> list[PendingApproval]:
+    def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
         """Move every approval that entered executing more than `older_than_seconds` before
         `now` and is still executing to failed (summary INTERRUPTED_SUMMARY), returning those
         moved; each is returned to exactly one caller. The plan is never run again."""

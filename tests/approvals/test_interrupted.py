@@ -82,9 +82,7 @@ def test_exactly_at_the_cutoff_is_not_yet_stale(approval_store: ApprovalStore) -
     approval = _executing(approval_store)
     at_cutoff = STARTED + timedelta(seconds=900)
     assert approval_store.interrupt_stale(at_cutoff, older_than_seconds=900) == []
-    moved = approval_store.interrupt_stale(
-        at_cutoff + timedelta(seconds=1), older_than_seconds=900
-    )
+    moved = approval_store.interrupt_stale(at_cutoff + timedelta(seconds=1), older_than_seconds=900)
     assert [a.id for a in moved] == [approval.id]
 
 

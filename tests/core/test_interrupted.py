@@ -112,3 +112,24 @@ def test_an_execution_that_outlasts_the_cutoff_still_answers_its_vote(
     assert stored.result_summary == INTERRUPTED_SUMMARY  # the late finish did not overwrite it
     events = [e.event for e in service.audit.recent(50)]
     assert "interrupted" in events and "executed" in events  # the real result is audited
+
+
+def test_console_pending_reports_interrupted_plans(
+    service_and_clock: tuple[OpsService, list[datetime]],
+) -> None:
+    import io
+
+    from bot.adapters.console import ConsoleChat
+
+    service, now = service_and_clock
+    approval = _approved_but_never_finished(service)
+    out = io.StringIO()
+    chat = ConsoleChat(service=service, user=CAROL, out=out, interrupted_after_seconds=600)
+    chat.handle("/pending")
+    assert "[interrupted]" not in out.getvalue()
+    now[0] = START + timedelta(seconds=601)
+    chat.handle("/pending")
+    shown = out.getvalue()
+    assert f"[interrupted] {approval.id}" in shown
+    assert approval.plan.describe() in shown
+    assert "Check the current state" in shown

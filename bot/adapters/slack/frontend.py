@@ -371,6 +371,32 @@ class SlackFrontEnd:
             )
         return len(expired)
 
+    def recover_interrupted_once(self) -> int:
+        """Tell the thread of every plan whose run was cut short by a stopped bot replica (it
+        stayed executing past `interrupted_after_seconds`): it is failed, and never re-run."""
+        interrupted = self.service.recover_interrupted(
+            older_than_seconds=self.settings.interrupted_after_seconds
+        )
+        for approval in interrupted:
+            if approval.message is None or approval.message.platform != PLATFORM:
+                continue
+            self.update_preview(
+                approval.message,
+                status=ApprovalState.FAILED.value,
+                approval=approval,
+                tally=approval.tally(),
+                note="interrupted: check the current state",
+            )
+            self._call(
+                "chat_postMessage",
+                channel=approval.message.channel,
+                thread_ts=self._thread_of(approval.message),
+                text=":warning: The bot stopped while this plan was running, so it may be "
+                f"partly applied: {escape(approval.plan.describe())}. It will not be run again. "
+                "Check the current state before asking again.",
+            )
+        return len(interrupted)
+
     def _thread_of(self, message: MessageRef) -> str:
         shown = self.state.load_preview(message)
         return shown.thread_ts if shown and shown.thread_ts else message.ts

@@ -188,8 +188,9 @@ class SocketTransport:
 
 
 class ExpiryLoop:
-    """Every `interval` seconds, mark approvals past their expiry as expired in Slack. Each
-    replica runs one; the store hands every expired approval to exactly one of them."""
+    """Every `interval` seconds, mark approvals past their expiry as expired in Slack, and plans
+    left executing by a stopped replica as interrupted. Each replica runs one; the store hands
+    every such approval to exactly one of them."""
 
     def __init__(self, frontend: SlackFrontEnd, *, interval: float = 15.0) -> None:
         self.frontend = frontend
@@ -211,6 +212,12 @@ class ExpiryLoop:
                 self.frontend.expire_once()
             except Exception:
                 log.exception("expiry sweep failed; trying again in %.0f s", self.interval)
+            try:
+                self.frontend.recover_interrupted_once()
+            except Exception:
+                log.exception(
+                    "interrupted-execution sweep failed; trying again in %.0f s", self.interval
+                )
 
 
 def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
