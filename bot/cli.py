@@ -98,7 +98,12 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  note: {note}")
     for name, reason in wiring.service.executor.unavailable().items():
         print(f"  note: {name}: {reason}")
-    chat = ConsoleChat(service=wiring.service, user=_principal(args), out=sys.stdout)
+    chat = ConsoleChat(
+        service=wiring.service,
+        user=_principal(args),
+        out=sys.stdout,
+        interrupted_after_seconds=settings.interrupted_after_seconds,
+    )
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"{chat.user.id}> ", end="", flush=True)
