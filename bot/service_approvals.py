@@ -31,9 +31,11 @@ class ApprovalFlow(ServiceBase):
         approve: bool,
         event_id: str | None = None,
         on_executing: Callable[[PendingApproval], None] | None = None,
+        shown_digest: str | None = None,
     ) -> VoteReply:
         """Count a vote. When it completes the approval, the plan runs inside this call;
-        `on_executing` is told just before (chat shows 'executing' while slow steps run)."""
+        `on_executing` is told just before (chat shows 'executing' while slow steps run).
+        `shown_digest`: the digest of the plan the voter saw; a different one never counts."""
         if event_id and not self._claim(f"vote:{event_id}"):
             return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
         approval = self.approval_for_message(message)
@@ -45,14 +47,15 @@ class ApprovalFlow(ServiceBase):
             for i, req in enumerate(approval.requirements)
             if req.admits(voter, approval.requester)
         ]
+        digest = shown_digest or approval.digest
         if not approve:
-            return self._reject(approval, voter, may_reject=bool(counts_for))
+            return self._reject(approval, voter, may_reject=bool(counts_for), digest=digest)
         if not counts_for:
             return self._refuse_vote(approval, voter)
         outcome = self.store.vote(
             approval.id,
             voter_id=voter.id,
-            digest=approval.digest,
+            digest=digest,
             counts_for=counts_for,
             now=self.clock(),
         )
@@ -84,13 +87,11 @@ class ApprovalFlow(ServiceBase):
         )
 
     def _reject(
-        self, approval: PendingApproval, voter: Principal, *, may_reject: bool
+        self, approval: PendingApproval, voter: Principal, *, may_reject: bool, digest: str
     ) -> VoteReply:
         if not may_reject and voter.id != approval.requester.id:
             return self._refuse_vote(approval, voter)
-        outcome = self.store.reject(
-            approval.id, by=voter.id, digest=approval.digest, now=self.clock()
-        )
+        outcome = self.store.reject(approval.id, by=voter.id, digest=digest, now=self.clock())
         self._audit_vote(approval, voter, outcome)
         text = f"Rejected by {voter.display}." if outcome.result == VoteResult.REJECTED else ""
         return VoteReply(

@@ -220,3 +220,27 @@ def test_context_rules_match_the_cluster_the_step_really_runs_against(
     assert reply.kind == ReplyKind.DENIED
     assert "GitOps" in reply.text
     assert reply.plan is not None and reply.plan.steps[0].context == "prod-eu"  # type: ignore[union-attr]
+
+
+def test_a_vote_for_a_different_plan_than_the_one_shown_never_counts(
+    make_service: ServiceFactory,
+) -> None:
+    service = make_service(store=MemoryApprovalStore(), clock=fixed_clock(NOW))
+    reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
+    other = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 30 in dev"))
+    assert reply.approval_id and other.plan is not None
+    ref = MessageRef(channel="C", ts=reply.approval_id)
+    service.attach_message(reply.approval_id, ref)
+    vote = service.vote(message=ref, voter=CAROL, approve=True, shown_digest=other.plan.digest)
+    assert vote.result == VoteResult.DIGEST_MISMATCH
+    assert vote.execution is None
+    assert "changed after it was shown" in vote.text
+    rejected = service.vote(message=ref, voter=CAROL, approve=False, shown_digest=other.plan.digest)
+    assert rejected.result == VoteResult.DIGEST_MISMATCH
+    counted = service.vote(
+        message=ref,
+        voter=CAROL,
+        approve=True,
+        shown_digest=reply.plan.digest,  # type: ignore[union-attr]
+    )
+    assert counted.result == VoteResult.EXECUTE

@@ -226,13 +226,20 @@ class SlackFrontEnd:
         if name not in (self.emoji.approve, self.emoji.reject):
             return
         voter = self.users.principal(user)
+        shown = self.state.load_preview(message)
+        # The vote is for the plan this message shows; a different digest never counts.
+        shown_digest = shown.reply.plan.digest if shown and shown.reply.plan else None
         if name == self.emoji.reject:
             if added:
                 self._after_vote(
                     message,
                     voter,
                     self.service.vote(
-                        message=message, voter=voter, approve=False, event_id=event_id
+                        message=message,
+                        voter=voter,
+                        approve=False,
+                        event_id=event_id,
+                        shown_digest=shown_digest,
                     ),
                 )
             return
@@ -242,6 +249,7 @@ class SlackFrontEnd:
                 voter=voter,
                 approve=True,
                 event_id=event_id,
+                shown_digest=shown_digest,
                 on_executing=lambda approval: self.update_preview(
                     message,
                     status="executing",
