@@ -9,17 +9,27 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
 
 from bot.approvals import ApprovalState, RedisApprovalStore, connect
 from tests.approvals import workers
-from tests.approvals.helpers import T0, make_approval, requirement
+from tests.approvals.helpers import make_approval, requirement
 
 PROCESSES = 4
 THREADS = 6
+
+
+def _now() -> datetime:
+    """This test's base time, read when it starts: Redis expires the records by its own (real)
+    clock, so they must be live now, however long ago the session began."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _results(client: redis.Redis, prefix: str, kind: str) -> list[str]:
+    return list(client.lrange(workers.results_key(prefix, kind), 0, -1))
 
 
 def _run_replicas(pool: ProcessPoolExecutor, target: Callable[..., int], **kwargs: Any) -> None:
@@ -37,10 +47,11 @@ def test_concurrent_votes_from_many_processes_execute_each_approval_exactly_once
     redis_client: redis.Redis, redis_url: str, replica_pool: ProcessPoolExecutor
 ) -> None:
     prefix = f"eo{uuid.uuid4().hex[:6]}"
+    t0 = _now()
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     # 3 from sre AND 2 from dba: several votes race for the completing one
     needs = [requirement(3, "sre"), requirement(2, "dba")]
-    approvals = [make_approval(requirements=needs) for _ in range(30)]
+    approvals = [make_approval(requirements=needs, created_at=t0) for _ in range(30)]
     for approval in approvals:
         store.create(approval)
     ids = [a.id for a in approvals]
@@ -52,17 +63,23 @@ def test_concurrent_votes_from_many_processes_execute_each_approval_exactly_once
         prefix=prefix,
         ids=ids,
         digest=approvals[0].digest,
+        now=t0 + timedelta(seconds=1),
     )
 
-    executed = [entry.split("|") for entry in redis_client.lrange(workers.EXECUTED, 0, -1)]
+    executed = [entry.split("|") for entry in _results(redis_client, prefix, workers.EXECUTED)]
     executed_ids = [approval_id for approval_id, _ in executed]
     assert sorted(executed_ids) == sorted(ids), "each approval must execute exactly once"
 
     accepted: dict[str, set[str]] = {approval_id: set() for approval_id in ids}
-    for entry in redis_client.lrange(workers.ACCEPTED, 0, -1):
+    for entry in _results(redis_client, prefix, workers.ACCEPTED):
         approval_id, voter = entry.split("|")
         accepted[approval_id].add(voter)
-    outcomes = Counter({k: int(v) for k, v in redis_client.hgetall(workers.OUTCOMES).items()})
+    outcomes = Counter(
+        {
+            k: int(v)
+            for k, v in redis_client.hgetall(workers.results_key(prefix, workers.OUTCOMES)).items()
+        }
+    )
     assert outcomes.total() == PROCESSES * THREADS * len(ids) * 2
     assert outcomes["execute"] == len(ids)
     assert set(outcomes) <= {"recorded", "execute", "duplicate", "not_pending"}
@@ -92,7 +109,7 @@ def test_duplicate_event_delivery_across_processes_has_one_winner_per_key(
 
     _run_replicas(replica_pool, workers.claim_replica, url=redis_url, prefix=prefix, keys=keys)
 
-    winners = [entry.split("|")[0] for entry in redis_client.lrange(workers.CLAIMED, 0, -1)]
+    winners = [entry.split("|")[0] for entry in _results(redis_client, prefix, workers.CLAIMED)]
     assert sorted(winners) == sorted(keys), "each event must be claimed exactly once"
 
 
@@ -100,16 +117,17 @@ def test_expiry_sweeps_from_many_processes_report_each_approval_once(
     redis_client: redis.Redis, redis_url: str, replica_pool: ProcessPoolExecutor
 ) -> None:
     prefix = f"ex{uuid.uuid4().hex[:6]}"
+    t0 = _now()
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
-    past = T0 - timedelta(seconds=120)
+    past = t0 - timedelta(seconds=120)
     due = [make_approval(created_at=past, ttl_seconds=60) for _ in range(40)]
-    live = [make_approval(ttl_seconds=3600) for _ in range(5)]
+    live = [make_approval(created_at=t0, ttl_seconds=3600) for _ in range(5)]
     for approval in [*due, *live]:
         store.create(approval)
 
-    _run_replicas(replica_pool, workers.expire_replica, url=redis_url, prefix=prefix)
+    _run_replicas(replica_pool, workers.expire_replica, url=redis_url, prefix=prefix, now=t0)
 
-    notices = redis_client.lrange(workers.EXPIRED, 0, -1)
+    notices = _results(redis_client, prefix, workers.EXPIRED)
     assert sorted(notices) == sorted(a.id for a in due), "one expiry notice per approval"
     assert sorted(a.id for a in store.list_pending()) == sorted(a.id for a in live)
 
@@ -118,17 +136,18 @@ def test_interrupt_sweeps_from_many_processes_report_each_stale_execution_once(
     redis_client: redis.Redis, redis_url: str, replica_pool: ProcessPoolExecutor
 ) -> None:
     prefix = f"in{uuid.uuid4().hex[:6]}"
+    t0 = _now()
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
-    long_ago = T0 - timedelta(seconds=1300)
+    long_ago = t0 - timedelta(seconds=1300)
     stale = [make_approval(created_at=long_ago, ttl_seconds=3600) for _ in range(30)]
-    fresh = [make_approval(ttl_seconds=3600) for _ in range(5)]
+    fresh = [make_approval(created_at=t0, ttl_seconds=3600) for _ in range(5)]
     for approval in [*stale, *fresh]:
         store.create(approval)
     for approval in stale:  # began executing 20 minutes ago and never finished
         started = long_ago + timedelta(seconds=100)
         store.vote(approval.id, voter_id="U-s", digest=approval.digest, counts_for=[0], now=started)
     for approval in fresh:  # began executing just now
-        store.vote(approval.id, voter_id="U-s", digest=approval.digest, counts_for=[0], now=T0)
+        store.vote(approval.id, voter_id="U-s", digest=approval.digest, counts_for=[0], now=t0)
 
     _run_replicas(
         replica_pool,
@@ -136,9 +155,10 @@ def test_interrupt_sweeps_from_many_processes_report_each_stale_execution_once(
         url=redis_url,
         prefix=prefix,
         older_than_seconds=900,
+        now=t0,
     )
 
-    notices = redis_client.lrange(workers.INTERRUPTED, 0, -1)
+    notices = _results(redis_client, prefix, workers.INTERRUPTED)
     assert sorted(notices) == sorted(a.id for a in stale), "one interrupted notice per approval"
     for approval in stale:
         stored = store.get(approval.id)

@@ -1,6 +1,8 @@
 """Entry points for the spawned processes of the exactly-once tests. Each process plays one
 bot replica: its own Redis connection and store, several threads acting at once. Every
-outcome is appended to Redis lists so the test sees what every replica got."""
+outcome is appended to Redis lists under the test's own key prefix (see `results_key`) so the
+test sees what every replica got. The test passes its clock reading (`now`) explicitly, so the
+outcome does not depend on how long ago the test session started."""
 
 from __future__ import annotations
 
@@ -9,16 +11,21 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.approvals import RedisApprovalStore, VoteResult, connect
 
-EXECUTED = "results:execute"
-ACCEPTED = "results:accepted"
-OUTCOMES = "results:outcomes"
-CLAIMED = "results:claimed"
-EXPIRED = "results:expired"
-INTERRUPTED = "results:interrupted"
+EXECUTED = "execute"
+ACCEPTED = "accepted"
+OUTCOMES = "outcomes"
+CLAIMED = "claimed"
+EXPIRED = "expired"
+INTERRUPTED = "interrupted"
+
+
+def results_key(prefix: str, kind: str) -> str:
+    """Where the replicas of one test append their outcomes: under that test's own prefix."""
+    return f"{prefix}:results:{kind}"
 
 
 def voter_groups(voter: str) -> list[int]:
@@ -32,6 +39,7 @@ def vote_replica(
     prefix: str,
     ids: list[str],
     digest: str,
+    now: datetime,
     process: int,
     threads: int,
     start_at: float,
@@ -50,13 +58,13 @@ def vote_replica(
                 voter_id=voter,
                 digest=digest,
                 counts_for=voter_groups(voter),
-                now=datetime.now(UTC),
+                now=now,
             )
-            client.hincrby(OUTCOMES, out.result.value, 1)
+            client.hincrby(results_key(prefix, OUTCOMES), out.result.value, 1)
             if out.result in (VoteResult.RECORDED, VoteResult.EXECUTE):
-                client.rpush(ACCEPTED, f"{approval_id}|{voter}")
+                client.rpush(results_key(prefix, ACCEPTED), f"{approval_id}|{voter}")
             if out.result is VoteResult.EXECUTE:
-                client.rpush(EXECUTED, f"{approval_id}|{voter}")
+                client.rpush(results_key(prefix, EXECUTED), f"{approval_id}|{voter}")
 
     _run_threads(run, threads)
     client.close()
@@ -75,30 +83,15 @@ def claim_replica(
         _sleep_until(start_at)
         for key in order:
             if store.claim_event(key, ttl_seconds=600):
-                client.rpush(CLAIMED, f"{key}|p{process}-t{thread}")
+                client.rpush(results_key(prefix, CLAIMED), f"{key}|p{process}-t{thread}")
 
     _run_threads(run, threads)
     client.close()
     return os.getpid()
 
 
-def expire_replica(*, url: str, prefix: str, process: int, threads: int, start_at: float) -> int:
-    client = connect(url, timeout_seconds=10)
-    store = RedisApprovalStore(client, prefix=prefix)
-
-    def run(thread: int) -> None:
-        _sleep_until(start_at)
-        for _ in range(5):
-            for approval in store.expire_due(datetime.now(UTC)):
-                client.rpush(EXPIRED, approval.id)
-
-    _run_threads(run, threads)
-    client.close()
-    return os.getpid()
-
-
-def interrupt_replica(
-    *, url: str, prefix: str, older_than_seconds: int, process: int, threads: int, start_at: float
+def expire_replica(
+    *, url: str, prefix: str, now: datetime, process: int, threads: int, start_at: float
 ) -> int:
     client = connect(url, timeout_seconds=10)
     store = RedisApprovalStore(client, prefix=prefix)
@@ -106,9 +99,32 @@ def interrupt_replica(
     def run(thread: int) -> None:
         _sleep_until(start_at)
         for _ in range(5):
-            now = datetime.now(UTC)
+            for approval in store.expire_due(now):
+                client.rpush(results_key(prefix, EXPIRED), approval.id)
+
+    _run_threads(run, threads)
+    client.close()
+    return os.getpid()
+
+
+def interrupt_replica(
+    *,
+    url: str,
+    prefix: str,
+    older_than_seconds: int,
+    now: datetime,
+    process: int,
+    threads: int,
+    start_at: float,
+) -> int:
+    client = connect(url, timeout_seconds=10)
+    store = RedisApprovalStore(client, prefix=prefix)
+
+    def run(thread: int) -> None:
+        _sleep_until(start_at)
+        for _ in range(5):
             for approval in store.interrupt_stale(now, older_than_seconds=older_than_seconds):
-                client.rpush(INTERRUPTED, approval.id)
+                client.rpush(results_key(prefix, INTERRUPTED), approval.id)
 
     _run_threads(run, threads)
     client.close()
