@@ -3,7 +3,6 @@ server and seen through the real kubernetes client."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -111,17 +110,8 @@ def test_stale_resource_version_conflict_is_reread_and_retried(fake_k8s: FakeK8s
     """A concurrent writer changes the deployment between our read and our write: the server
     answers 409; the backend re-reads the scale and writes again with the fresh version."""
     fake_k8s.add_deployment("prod", "web", replicas=2)
-    fake_k8s.delay_next(r"/deployments/web/scale$", seconds=0.5, times=1, method="PATCH")
-    admin = client.AppsV1Api(fake_k8s.api_client("admin"))
-
-    def concurrent_writer() -> None:
-        time.sleep(0.15)
-        admin.patch_namespaced_deployment("web", "prod", {"metadata": {"labels": {"x": "1"}}})
-
-    writer = threading.Thread(target=concurrent_writer)
-    writer.start()
+    fake_k8s.conflict_next(r"/deployments/web/scale$", times=1, method="PATCH")
     result = backend_on(fake_k8s).execute(parse_operation(SCALE))
-    writer.join()
     assert result.status == Status.SUCCESS, result.error
     assert result.before == {"replicas": 2} and result.after == {"replicas": 5}
     patches = fake_k8s.calls("PATCH", "/deployments/web/scale")

@@ -104,6 +104,12 @@ class FakeKubeAPI(SeedMixin):
     def drop_next(self, path_regex: str, *, times: int = 1, method: str | None = None) -> None:
         self._faults.append(Fault(re.compile(path_regex), method, times, drop=True))
 
+    def conflict_next(self, path_regex: str, *, times: int = 1, method: str | None = None) -> None:
+        """Act as a concurrent writer: just before the next `times` writes (PATCH or PUT, or only
+        `method`) whose path matches, bump the target object's resourceVersion, so a client that
+        read the object earlier is answered 409 Conflict, exactly as after a real race."""
+        self._faults.append(Fault(re.compile(path_regex), method, times, conflict=True))
+
     def grant(
         self,
         *,
@@ -132,6 +138,7 @@ class FakeKubeAPI(SeedMixin):
                     fault.times > 0
                     and fault.pattern.search(path)
                     and fault.method in (None, method)
+                    and (not fault.conflict or method in ("PATCH", "PUT"))
                 ):
                     fault.times -= 1
                     return fault

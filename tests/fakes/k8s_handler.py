@@ -99,6 +99,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         retry_after = fault.retry_after if fault else None
         try:
+            if fault and fault.conflict:
+                self._bump_target(parts.path)
             if fault and fault.status:
                 raise self._fault_error(fault)
             status, payload, content_type = self._dispatch(method, parts.path, query, body)
@@ -125,6 +127,20 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
             self.close_connection = True
+
+    def _bump_target(self, path: str) -> None:
+        """What a concurrent writer does to the object at `path`: a new resourceVersion."""
+        for pattern, kind in _ROUTES:
+            match = pattern.match(path)
+            if match and kind in ("item", "scale"):
+                groups = match.groupdict()
+                resource = groups.get("res") or "deployments"
+                store = self.api.store
+                with store.lock:
+                    obj = store.get(resource, groups["ns"], groups["name"])
+                    if obj is not None:
+                        store.put(resource, obj)
+                return
 
     @staticmethod
     def _fault_error(fault: Fault) -> ApiError:

@@ -45,6 +45,7 @@ class Fault:
     delay: float = 0.0
     late: bool = False
     drop: bool = False
+    conflict: bool = False  # a concurrent writer bumps the object's resourceVersion first
 
 
 @dataclass
