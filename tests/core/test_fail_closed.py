@@ -153,10 +153,16 @@ def test_requests_plans_and_executions_are_counted_in_metrics(
         return 0.0
 
     service = make_service(store=MemoryApprovalStore())
-    before = sample("opsbot_plans_total", decision="deny")
+    denied = sample("opsbot_plans_total", decision="deny")
+    requests = sample("opsbot_requests_total", source="t")
+    failed = sample("opsbot_executions_total", operation="list_containers", result="error")
     service.handle_request(Request(principal=BOB, text="delete pod x -n kube-system", source="t"))
-    assert sample("opsbot_plans_total", decision="deny") == before + 1
-    assert sample("opsbot_requests_total", source="t") >= 1
+    service.handle_request(Request(principal=BOB, text="docker ps", source="t"))  # no Docker
+    assert sample("opsbot_plans_total", decision="deny") == denied + 1
+    assert sample("opsbot_requests_total", source="t") == requests + 2
+    assert (
+        sample("opsbot_executions_total", operation="list_containers", result="error") == failed + 1
+    )
 
 
 def test_policy_is_checked_again_when_the_approval_completes(

@@ -153,4 +153,4 @@ def test_the_model_only_sees_namespaces_the_requester_may_read(
     assert "billing" not in prompt.replace("checkout, billing and dns", "")
     assert "kube-system" not in prompt
     assert reply.plan is None  # the model named a namespace outside the scope: never executable
-    assert "outside your scope" in reply.text or "team-b" in reply.text
+    assert "outside your scope" in reply.text

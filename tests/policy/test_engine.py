@@ -10,7 +10,7 @@ from bot.catalog import Operation, Risk
 from bot.catalog.base import BackendKind
 from bot.models import Principal
 from bot.plan import Plan
-from bot.policy import Outcome, PolicyEngine, load_engine_or_deny
+from bot.policy import Outcome, load_engine_or_deny
 from tests.policy.support import decide, engine, scale, who, write
 
 BASE = """
@@ -407,4 +407,6 @@ def test_loaded_default_engine_is_ok() -> None:
 
     eng = load_engine_or_deny(POLICIES)
     assert eng.ok
-    assert isinstance(eng, PolicyEngine)
+    # the shipped file's rules are in force: its static groups and its kube-system deny
+    assert "sre" in eng.groups_of(Principal(id="alice"))
+    assert decide(eng, who("alice"), scale("kube-system", 2)).outcome == Outcome.DENY

@@ -75,7 +75,7 @@ def test_mention_preview_approval_execution_on_docker(
         lambda m: m.thread_ts == ask["ts"] and m.ts != preview.ts and "Done" in text_of(m),
         what="execution result in the thread",
     )
-    assert web.name in text_of(result) or "start_container" in text_of(result)
+    assert web.name in text_of(result) and "start_container" in text_of(result)
     assert f":{UNDO}:" in text_of(result)  # start is reversible: undo is offered
     web.reload()
     assert web.status == "running"
