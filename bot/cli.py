@@ -214,7 +214,10 @@ def _main(argv: list[str] | None) -> int:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("opsbot.audit").setLevel(logging.WARNING)
+    if args.command in {"console", "plan", "policy", "report", "eval", "audit"}:
+        # terminal commands: the trail goes to Redis; keep the terminal readable. `serve`
+        # keeps the JSON audit lines on stderr, the copy that survives a Redis outage.
+        logging.getLogger("opsbot.audit").setLevel(logging.WARNING)
     for chatty in ("httpx", "httpx2", "openai", "urllib3"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     result: int = args.func(args, settings)

@@ -6,21 +6,58 @@ from collections.abc import Mapping
 
 from bot.backends.base import Backend
 from bot.catalog import BackendKind
+from bot.planning.base import Inventory
+
+
+class InventoryUnavailable(RuntimeError):
+    """A backend could not be read: its names are unknown, not empty."""
 
 
 class BackendInventory:
-    """Implements bot.planning.base.Inventory over the configured backends."""
+    """Implements bot.planning.base.Inventory over the configured backends.
+
+    Backends answer an empty list when they cannot list; an empty answer is therefore checked
+    against `backend.check()`, so an outage is reported as one instead of as "no such name".
+    """
 
     def __init__(self, backends: Mapping[BackendKind, Backend]) -> None:
         self._backends = backends
 
     def namespaces(self) -> list[str]:
         kube = self._backends.get(BackendKind.KUBERNETES)
-        return kube.known_names("namespaces") if kube else []
+        return self._checked(kube, "namespaces", None) if kube else []
 
     def names(self, resource: str, *, namespace: str | None = None) -> list[str]:
         kind = BackendKind.DOCKER if resource == "containers" else BackendKind.KUBERNETES
         backend = self._backends.get(kind)
-        if backend is None:
-            return []
-        return backend.known_names(resource, namespace=namespace)
+        return self._checked(backend, resource, namespace) if backend else []
+
+    @staticmethod
+    def _checked(backend: Backend, resource: str, namespace: str | None) -> list[str]:
+        names = backend.known_names(resource, namespace=namespace)
+        if not names:
+            reason = backend.check()
+            if reason:
+                raise InventoryUnavailable(reason)
+        return names
+
+
+class CachedInventory:
+    """One request's view of the inventory: each list is fetched once, however many times
+    the planner, its guards and the service's grounding ask."""
+
+    def __init__(self, inner: Inventory) -> None:
+        self._inner = inner
+        self._namespaces: list[str] | None = None
+        self._names: dict[tuple[str, str | None], list[str]] = {}
+
+    def namespaces(self) -> list[str]:
+        if self._namespaces is None:
+            self._namespaces = self._inner.namespaces()
+        return self._namespaces
+
+    def names(self, resource: str, *, namespace: str | None = None) -> list[str]:
+        key = (resource, namespace)
+        if key not in self._names:
+            self._names[key] = self._inner.names(resource, namespace=namespace)
+        return self._names[key]

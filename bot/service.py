@@ -9,7 +9,6 @@ language), bot/service_approvals.py (votes, execution, undo, expiry).
 from __future__ import annotations
 
 from bot import metrics
-from bot.config import Settings
 from bot.models import Principal, Request
 from bot.plan import Plan
 from bot.replies import Reply, ReplyKind
@@ -21,13 +20,6 @@ __all__ = ["OpsService", "PolicySource", "RateLimiter"]
 
 
 class OpsService(LlmPlanning, ApprovalFlow):
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OpsService:
-        """Real backends, Redis store when REDIS_URL is set (see bot.wiring)."""
-        from bot.wiring import build
-
-        return build(settings).service
-
     def handle_request(self, request: Request) -> Reply:
         if request.event_id and not self._claim(f"req:{request.event_id}"):
             return Reply(kind=ReplyKind.DUPLICATE, text="")

@@ -132,7 +132,7 @@ class ApprovalFlow(ServiceBase):
         metrics.observe_approval_wait((self.clock() - fresh.created_at).total_seconds())
         # Policy is checked again now: a freeze may have begun, or the policy changed, while
         # the plan waited for its approvers.
-        decision = self._decide(fresh.plan, self.policy.effective_principal(fresh.requester))
+        decision = self._evaluate(fresh.plan, self.policy.effective_principal(fresh.requester))
         if decision.outcome == Outcome.DENY:
             execution = ExecutionReport(
                 plan_digest=fresh.digest,

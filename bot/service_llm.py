@@ -7,12 +7,14 @@ from contextvars import ContextVar
 from bot import metrics
 from bot.audit import AuditEntry
 from bot.catalog import Operation, Risk
+from bot.inventory import CachedInventory, InventoryUnavailable
 from bot.models import Principal, Request
 from bot.plan import Plan
+from bot.planning.base import Inventory
 from bot.policy.decision import Outcome
 from bot.render import render_execution
 from bot.replies import Reply, ReplyKind
-from bot.service_base import ServiceBase, log
+from bot.service_base import ServiceBase
 
 # Who the LLM planner is working for while it runs: its read lookups act as that person.
 _acting_for: ContextVar[Principal | None] = ContextVar("opsbot_acting_for", default=None)
@@ -29,11 +31,19 @@ class LlmPlanning(ServiceBase):
                     text=f"You have sent many plain-language requests; try again in {retry_after}s "
                     "or use an explicit command (`help`).",
                 )
-        allowed = self._readable_namespaces(requester)
+        inventory = CachedInventory(self.inventory)
+        try:
+            allowed = self._readable_namespaces(requester, inventory)
+        except InventoryUnavailable as exc:
+            return self._reply(
+                ReplyKind.ERROR,
+                text=f"I could not read the cluster to check names ({exc}), so nothing was "
+                "planned. Explicit commands still work (`help`).",
+            )
         token = _acting_for.set(requester)
         try:
             outcome = self.planner.plan(
-                request, requester=requester, inventory=self.inventory, allowed_namespaces=allowed
+                request, requester=requester, inventory=inventory, allowed_namespaces=allowed
             )
         finally:
             _acting_for.reset(token)
@@ -53,7 +63,7 @@ class LlmPlanning(ServiceBase):
         )
         if outcome.plan is not None:
             problems = self._grounding_problems(
-                outcome.plan.with_default_context(self.default_context), allowed
+                outcome.plan.with_default_context(self.default_context), allowed, inventory
             )
             if problems:
                 return self._reply(ReplyKind.INVALID, text="\n".join(problems))
@@ -64,14 +74,10 @@ class LlmPlanning(ServiceBase):
             text = f"{outcome.answer}\n\nEvidence: " + "; ".join(outcome.evidence)
         return self._reply(kind, text=text or "I could not turn that into a plan.")
 
-    def _readable_namespaces(self, requester: Principal) -> list[str]:
-        """Namespaces the requester may read: all the LLM is told about or may name."""
-        assert self.inventory is not None
-        try:
-            namespaces = self.inventory.namespaces()
-        except Exception:  # noqa: BLE001 - an unreadable cluster leaves the planner no scope
-            log.warning("could not list namespaces for the planner's scope", exc_info=True)
-            return []
+    def _readable_namespaces(self, requester: Principal, inventory: Inventory) -> list[str]:
+        """Namespaces the requester may read: all the LLM is told about or may name.
+        Raises InventoryUnavailable when the cluster cannot be listed."""
+        namespaces = inventory.namespaces()
         if not namespaces:  # no Kubernetes backend: Docker-only scope
             return []
         readable = self.policy.readable_namespaces(
@@ -80,16 +86,17 @@ class LlmPlanning(ServiceBase):
         # Whoever may read every namespace may also ask across all of them (health, -A).
         return ["*"] if set(readable) >= set(namespaces) else readable
 
-    def _grounding_problems(self, plan: Plan, allowed: list[str]) -> list[str]:
+    def _grounding_problems(
+        self, plan: Plan, allowed: list[str], inventory: Inventory
+    ) -> list[str]:
         """Invariant 5, checked again here: an LLM plan naming anything that does not exist
         live, or outside the requester's readable namespaces, is never shown as executable."""
         from bot.planning.grounding import GroundingUnavailable, check_operation
 
-        assert self.inventory is not None
         problems: list[str] = []
         try:
             for op in plan.steps:
-                report = check_operation(op, inventory=self.inventory, allowed_namespaces=allowed)
+                report = check_operation(op, inventory=inventory, allowed_namespaces=allowed)
                 problems += report.problems + report.out_of_scope
         except GroundingUnavailable as exc:
             problems.append(f"I could not check the plan's names against the cluster ({exc}).")
@@ -100,8 +107,8 @@ class LlmPlanning(ServiceBase):
         requester = _acting_for.get()
         if requester is None or op.risk != Risk.READ:
             return "refused: lookups are read operations made on behalf of a requester"
-        plan = Plan(steps=[op], source="llm")
-        decision = self._decide(plan, requester)
+        plan = Plan(steps=[op], source="llm").with_default_context(self.default_context)
+        decision = self._evaluate(plan, requester)
         self._audit_decision(plan, requester, decision)
         if decision.outcome != Outcome.ALLOW:
             return "refused by policy: " + "; ".join(decision.reasons)

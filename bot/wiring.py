@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import redis
 
 from bot.approvals.memory_store import MemoryApprovalStore
-from bot.approvals.redis_store import RedisApprovalStore
+from bot.approvals.redis_store import RedisApprovalStore, connect
 from bot.approvals.store import ApprovalStore
 from bot.audit import AuditLog
 from bot.backends.base import Backend
@@ -34,11 +34,8 @@ class Wiring:
 
 
 def redis_client_from(settings: Settings) -> redis.Redis | None:
-    if not settings.redis_url:
-        return None
-    return redis.Redis.from_url(
-        settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-    )
+    """One fail-fast client (short timeouts, one retry) shared by every Redis user."""
+    return connect(settings.redis_url) if settings.redis_url else None
 
 
 def build_backends(settings: Settings) -> tuple[dict[BackendKind, Backend], list[str]]:
@@ -120,5 +117,9 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
     if service.planner is None:
         notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
     else:
-        service.rate_limiter = LlmRateLimiter(client, per_minute=settings.llm_rate_limit_per_minute)
+        service.rate_limiter = LlmRateLimiter(
+            client,
+            per_minute=settings.llm_rate_limit_per_minute,
+            key_prefix=settings.key_prefix,
+        )
     return Wiring(service=service, backends=backends, notes=notes, redis_client=client)

@@ -154,3 +154,27 @@ def test_the_model_only_sees_namespaces_the_requester_may_read(
     assert "kube-system" not in prompt
     assert reply.plan is None  # the model named a namespace outside the scope: never executable
     assert "outside your scope" in reply.text
+
+
+def test_an_unreachable_cluster_is_said_not_mistaken_for_an_empty_one(
+    make_service: ServiceFactory, openai_fake: FakeOpenAI, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: gone, context: {cluster: c, user: u}}]\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    service = make_service(
+        store=MemoryApprovalStore(),
+        kube_disabled=False,
+        kube_timeout_seconds=2,
+        openai_api_key=openai_fake.api_key,
+        openai_base_url=openai_fake.base_url,
+    )
+    reply = service.handle_request(Request(principal=ALICE, text="give web two more replicas"))
+    assert reply.kind == ReplyKind.ERROR
+    assert "could not read the cluster" in reply.text
+    assert openai_fake.requests == []  # nothing was sent to the model

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack.frontend import SlackFrontEnd
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
+from bot.adapters.slack.state import RedisState
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
 from bot.reports.scheduler import SchedulerHandle, start_scheduler
@@ -237,7 +238,12 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         log.warning(GROUP_MAP_WARNING)
     client = make_web_client(settings)
     try:
-        bot = build_bot(service=wiring.service, settings=settings, client=client)
+        state = (
+            RedisState(wiring.redis_client, prefix=settings.key_prefix)
+            if wiring.redis_client is not None
+            else None
+        )
+        bot = build_bot(service=wiring.service, settings=settings, client=client, state=state)
     except (BoltError, SlackApiError, SlackClientError, OSError) as exc:
         print(
             f"opsbot: Slack did not accept SLACK_BOT_TOKEN or could not be reached: {exc}\n"
