@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -89,29 +90,33 @@ def test_exactly_at_the_cutoff_is_not_yet_stale(approval_store: ApprovalStore) -
 def test_redis_keeps_the_executing_index_exact_and_applies_the_terminal_ttl(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    store = RedisApprovalStore(connect(redis_url), prefix="intr")
+    prefix = f"intr{uuid.uuid4().hex[:6]}"
+    store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     finished = _executing(store)
     store.finish(finished.id, state=ApprovalState.FAILED, summary="boom")
-    assert redis_client.zrange("intr:executing", 0, -1) == []  # finish removes it
+    assert redis_client.zrange(f"{prefix}:executing", 0, -1) == []  # finish removes it
 
     stale = _executing(store)
-    assert redis_client.zrange("intr:executing", 0, -1) == [stale.id]
-    assert redis_client.zscore("intr:executing", stale.id) == pytest.approx(STARTED.timestamp())
-    redis_client.persist(f"intr:approval:{stale.id}")  # prove the sweep sets the TTL itself
+    assert redis_client.zrange(f"{prefix}:executing", 0, -1) == [stale.id]
+    assert redis_client.zscore(f"{prefix}:executing", stale.id) == pytest.approx(
+        STARTED.timestamp()
+    )
+    redis_client.persist(f"{prefix}:approval:{stale.id}")  # prove the sweep sets the TTL itself
 
     store.interrupt_stale(STARTED + timedelta(seconds=1000), older_than_seconds=900)
 
-    assert redis_client.zcard("intr:executing") == 0
-    ttl = redis_client.ttl(f"intr:approval:{stale.id}")
+    assert redis_client.zcard(f"{prefix}:executing") == 0
+    ttl = redis_client.ttl(f"{prefix}:approval:{stale.id}")
     assert TERMINAL_TTL_SECONDS - 60 < ttl <= TERMINAL_TTL_SECONDS
 
 
 def test_redis_drops_index_entries_whose_record_aged_out(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    store = RedisApprovalStore(connect(redis_url), prefix="gone")
+    prefix = f"gone{uuid.uuid4().hex[:6]}"
+    store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     approval = _executing(store)
-    redis_client.delete(f"gone:approval:{approval.id}")
+    redis_client.delete(f"{prefix}:approval:{approval.id}")
 
     assert store.interrupt_stale(STARTED + timedelta(hours=1), older_than_seconds=900) == []
-    assert redis_client.zcard("gone:executing") == 0
+    assert redis_client.zcard(f"{prefix}:executing") == 0

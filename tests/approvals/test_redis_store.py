@@ -8,7 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pydantic
@@ -86,35 +86,40 @@ def test_pending_approvals_and_event_claims_survive_a_redis_server_crash(tmp_pat
 def test_records_age_out_pending_after_expiry_plus_grace_terminal_after_a_week(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    store = RedisApprovalStore(connect(redis_url), prefix="ttl")
-    approval = make_approval(requirements=[requirement(2, "sre")], ttl_seconds=600)
+    prefix = f"ttl{uuid.uuid4().hex[:6]}"
+    store = RedisApprovalStore(connect(redis_url), prefix=prefix)
+    # created now (not at import): Redis counts the TTL down on its own, real clock
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    soon = t0 + timedelta(seconds=1)
+    approval = make_approval(requirements=[requirement(2, "sre")], ttl_seconds=600, created_at=t0)
     store.create(approval)
     store.bind_message(approval.id, MESSAGE)
-    store.vote(approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=SOON)
+    store.vote(approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=soon)
     keys = [
-        f"ttl:approval:{approval.id}",
-        f"ttl:approval:{approval.id}:votes",
-        f"ttl:msg:{MESSAGE.key}",
+        f"{prefix}:approval:{approval.id}",
+        f"{prefix}:approval:{approval.id}:votes",
+        f"{prefix}:msg:{MESSAGE.key}",
     ]
 
     pending_ttls = [redis_client.ttl(key) for key in keys]
     lowest = PENDING_GRACE_SECONDS + 600 - 120  # generous for a slow test machine
     assert all(lowest < ttl <= PENDING_GRACE_SECONDS + 600 for ttl in pending_ttls), pending_ttls
 
-    store.vote(approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=SOON)
+    store.vote(approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=soon)
     store.finish(approval.id, state=ApprovalState.DONE, summary="scaled web 2 -> 5")
     done_ttls = [redis_client.ttl(key) for key in keys]
     assert all(TERMINAL_TTL_SECONDS - 60 < ttl <= TERMINAL_TTL_SECONDS for ttl in done_ttls)
-    assert redis_client.zcard("ttl:pending") == 0
+    assert redis_client.zcard(f"{prefix}:pending") == 0
 
 
 def test_a_record_whose_plan_was_altered_in_redis_is_refused_on_read(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    store = RedisApprovalStore(connect(redis_url), prefix="tamper")
+    prefix = f"tamper{uuid.uuid4().hex[:6]}"
+    store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     approval = make_approval(replicas=5)
     store.create(approval)
-    key = f"tamper:approval:{approval.id}"
+    key = f"{prefix}:approval:{approval.id}"
     doc = json.loads(redis_client.hget(key, "doc"))
     doc["plan"]["steps"][0]["replicas"] = 500
     redis_client.hset(key, "doc", json.dumps(doc))

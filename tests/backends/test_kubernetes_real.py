@@ -3,9 +3,9 @@ impersonation, server-side dry run, the deployment controller's ReplicaSets and 
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -118,13 +118,24 @@ def grant(real_k8s: RealCluster, ns: str, *, subject_kind: str, subject: str) ->
     )
 
 
+def _tolerate_already_exists(create: Callable[[], Any]) -> None:
+    """Create, treating 409 AlreadyExists as done; every other API error is a real failure."""
+    try:
+        create()
+    except client.ApiException as exc:
+        if exc.status != 409:
+            raise
+
+
 @pytest.fixture(scope="module")
-def impersonation_right(real_k8s: RealCluster) -> None:
-    """Let the bot's own user (opsbot) impersonate users and groups, cluster-wide."""
+def impersonation_right(real_k8s: RealCluster) -> Iterator[None]:
+    """Let the bot's own user (opsbot) impersonate users and groups, cluster-wide, for this
+    module. The cluster-scoped role and binding are named uniquely (a shared cluster may hold
+    another run's) and deleted at the end."""
     rbac = client.RbacAuthorizationV1Api(real_k8s.admin())
-    name = "opsbot-impersonator"
-    with contextlib.suppress(client.ApiException):
-        rbac.create_cluster_role(
+    name = f"opsbot-impersonator-{uuid.uuid4().hex[:8]}"
+    _tolerate_already_exists(
+        lambda: rbac.create_cluster_role(
             {
                 "metadata": {"name": name},
                 "rules": [
@@ -132,20 +143,35 @@ def impersonation_right(real_k8s: RealCluster) -> None:
                 ],
             }
         )
-    with contextlib.suppress(client.ApiException):
-        rbac.create_cluster_role_binding(
-            {
-                "metadata": {"name": name},
-                "roleRef": {
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "ClusterRole",
-                    "name": name,
-                },
-                "subjects": [
-                    {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "opsbot"}
-                ],
-            }
+    )
+    try:
+        _tolerate_already_exists(
+            lambda: rbac.create_cluster_role_binding(
+                {
+                    "metadata": {"name": name},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "ClusterRole",
+                        "name": name,
+                    },
+                    "subjects": [
+                        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "opsbot"}
+                    ],
+                }
+            )
         )
+        yield
+    finally:
+        _delete_ignoring_not_found(lambda: rbac.delete_cluster_role_binding(name))
+        _delete_ignoring_not_found(lambda: rbac.delete_cluster_role(name))
+
+
+def _delete_ignoring_not_found(delete: Callable[[], Any]) -> None:
+    try:
+        delete()
+    except client.ApiException as exc:
+        if exc.status != 404:
+            raise
 
 
 def test_list_and_describe_deployments(real_k8s: RealCluster) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +69,8 @@ def make_service(policy_file: Path) -> ServiceFactory:
             {
                 "policy_path": policy_file,
                 "redis_url": redis_url,
+                # its own key space: a shared redis-server (OPSBOT_TEST_REDIS_URL) is not flushed
+                "key_prefix": f"opsbot-t{uuid.uuid4().hex[:8]}",
                 "kube_disabled": True,
                 "docker_disabled": True,
                 **overrides,

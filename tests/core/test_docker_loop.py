@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import docker
 import pytest
 
@@ -9,19 +11,22 @@ from bot.approvals.models import ApprovalState, VoteResult
 from bot.models import MessageRef, Request
 from bot.replies import ReplyKind
 from tests.core.conftest import ALICE, BOB, CAROL, ServiceFactory
+from tests.fixtures._labels import TEST_LABELS
 
 
 @pytest.fixture
 def web(docker_cleanup: docker.DockerClient, busybox_image: str) -> str:
+    """A running container named uniquely per test (`loop<hex>-web-1`), so runs never collide."""
+    name = f"loop{uuid.uuid4().hex[:6]}-web-1"
     docker_cleanup.containers.run(
         busybox_image,
         ["sleep", "300"],
-        name="loop-web-1",
+        name=name,
         detach=True,
         network_mode="none",
-        labels={"opsbot-test": "1"},
+        labels=TEST_LABELS,
     )
-    return "loop-web-1"
+    return name
 
 
 @pytest.fixture
@@ -114,15 +119,16 @@ def test_rejection_closes_the_plan(service, web: str, docker_client) -> None:  #
 
 
 def test_unknown_container_is_a_clear_error(service, web: str) -> None:  # type: ignore[no-untyped-def]
-    reply = service.handle_request(Request(principal=BOB, text="docker logs loop-web-9"))
+    missing = web.removesuffix("-1") + "-9"
+    reply = service.handle_request(Request(principal=BOB, text=f"docker logs {missing}"))
     assert reply.kind == ReplyKind.RESULT
     assert reply.execution is not None and not reply.execution.ok
-    assert "loop-web-9" in reply.text
+    assert missing in reply.text
     assert web in reply.text  # did-you-mean suggestion
 
 
 def test_duplicate_event_produces_nothing(service, web: str) -> None:  # type: ignore[no-untyped-def]
-    request = Request(principal=ALICE, text=f"docker stop {web}", event_id="Ev1")
+    request = Request(principal=ALICE, text=f"docker stop {web}", event_id=f"Ev-{uuid.uuid4().hex}")
     first = service.handle_request(request)
     second = service.handle_request(request)
     assert first.kind == ReplyKind.NEEDS_APPROVAL

@@ -123,13 +123,27 @@ def _wait_revision(apps: client.AppsV1Api, ns: str, revision: int) -> None:
     raise AssertionError(f"deployment web in {ns} never reached revision {revision}")
 
 
+def _delete_cluster_rbac(rbac: client.RbacAuthorizationV1Api, name: str) -> None:
+    for delete in (rbac.delete_cluster_role_binding, rbac.delete_cluster_role):
+        try:
+            delete(name)
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
 def test_impersonation_applies_the_clusters_rbac(
-    make_service: ServiceFactory, cluster_ns: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+    make_service: ServiceFactory,
+    cluster_ns: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     """The bot runs as `opsbot` (may only impersonate); alice may list pods in the namespace,
     bob may not: the cluster, not only our policy, decides."""
     real_k8s, ns = cluster_ns
     rbac = client.RbacAuthorizationV1Api(real_k8s.admin())
+    # cluster-scoped, so named after the (unique) namespace and deleted when the test ends
+    request.addfinalizer(lambda: _delete_cluster_rbac(rbac, f"impersonator-{ns}"))
     rbac.create_cluster_role(
         client.V1ClusterRole(
             metadata=client.V1ObjectMeta(name=f"impersonator-{ns}"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -19,7 +21,8 @@ class Clock:
 
 def test_limit_per_user_in_redis(redis_client: redis.Redis) -> None:
     clock = Clock()
-    limiter = LlmRateLimiter(redis_client, per_minute=3, clock=clock)
+    prefix = f"opsbot{uuid.uuid4().hex[:6]}"  # a shared redis-server is not flushed
+    limiter = LlmRateLimiter(redis_client, per_minute=3, clock=clock, key_prefix=prefix)
 
     assert [limiter.allow("alice")[0] for _ in range(3)] == [True, True, True]
     clock.now += 10
@@ -28,13 +31,14 @@ def test_limit_per_user_in_redis(redis_client: redis.Redis) -> None:
     assert limiter.allow("bob") == (True, 0)  # users are independent
     clock.now += 50.5
     assert limiter.allow("alice") == (True, 0)  # the window slid past the first call
-    assert redis_client.ttl("opsbot:llm-rate:alice") > 0  # keys expire on their own
+    assert redis_client.ttl(f"{prefix}:llm-rate:alice") > 0  # keys expire on their own
 
 
 def test_replicas_share_the_limit(redis_client: redis.Redis) -> None:
     clock = Clock()
-    one = LlmRateLimiter(redis_client, per_minute=2, clock=clock)
-    two = LlmRateLimiter(redis_client, per_minute=2, clock=clock)
+    prefix = f"opsbot{uuid.uuid4().hex[:6]}"  # a shared redis-server is not flushed
+    one = LlmRateLimiter(redis_client, per_minute=2, clock=clock, key_prefix=prefix)
+    two = LlmRateLimiter(redis_client, per_minute=2, clock=clock, key_prefix=prefix)
 
     assert one.allow("alice")[0] and two.allow("alice")[0]
     assert one.allow("alice")[0] is False
@@ -43,7 +47,8 @@ def test_replicas_share_the_limit(redis_client: redis.Redis) -> None:
 
 def test_refused_calls_do_not_extend_the_wait(redis_client: redis.Redis) -> None:
     clock = Clock()
-    limiter = LlmRateLimiter(redis_client, per_minute=1, clock=clock)
+    prefix = f"opsbot{uuid.uuid4().hex[:6]}"  # a shared redis-server is not flushed
+    limiter = LlmRateLimiter(redis_client, per_minute=1, clock=clock, key_prefix=prefix)
     assert limiter.allow("alice") == (True, 0)
     for _ in range(5):
         clock.now += 1

@@ -15,9 +15,8 @@ from bot.config import Settings
 from bot.reports.builder import ReportBuilder
 from bot.reports.models import Severity
 from bot.reports.scope import Thresholds
+from tests.fixtures._labels import TEST_LABELS as LABELS  # this session's label
 from tests.fixtures.reports import DOCKER_ONLY, assert_commands_parse, by_kind
-
-LABELS = {"opsbot-test": "1"}
 
 
 def _run(client: docker.DockerClient, image: str, name: str, command: str, **kwargs: Any) -> Any:

@@ -10,17 +10,32 @@ import redis
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.fixtures.services import TEST_LABELS, RealCluster, remove_test_containers, start_redis
+from tests.fixtures.services import (
+    SESSION_ID,
+    TEST_LABEL_KEY,
+    TEST_LABELS,
+    RealCluster,
+    redis_is_shared,
+    remove_test_containers,
+    start_redis,
+)
+
+GREETING = f"greeting:{SESSION_ID}"
 
 
 def test_redis_set_get_and_flushed_per_test(redis_client: redis.Redis) -> None:
-    assert redis_client.dbsize() == 0
-    redis_client.set("greeting", "hello")
-    assert redis_client.get("greeting") == "hello"
+    if not redis_is_shared():
+        assert redis_client.dbsize() == 0  # the session's own server is flushed before each test
+    redis_client.set(GREETING, "hello")
+    assert redis_client.get(GREETING) == "hello"
 
 
 def test_redis_is_flushed_between_tests(redis_client: redis.Redis) -> None:
-    assert redis_client.get("greeting") is None
+    if redis_is_shared():  # OPSBOT_TEST_REDIS_URL may be shared: it must never be flushed
+        assert redis_client.get(GREETING) == "hello"
+        redis_client.delete(GREETING)
+    else:
+        assert redis_client.get(GREETING) is None
 
 
 def test_start_redis_appendonly_survives_crash(tmp_path: Path) -> None:
@@ -69,6 +84,29 @@ def test_remove_test_containers_keeps_only_preexisting_unlabelled(
     remaining = {c.id for c in docker_cleanup.containers.list(all=True)}
     assert kept.id in remaining
     assert not {labelled.id, new.id} & remaining
+    kept.remove(force=True)
+
+
+def test_remove_test_containers_on_a_shared_daemon_touches_only_this_session(
+    docker_cleanup: docker.DockerClient, busybox_image: str
+) -> None:
+    other_session = {TEST_LABEL_KEY: f"not-{SESSION_ID}"}
+    foreign = docker_cleanup.containers.create(
+        busybox_image, ["true"], network_mode="none", labels=other_session
+    )
+    unlabelled = docker_cleanup.containers.create(busybox_image, ["true"], network_mode="none")
+    ours = docker_cleanup.containers.create(
+        busybox_image, ["true"], network_mode="none", labels=TEST_LABELS
+    )
+    try:
+        removed = remove_test_containers(docker_cleanup, keep=set(), shared=True)
+        assert removed == [ours.id]
+        remaining = {c.id for c in docker_cleanup.containers.list(all=True)}
+        assert {foreign.id, unlabelled.id} <= remaining
+        assert ours.id not in remaining
+    finally:
+        for container in (foreign, unlabelled):
+            container.remove(force=True)
 
 
 def test_real_k8s_admin_lists_namespaces(real_k8s: RealCluster) -> None:
