@@ -28,6 +28,12 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T0TEST"
 APP_ID = "A0TEST"
+# Slack's documented message limits (Block Kit reference, chat.postMessage)
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_FIELD_CHARS = 2000
+MAX_HEADER_CHARS = 150
+MAX_TEXT_CHARS = 40_000
 
 
 @dataclass
@@ -247,6 +253,28 @@ class FakeSlack:
         blocks = args.get("blocks") or []
         return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
 
+    @staticmethod
+    def _limit_error(text: str, blocks: list[dict[str, Any]]) -> str | None:
+        """Slack's own limits on a message: the error it answers with, or None when it fits."""
+        if len(text) > MAX_TEXT_CHARS:
+            return "msg_too_long"
+        if len(blocks) > MAX_BLOCKS:
+            return "invalid_blocks"
+        for block in blocks:
+            kind = block.get("type")
+            body = block.get("text")
+            body_text = body.get("text", "") if isinstance(body, dict) else ""
+            too_long_or_empty = not 1 <= len(body_text) <= MAX_SECTION_CHARS
+            if kind == "section" and body is not None and too_long_or_empty:
+                return "invalid_blocks"
+            if kind == "section" and any(
+                len(f.get("text", "")) > MAX_FIELD_CHARS for f in block.get("fields") or []
+            ):
+                return "invalid_blocks"
+            if kind == "header" and not 1 <= len(body_text) <= MAX_HEADER_CHARS:
+                return "invalid_blocks"
+        return None
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
         if not channel:
@@ -256,6 +284,8 @@ class FakeSlack:
         text, blocks = args.get("text") or "", self._blocks(args)
         if not text and not blocks:
             return {"ok": False, "error": "no_text"}
+        if error := self._limit_error(text, blocks):
+            return {"ok": False, "error": error}
         ts = self._next_ts()
         thread_ts = args.get("thread_ts") or None
         self.messages.append(Message(channel, ts, text, blocks, thread_ts))
@@ -280,6 +310,9 @@ class FakeSlack:
                 and m.ts == args.get("ts")
                 and m.ephemeral_for is None
             ):
+                new_blocks = self._blocks(args) if "blocks" in args else m.blocks
+                if error := self._limit_error(args.get("text") or "", new_blocks):
+                    return {"ok": False, "error": error}
                 m.text = args.get("text") or m.text
                 if "blocks" in args:
                     m.blocks = self._blocks(args)
@@ -290,6 +323,8 @@ class FakeSlack:
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("user"):
             return {"ok": False, "error": "invalid_arguments"}
+        if error := self._limit_error(args.get("text") or "", self._blocks(args)):
+            return {"ok": False, "error": error}
         ts = self._next_ts()
         self.messages.append(
             Message(
