@@ -11,7 +11,10 @@ from bot.models import MessageRef, Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement
 
-# the real current time: Redis expires keys by its own clock, so records must be "live" now
+# The time these helpers were imported: Redis expires keys by its own clock a day after they
+# are due, so records built on it stay live for the session. It is NOT "now" later on: a test
+# that compares with the real clock (or whose spawned workers do) reads its own base time and
+# passes it along, as test_exactly_once does.
 T0 = datetime.now(UTC).replace(microsecond=0)
 REQUESTER = Principal(id="U-req", name="requester", groups=frozenset({"dev"}))
 
