@@ -10,6 +10,8 @@ from pathlib import Path
 
 import docker
 
+from tests.fixtures._labels import TEST_LABELS
+
 REPO = Path(__file__).resolve().parents[2]
 OPSBOT = str(Path(sys.executable).parent / "opsbot")
 
@@ -93,7 +95,7 @@ def test_console_chat_end_to_end(
         name="console-web",
         detach=True,
         network_mode="none",
-        labels={"opsbot-test": "1"},
+        labels=TEST_LABELS,
     )
     script = "\n".join(
         [

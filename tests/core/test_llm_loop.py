@@ -12,6 +12,7 @@ from bot.replies import ReplyKind
 from bot.service import OpsService
 from tests.core.conftest import ALICE, ServiceFactory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
+from tests.fixtures._labels import TEST_LABELS
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def web(docker_cleanup: docker.DockerClient, busybox_image: str) -> str:
         name="llm-web-1",
         detach=True,
         network_mode="none",
-        labels={"opsbot-test": "1"},
+        labels=TEST_LABELS,
     )
     return "llm-web-1"
 
