@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from bot.catalog import AnyOperation, Operation, Risk
+from bot.catalog import AnyOperation, Risk
 
 _RISK_ORDER = {Risk.READ: 0, Risk.WRITE: 1, Risk.DESTRUCTIVE: 2}
 
@@ -44,10 +44,6 @@ class Plan(BaseModel):
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-    @property
-    def operations(self) -> list[Operation]:
-        return list(self.steps)
 
     @property
     def risk(self) -> Risk:

@@ -60,11 +60,6 @@ def impersonation_rules(*, users: Iterable[str] = (), groups: Iterable[str] = ()
     return rules
 
 
-def kubernetes_kinds() -> list[str]:
-    """Catalog kinds that talk to the Kubernetes API (those with RBAC needs)."""
-    return [kind for kind, op in OPERATIONS.items() if op.rbac]
-
-
 def rules_for(
     kinds: Iterable[str],
     *,

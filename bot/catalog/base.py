@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class Risk(StrEnum):
@@ -102,7 +102,3 @@ class Operation(BaseModel):
         """A one-line, human-readable statement of what this step does."""
         args = ", ".join(f"{k}={v}" for k, v in self.params().items())
         return f"{self.kind}({args})"
-
-
-def positive_int(*, ge: int, le: int, description: str) -> Any:
-    return Field(ge=ge, le=le, description=description)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
-from bot.catalog.base import Operation, RbacNeed, Risk
+from bot.catalog.base import Operation, RbacNeed
 from bot.catalog.docker_ops import (
     ContainerLogs,
     InspectContainer,
@@ -78,10 +78,6 @@ _ADAPTER: TypeAdapter[Operation] = TypeAdapter(AnyOperation)
 def parse_operation(data: dict[str, Any]) -> Operation:
     """Validate a dict (with an `operation` key naming the kind) into a catalog operation."""
     return _ADAPTER.validate_python(data)
-
-
-def operation_kinds(risk: Risk | None = None) -> list[str]:
-    return [k for k, op in OPERATIONS.items() if risk is None or op.risk == risk]
 
 
 def parameter_schema(kind: str) -> dict[str, Any]:

@@ -141,10 +141,6 @@ FLAGS: dict[str, Flag] = {
 HELP_FLAGS = frozenset({"-h", "--help"})
 
 
-def canonical_flag(field: str) -> str | None:
-    return next((name for name, flag in FLAGS.items() if flag.field == field), None)
-
-
 # English connectives: "in prod", "in cluster east", "on edge-1", "to 5", "for web".
 # keyword -> field it sets by default; qualifier words pick another field.
 KEYWORD_FIELDS: dict[str, str] = {

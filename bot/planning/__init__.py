@@ -3,11 +3,10 @@
 from bot.planning.base import Inventory, Planner, PlannerOutcome, Usage
 from bot.planning.diagnose import ReadTool
 from bot.planning.inventory import StaticInventory
-from bot.planning.llm import NO_LLM_MESSAGE, OpenAIPlanner
+from bot.planning.llm import OpenAIPlanner
 from bot.planning.ratelimit import LlmRateLimiter
 
 __all__ = [
-    "NO_LLM_MESSAGE",
     "Inventory",
     "LlmRateLimiter",
     "OpenAIPlanner",

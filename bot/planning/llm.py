@@ -34,11 +34,6 @@ from bot.redact import redact
 log = logging.getLogger(__name__)
 
 MAX_PLAN_STEPS = 10
-NO_LLM_MESSAGE = (
-    "I only understand explicit commands here: no language model is configured "
-    "(set OPENAI_API_KEY, and OPENAI_BASE_URL for a non-OpenAI endpoint, to enable plain "
-    "language). Type `help` to see the commands, e.g. `scale web 3 -n prod`."
-)
 _TEXT_LIMIT = 1500
 # reasoning models accept only their default temperature; they get no temperature parameter
 _NO_TEMPERATURE_PREFIXES = ("o1", "o3", "o4", "gpt-5")

@@ -22,7 +22,6 @@ LOOKUP_PREFIX = "lookup_"
 ANSWER = "answer"
 ASK_CLARIFICATION = "ask_clarification"
 ABSTAIN = "abstain"
-CONTROL_TOOLS = frozenset({ANSWER, ASK_CLARIFICATION, ABSTAIN})
 
 # health_report is a plan step only: it is too broad to be a diagnosis lookup
 LOOKUP_KINDS: tuple[str, ...] = tuple(

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from bot.catalog import OPERATIONS, Risk
+from bot.catalog import OPERATIONS
 from bot.policy.patterns import (
     ANY,
     check_glob,
@@ -296,6 +296,3 @@ class PolicyFile(_Strict):
         return sum(
             len(x) for x in (self.grants, self.denies, self.limits, self.freezes, self.approvals)
         )
-
-
-READ_KINDS = frozenset(kind for kind, op in OPERATIONS.items() if op.risk == Risk.READ)

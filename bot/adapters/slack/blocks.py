@@ -347,10 +347,3 @@ def execution_blocks(
         escape(s.description) for s in report.steps
     )
     return Rendered(text=text[:3000], blocks=blocks[:50], files=files)
-
-
-def upload_failed_note(block_id: str, error: str) -> Block:
-    return context(
-        f"The full output could not be attached ({escape(error)}); it is shown truncated.",
-        block_id=block_id,
-    )

@@ -65,11 +65,6 @@ class UserDirectory:
                 self._refresh_groups()
             return self._groups.get(user_id, frozenset())
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._groups_at = None
-            self._names.clear()
-
     def _refresh_groups(self) -> None:
         """Caller holds the lock, so concurrent events wait for one refresh instead of each
         starting their own."""
