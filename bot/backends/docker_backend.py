@@ -8,6 +8,7 @@ Never raises into the orchestration: every outcome is a `Result` naming the exac
 from __future__ import annotations
 
 import difflib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,8 @@ from bot.catalog.docker_ops import (
 from bot.config import Settings
 from bot.models import Principal
 from bot.redact import redact, truncate
+
+log = logging.getLogger(__name__)
 
 WriteOp = StartContainer | StopContainer | RestartContainer
 
@@ -67,7 +70,8 @@ class DockerBackend:
             result = self._dispatch(op)
         except _Failed as failed:
             result = failed.result
-        except Exception as exc:  # noqa: BLE001 - the contract: a Result, never an exception
+        except Exception as exc:
+            log.exception("Docker backend failed on %s", op.kind)
             result = Result(
                 status=Status.ERROR,
                 call=f"(failed while running {op.describe()})",

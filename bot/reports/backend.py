@@ -3,6 +3,7 @@ any read) by building a HealthReport for the operation's scope."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 
@@ -13,11 +14,13 @@ from bot.catalog import BackendKind, Operation
 from bot.catalog.health_ops import HealthReport as HealthReportOp
 from bot.config import Settings
 from bot.models import Principal
-from bot.redact import truncate
+from bot.redact import redact, truncate
 from bot.reports.builder import ReportBuilder
 from bot.reports.schedules import ReportsConfigError, load_reports_config
 from bot.reports.scope import ReportScope, Thresholds
 from bot.reports.text_render import render_text
+
+log = logging.getLogger(__name__)
 
 
 class HostBackend:
@@ -75,11 +78,13 @@ class HostBackend:
         scope = self.scope_for(op)
         try:
             report = self.builder.build(scope)
-        except Exception as exc:  # noqa: BLE001 - the contract: a Result, never an exception
+        except Exception as exc:
+            log.exception("building the health report failed")
             return Result(
                 status=Status.ERROR,
                 call=f"health report ({scope.label()})",
-                error=f"building the health report failed: {type(exc).__name__}: {exc}",
+                error=f"building the health report failed: {type(exc).__name__}: "
+                + redact(str(exc))[:300],
                 error_kind=ErrorKind.INTERNAL,
                 hint="this is a bug in opsbot; try a narrower scope (a namespace or one host)",
             )

@@ -362,19 +362,11 @@ class SlackFrontEnd:
         """Mark every approval past its expiry as expired, in its message and thread."""
         expired = self.service.expire_due()
         for approval in expired:
-            if approval.message is None or approval.message.platform != PLATFORM:
-                continue
-            self.update_preview(
-                approval.message,
-                status=ApprovalState.EXPIRED.value,
-                approval=approval,
-                tally=approval.tally(),
-            )
-            self._call(
-                "chat_postMessage",
-                channel=approval.message.channel,
-                thread_ts=self._thread_of(approval.message),
-                text=":hourglass: This plan expired before it got enough approvals; "
+            self._close_in_thread(
+                approval,
+                status=ApprovalState.EXPIRED,
+                note=None,
+                notice=":hourglass: This plan expired before it got enough approvals; "
                 "nothing ran. Ask again if it is still needed.",
             )
         return len(expired)
@@ -386,24 +378,35 @@ class SlackFrontEnd:
             older_than_seconds=self.settings.interrupted_after_seconds
         )
         for approval in interrupted:
-            if approval.message is None or approval.message.platform != PLATFORM:
-                continue
-            self.update_preview(
-                approval.message,
-                status=ApprovalState.FAILED.value,
-                approval=approval,
-                tally=approval.tally(),
+            self._close_in_thread(
+                approval,
+                status=ApprovalState.FAILED,
                 note="interrupted: check the current state",
-            )
-            self._call(
-                "chat_postMessage",
-                channel=approval.message.channel,
-                thread_ts=self._thread_of(approval.message),
-                text=":warning: The bot stopped while this plan was running, so it may be "
+                notice=":warning: The bot stopped while this plan was running, so it may be "
                 f"partly applied: {escape(approval.plan.describe())}. It will not be run again. "
                 "Check the current state before asking again.",
             )
         return len(interrupted)
+
+    def _close_in_thread(
+        self, approval: PendingApproval, *, status: ApprovalState, note: str | None, notice: str
+    ) -> None:
+        """Show a final status on the preview (if Slack showed it) and say why in its thread."""
+        if approval.message is None or approval.message.platform != PLATFORM:
+            return
+        self.update_preview(
+            approval.message,
+            status=status.value,
+            approval=approval,
+            tally=approval.tally(),
+            note=note,
+        )
+        self._call(
+            "chat_postMessage",
+            channel=approval.message.channel,
+            thread_ts=self._thread_of(approval.message),
+            text=notice,
+        )
 
     def _thread_of(self, message: MessageRef) -> str:
         shown = self.state.load_preview(message)
