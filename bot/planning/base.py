@@ -47,7 +47,8 @@ class Inventory(Protocol):
     def namespaces(self) -> list[str]: ...
 
     def names(self, resource: str, *, namespace: str | None = None) -> list[str]:
-        """resource: "pods" | "deployments" | "containers" (namespace ignored for containers)."""
+        """resource: "pods" | "deployments" | "containers" (for containers, `namespace` is
+        the Docker host alias)."""
         ...
 
 

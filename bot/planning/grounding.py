@@ -164,7 +164,9 @@ def _check_names(
         checks.append(("deployments", name, _names(inventory, "deployments", namespace)))
     container = getattr(op, "container", None)
     if op.backend.value == "docker" and isinstance(container, str):
-        checks.append(("containers", container, _names(inventory, "containers", None)))
+        # Docker has no namespaces: the container's host alias is its scope.
+        host = getattr(op, "host", None)
+        checks.append(("containers", container, _names(inventory, "containers", host)))
     object_name = getattr(op, "object_name", None)
     if isinstance(object_name, str):
         pods = _names(inventory, "pods", namespace)

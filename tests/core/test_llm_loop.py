@@ -179,3 +179,26 @@ def test_an_unreachable_cluster_is_said_not_mistaken_for_an_empty_one(
     assert reply.kind == ReplyKind.ERROR
     assert "could not read the cluster" in reply.text
     assert openai_fake.requests == []  # nothing was sent to the model
+
+
+def test_container_names_are_checked_on_the_host_the_step_names(
+    make_service: ServiceFactory, openai_fake: FakeOpenAI, docker_host: str, web: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """`web` exists on the default host; a plan for host `edge` (down) must not pass grounding
+    on the strength of the default host's names."""
+    service = make_service(
+        store=MemoryApprovalStore(),
+        docker_disabled=False,
+        docker_hosts={"default": docker_host, "edge": f"unix://{tmp_path}/gone.sock"},
+        openai_api_key=openai_fake.api_key,
+        openai_base_url=openai_fake.base_url,
+    )
+    openai_fake.script(
+        calls(call("stop_container", container=web, host="edge", timeout_seconds=None))
+    )
+    reply = service.handle_request(Request(principal=ALICE, text=f"stop {web} on edge"))
+    assert reply.plan is None and reply.approval_id is None
+    # stopped by grounding itself, not later by the preview's dry run
+    assert "could not check names" in reply.text and "edge" in reply.text
+    assert "dry run" not in reply.text
+    assert service.store.list_pending() == []
