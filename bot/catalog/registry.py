@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -91,10 +92,15 @@ def parameter_schema(kind: str) -> dict[str, Any]:
 
 def rbac_needs(kinds: list[str] | None = None) -> list[RbacNeed]:
     """The union of RBAC rules the given (default: all Kubernetes-facing) operations need."""
+    chosen = kinds if kinds is not None else list(OPERATIONS)
+    return merge_rbac_needs(need for kind in chosen for need in OPERATIONS[kind].rbac)
+
+
+def merge_rbac_needs(needs: Iterable[RbacNeed]) -> list[RbacNeed]:
+    """One rule per (API group, resource) with the union of the verbs, in a stable order."""
     merged: dict[tuple[str, str], set[str]] = {}
-    for kind in kinds if kinds is not None else list(OPERATIONS):
-        for need in OPERATIONS[kind].rbac:
-            merged.setdefault((need.api_group, need.resource), set()).update(need.verbs)
+    for need in needs:
+        merged.setdefault((need.api_group, need.resource), set()).update(need.verbs)
     return [
         RbacNeed(api_group=group, resource=resource, verbs=tuple(sorted(verbs)))
         for (group, resource), verbs in sorted(merged.items())

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import redis
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
@@ -23,11 +22,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.adapters.slack.frontend import SlackFrontEnd
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
 from bot.adapters.slack.state import RedisState
+from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
+from bot.reports.backend import HostBackend
 from bot.reports.scheduler import SchedulerHandle, start_scheduler
 from bot.reports.schedules import ReportsConfigError
 from bot.reports.slack_render import post_report_to_slack
+from bot.wiring import Wiring, build
 
 log = logging.getLogger("opsbot.slack.serve")
 
@@ -224,7 +226,6 @@ class ExpiryLoop:
 def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
     """Run the Slack app until SIGINT/SIGTERM. Returns the process exit code."""
     from bot.adapters.slack.app import build_bot
-    from bot.wiring import build
 
     try:
         check_settings(settings, mode=mode)
@@ -271,7 +272,7 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
             settings=settings,
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
-        reports = _start_reports(settings, wiring.redis_client, client)
+        reports = _start_reports(settings, wiring, client)
     except (OSError, ReportsConfigError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         expiry.stop()
@@ -293,14 +294,15 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     return 0
 
 
-def _start_reports(
-    settings: Settings, redis_client: redis.Redis | None, client: WebClient
-) -> SchedulerHandle | None:
-    """The scheduled health reports, posted to Slack, when OPSBOT_REPORTS_CONFIG is set."""
+def _start_reports(settings: Settings, wiring: Wiring, client: WebClient) -> SchedulerHandle | None:
+    """The scheduled health reports, posted to Slack, when OPSBOT_REPORTS_CONFIG is set. They
+    are built by the same builder (and API clients) as on-demand `health` requests."""
     if settings.reports_config is None:
         return None
+    host = wiring.backends.get(BackendKind.HOST)
     return start_scheduler(
         settings=settings,
-        redis_client=redis_client,
+        redis_client=wiring.redis_client,
         post=lambda channel, report: post_report_to_slack(client, channel, report),
+        build=host.builder.build if isinstance(host, HostBackend) else None,
     )
