@@ -72,6 +72,8 @@ class FakeSlack:
         self.app_token = app_token
         self.calls: list[Call] = []
         self.messages: list[Message] = []
+        self.user_messages: set[tuple[str, str]] = set()  # (channel, ts) of people's messages
+        self.reactions: dict[tuple[str, str], set[str]] = {}  # the bot's own reactions
         self.uploads: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_url
         self.users: dict[str, dict[str, Any]] = {}
@@ -338,9 +340,34 @@ class FakeSlack:
         )
         return {"ok": True, "message_ts": ts}
 
+    def user_says(self, channel: str, ts: str) -> None:
+        """Record a person's message (delivered as an event), so the bot may react to it."""
+        with self._lock:
+            self.user_messages.add((channel, ts))
+
+    def _reaction_target(self, args: dict[str, Any]) -> tuple[str, str] | None:
+        key = (str(args.get("channel", "")), str(args.get("timestamp", "")))
+        known = self.message(*key) is not None or key in self.user_messages
+        return key if known else None
+
     def _m_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
-        if self.message(args.get("channel", ""), args.get("timestamp", "")) is None:
+        key = self._reaction_target(args)
+        if key is None:
             return {"ok": False, "error": "message_not_found"}
+        name = str(args.get("name", ""))
+        if name in self.reactions.setdefault(key, set()):
+            return {"ok": False, "error": "already_reacted"}
+        self.reactions[key].add(name)
+        return {"ok": True}
+
+    def _m_reactions_remove(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = self._reaction_target(args)
+        if key is None:
+            return {"ok": False, "error": "message_not_found"}
+        name = str(args.get("name", ""))
+        if name not in self.reactions.get(key, set()):
+            return {"ok": False, "error": "no_reaction"}
+        self.reactions[key].discard(name)
         return {"ok": True}
 
     def _m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:

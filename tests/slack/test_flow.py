@@ -55,16 +55,16 @@ def test_mention_preview_approval_execution_on_docker(
     assert "1 approval from @sre (not the requester)" in shown
     assert "Expires <!date^" in shown
     assert "`running`: False → *True*" in shown  # current -> desired from the real daemon
+
+    def on_preview() -> list[tuple[str, str]]:
+        return [
+            (c.args["name"], c.args["timestamp"])
+            for c in fake_slack.calls_to("reactions.add")
+            if c.args["timestamp"] == preview.ts
+        ]
+
     reactions = fake_slack.wait_for(
-        lambda: (
-            [(c.args["name"], c.args["timestamp"]) for c in fake_slack.calls_to("reactions.add")][
-                1:
-            ]
-            and [
-                (c.args["name"], c.args["timestamp"]) for c in fake_slack.calls_to("reactions.add")
-            ]
-        ),
-        what="one-click vote reactions",
+        lambda: len(on_preview()) >= 2 and on_preview(), what="one-click vote reactions"
     )
     assert reactions == [(APPROVE, preview.ts), (REJECT, preview.ts)]
     web.reload()

@@ -17,6 +17,7 @@ METHOD_SCOPES = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "reactions.add": "reactions:write",
+    "reactions.remove": "reactions:write",
     "usergroups.list": "usergroups:read",
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",

@@ -75,6 +75,30 @@ def test_direct_message_is_answered_in_its_thread(
     assert len([m for m in fake_slack.messages if m.channel == "D0DAVE"]) == 1
 
 
+def test_a_request_shows_eyes_while_it_is_handled_and_not_after(
+    fake_slack: FakeSlack, slack_harness: Callable[..., SlackHarness], redis_url: str
+) -> None:
+    settings = slack_settings(fake_slack, redis_url=redis_url)
+    h = slack_harness(settings, mode="http")
+    ask = mention(user="UDEV1", channel=CHANNEL, text="help")
+    h.send_event(ask)
+    h.wait_message(lambda m: m.thread_ts == ask["ts"], what="the answer in the thread")
+    fake_slack.wait_for(
+        lambda: any(c.method == "reactions.remove" for c in fake_slack.calls),
+        what="the working reaction removed",
+    )
+    on_request = [
+        (c.method, c.args.get("name"))
+        for c in fake_slack.calls
+        if c.method.startswith("reactions.") and c.args.get("timestamp") == ask["ts"]
+    ]
+    assert on_request == [("reactions.add", "eyes"), ("reactions.remove", "eyes")]
+    answered = next(i for i, c in enumerate(fake_slack.calls) if c.method == "chat.postMessage")
+    removed = next(i for i, c in enumerate(fake_slack.calls) if c.method == "reactions.remove")
+    assert answered < removed  # the indicator stays until the answer is there
+    assert fake_slack.reactions[(CHANNEL, ask["ts"])] == set()
+
+
 def test_unserved_channel_gets_a_polite_refusal_once(
     fake_slack: FakeSlack, slack_harness: Callable[..., SlackHarness], redis_url: str
 ) -> None:

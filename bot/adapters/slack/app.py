@@ -99,6 +99,7 @@ def register_listeners(app: App, frontend: SlackFrontEnd) -> None:
                 text=event.get("text", ""),
                 event_id=_event_id(body, event),
                 thread_ts=event.get("thread_ts") or event["ts"],
+                ts=event["ts"],
             )
         )
 
@@ -115,6 +116,7 @@ def register_listeners(app: App, frontend: SlackFrontEnd) -> None:
                 event_id=_event_id(body, event),
                 thread_ts=event.get("thread_ts") or event["ts"],
                 is_dm=True,
+                ts=event["ts"],
             )
         )
 

@@ -38,6 +38,10 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _SLACK_ERRORS = (SlackApiError, SlackClientError, OSError)
 
 
+WORKING = "eyes"
+"""Reaction the bot puts on a request while it works on it (removed when it answers)."""
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One request: a mention, a DM or an /ops command."""
@@ -49,6 +53,7 @@ class Incoming:
     thread_ts: str | None  # where replies go; None: post a new channel message (slash command)
     is_dm: bool = False
     command: str | None = None  # "/ops" for slash commands (echoed in the reply)
+    ts: str | None = None  # the request message itself (None for slash commands)
 
 
 class SlackFrontEnd:
@@ -80,6 +85,7 @@ class SlackFrontEnd:
                 self._refuse(incoming, respond)
             return
         text = _MENTION.sub("", incoming.text).strip()
+        working = False  # the :eyes: reaction on the request while it is handled
         if len(text) > MAX_REQUEST_CHARS:
             reply = Reply(
                 kind=ReplyKind.INVALID,
@@ -95,6 +101,9 @@ class SlackFrontEnd:
                 thread=incoming.thread_ts,
                 event_id=incoming.event_id,
             )
+            working = incoming.ts is not None and self._call(
+                "reactions_add", channel=incoming.channel, timestamp=incoming.ts, name=WORKING
+            )
             try:
                 reply = self.service.handle_request(request)
             except Exception:  # the service answers errors as replies; this is a bug
@@ -106,8 +115,26 @@ class SlackFrontEnd:
                     "platform team if it keeps failing.",
                 )
         if reply.kind == ReplyKind.DUPLICATE:
-            return
+            return  # another delivery of this event owns the request (and the reaction)
         shown_text = f"{incoming.command} {text}" if incoming.command else None
+        try:
+            self._post_request_reply(reply, incoming, shown_text, respond)
+        finally:
+            if working:
+                self._call(
+                    "reactions_remove",
+                    channel=incoming.channel,
+                    timestamp=incoming.ts,
+                    name=WORKING,
+                )
+
+    def _post_request_reply(
+        self,
+        reply: Reply,
+        incoming: Incoming,
+        shown_text: str | None,
+        respond: Callable[[str], object] | None,
+    ) -> None:
         try:
             self.post_reply(
                 reply,
