@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from tests.fakes.slack_api import FakeSlack, SlackSender, mention, reaction
 from tests.fixtures.docker_backend import ContainerFactory
 from tests.fixtures.slack_fake import (
@@ -32,19 +33,11 @@ def test_a_retried_event_produces_one_preview(
     mode: str,
     fake_slack: FakeSlack,
     slack_harness: Callable[..., SlackHarness],
-    redis_url: str,
-    docker_host: str,
     containers: ContainerFactory,
-    tmp_path: Path,
+    docker_slack_settings: Callable[..., Settings],
 ) -> None:
     web = containers.run("web")
-    settings = slack_settings(
-        fake_slack,
-        redis_url=redis_url,
-        docker_disabled=False,
-        docker_hosts={"default": docker_host},
-        policy_path=write_policy(tmp_path / "p.yaml"),
-    )
+    settings = docker_slack_settings()
     h = slack_harness(settings, mode=mode)
     ask = mention(user="UDEV1", channel=CHANNEL, text=f"docker restart {web.name}")
     event_id = h.send_event(ask)

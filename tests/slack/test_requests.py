@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from tests.fakes.slack_api import FakeSlack, direct_message, mention, reaction
 from tests.fixtures.docker_backend import ContainerFactory
 from tests.fixtures.slack_fake import (
@@ -27,19 +28,11 @@ def test_slash_command_read_runs_at_once_and_starts_a_thread_with_a_table(
     mode: str,
     fake_slack: FakeSlack,
     slack_harness: Callable[..., SlackHarness],
-    redis_url: str,
-    docker_host: str,
     containers: ContainerFactory,
-    tmp_path: Path,
+    docker_slack_settings: Callable[..., Settings],
 ) -> None:
     api = containers.run("api")
-    settings = slack_settings(
-        fake_slack,
-        redis_url=redis_url,
-        docker_disabled=False,
-        docker_hosts={"default": docker_host},
-        policy_path=write_policy(tmp_path / "p.yaml"),
-    )
+    settings = docker_slack_settings()
     h = slack_harness(settings, mode=mode)
     h.send_command("docker ps", user="UDEV1", channel=CHANNEL)
     message = h.wait_message(
@@ -124,21 +117,14 @@ def test_unserved_channel_gets_a_polite_refusal_once(
 def test_long_logs_are_cut_with_a_note_and_uploaded_as_a_file(
     fake_slack: FakeSlack,
     slack_harness: Callable[..., SlackHarness],
-    redis_url: str,
-    docker_host: str,
     containers: ContainerFactory,
-    tmp_path: Path,
+    docker_slack_settings: Callable[..., Settings],
 ) -> None:
     noisy = containers.run(
         "noisy", ["sh", "-c", "for i in $(seq 1 300); do echo line-$i-abcdefghij; done; sleep 300"]
     )
-    settings = slack_settings(
-        fake_slack,
-        redis_url=redis_url,
-        docker_disabled=False,
-        docker_hosts={"default": docker_host},
+    settings = docker_slack_settings(
         max_output_chars=20_000,
-        policy_path=write_policy(tmp_path / "p.yaml"),
     )
     h = slack_harness(settings, mode="http")
     import time
@@ -165,19 +151,11 @@ def test_long_logs_are_cut_with_a_note_and_uploaded_as_a_file(
 def test_a_rejection_closes_the_plan(
     fake_slack: FakeSlack,
     slack_harness: Callable[..., SlackHarness],
-    redis_url: str,
-    docker_host: str,
     containers: ContainerFactory,
-    tmp_path: Path,
+    docker_slack_settings: Callable[..., Settings],
 ) -> None:
     web = containers.run("web")
-    settings = slack_settings(
-        fake_slack,
-        redis_url=redis_url,
-        docker_disabled=False,
-        docker_hosts={"default": docker_host},
-        policy_path=write_policy(tmp_path / "p.yaml"),
-    )
+    settings = docker_slack_settings()
     h = slack_harness(settings, mode="socket")
     ask = mention(user="UDEV1", channel=CHANNEL, text=f"docker stop {web.name}")
     h.send_event(ask)
@@ -231,10 +209,8 @@ def test_expired_plans_are_marked_and_cannot_be_approved(
 def test_a_container_log_cannot_ping_or_link_in_the_thread_or_the_fallback(
     fake_slack: FakeSlack,
     slack_harness: Callable[..., SlackHarness],
-    redis_url: str,
-    docker_host: str,
     containers: ContainerFactory,
-    tmp_path: Path,
+    docker_slack_settings: Callable[..., Settings],
 ) -> None:
     """A real container logs Slack control sequences; they reach Slack escaped, in the blocks,
     the fallback text, and the private answer sent when the bot may not post in the channel."""
@@ -243,13 +219,7 @@ def test_a_container_log_cannot_ping_or_link_in_the_thread_or_the_fallback(
 
     hostile = "<!channel> <https://evil.example|click> & more"
     loud = containers.run("loud", ["sh", "-c", f"echo '{hostile}'; sleep 300"])
-    settings = slack_settings(
-        fake_slack,
-        redis_url=redis_url,
-        docker_disabled=False,
-        docker_hosts={"default": docker_host},
-        policy_path=write_policy(tmp_path / "p.yaml"),
-    )
+    settings = docker_slack_settings()
     h = slack_harness(settings, mode="http")
     deadline = time.monotonic() + 10
     while "evil" not in loud.logs().decode() and time.monotonic() < deadline:
