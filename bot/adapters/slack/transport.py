@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.slack.frontend import SlackFrontEnd
+from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
 from bot.adapters.slack.state import RedisState
 from bot.catalog import BackendKind
@@ -28,7 +29,6 @@ from bot.endpoints import readiness_from_wiring, start_endpoints
 from bot.reports.backend import HostBackend
 from bot.reports.scheduler import SchedulerHandle, start_scheduler
 from bot.reports.schedules import ReportsConfigError
-from bot.reports.slack_render import post_report_to_slack
 from bot.wiring import Wiring, build
 
 log = logging.getLogger("opsbot.slack.serve")

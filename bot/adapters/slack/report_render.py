@@ -7,10 +7,9 @@ mention @channel or forge links, in blocks and in the fallback text alike.
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_sdk import WebClient
 
+from bot.adapters.slack.blocks import Block, context, escape, section
 from bot.reports.models import SEVERITY_ICONS, Finding, HealthReport, Severity
 from bot.reports.text_render import counts_line, finding_lines, trend_line
 
@@ -18,23 +17,17 @@ TOP_FINDINGS = 5
 FINDINGS_PER_THREAD_MESSAGE = 15
 MAX_SECTION_CHARS = 2900  # Slack's limit for a section's text is 3000
 
-Block = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_SECTION_CHARS else text[: MAX_SECTION_CHARS - 1] + "…"
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text)}}
+    return section(_cut(text))
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text)}]}
+    return context(_cut(text))
 
 
 def score_icon(report: HealthReport) -> str:

@@ -10,10 +10,10 @@ from pathlib import Path
 import redis
 from slack_sdk import WebClient
 
+from bot.adapters.slack.report_render import post_report_to_slack
 from bot.reports.models import Finding, HealthReport, Severity
 from bot.reports.scheduler import ReportScheduler, RunStatus
 from bot.reports.schedules import load_reports_config
-from bot.reports.slack_render import post_report_to_slack
 from bot.reports.trend import apply_trend
 from tests.fakes.slack_api import FakeSlack
 from tests.fixtures.k8s_fake import FakeK8s
