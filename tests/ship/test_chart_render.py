@@ -218,6 +218,7 @@ def test_optional_parts_render_and_validate(
                 "groupMap": {"S0SRE1234": "sre"},
             },
             "redis": {"internal": {"enabled": True}},
+            "approvals": {"interruptedAfterSeconds": 600},
             "networkPolicy": {"enabled": True},
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
             "docker": {"hosts": {"build": "tcp://build-host:2376"}},
@@ -268,6 +269,7 @@ def test_optional_parts_render_and_validate(
     assert settings.enabled_operations == list(OPERATIONS)
     assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)
     assert settings.readiness_timeout_seconds == 3
+    assert settings.interrupted_after_seconds == 600
     assert settings.redis_url == env["REDIS_URL"]
     assert str(settings.policy_path) == "/etc/opsbot/policies"
 
