@@ -103,9 +103,13 @@ def _step_preview(op: Operation, preview: Preview) -> StepPreview:
         current=preview.current,
         desired=preview.desired,
         dry_run_ok=None if dry is None else dry.ok,
-        dry_run_error=None if dry is None or dry.ok else dry.error,
+        dry_run_error=None if dry is None or dry.ok else _with_hint(dry.error, dry.hint),
         note=preview.note,
     )
+
+
+def _with_hint(error: str | None, hint: str | None) -> str | None:
+    return f"{error} (try: {hint})" if error and hint else error
 
 
 def _not_configured(op: Operation) -> str:

@@ -213,4 +213,5 @@ def test_a_write_whose_dry_run_fails_is_not_put_up_for_approval(
     reply = service.handle_request(Request(principal=ALICE, text=f"scale deploy/wbe to 3 in {ns}"))
     assert reply.kind == ReplyKind.INVALID
     assert "wbe" in reply.text and "dry run failed" in reply.text.lower()
+    assert f"list deployments -n {ns}" in reply.text  # what to try next
     assert service.store.list_pending() == []
