@@ -104,19 +104,14 @@ def list_pods(s: KubeSession, op: ListPods) -> Result:
     rows = [pod_row(p) for p in items]
     if not rows:
         sel = f" matching {op.label_selector}" if op.label_selector else ""
-        return Result(
-            status=Status.NO_DATA,
-            call=call,
-            data={"pods": []},
-            text=f"No pods{sel} in {_scope(op)}.",
-        )
-    headers = (["NAMESPACE"] if ns is None else []) + ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-    body = [
-        ([r["namespace"]] if ns is None else [])
-        + [r["name"], r["ready"], r["status"], str(r["restarts"]), r["age"]]
-        for r in rows
-    ]
-    return _table_result(call, {"pods": rows, "count": len(rows)}, table(headers, body), cut)
+        return _no_data(call, "pods", f"No pods{sel} in {_scope(op)}.")
+    text = _scoped_table(
+        ns,
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        rows,
+        lambda r: [r["name"], r["ready"], r["status"], str(r["restarts"]), r["age"]],
+    )
+    return _table_result(call, {"pods": rows, "count": len(rows)}, text, cut)
 
 
 def list_deployments(s: KubeSession, op: ListDeployments) -> Result:
@@ -138,24 +133,12 @@ def list_deployments(s: KubeSession, op: ListDeployments) -> Result:
     )
     rows = [deployment_row(d) for d in items]
     if not rows:
-        return Result(
-            status=Status.NO_DATA,
-            call=call,
-            data={"deployments": []},
-            text=f"No deployments in {_scope(op)}.",
-        )
-    headers = (["NAMESPACE"] if ns is None else []) + [
-        "NAME",
-        "READY",
-        "UP-TO-DATE",
-        "AVAILABLE",
-        "REVISION",
-        "IMAGES",
-        "AGE",
-    ]
-    body = [
-        ([r["namespace"]] if ns is None else [])
-        + [
+        return _no_data(call, "deployments", f"No deployments in {_scope(op)}.")
+    text = _scoped_table(
+        ns,
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "REVISION", "IMAGES", "AGE"],
+        rows,
+        lambda r: [
             r["name"],
             r["ready"],
             str(r["up_to_date"]),
@@ -163,10 +146,27 @@ def list_deployments(s: KubeSession, op: ListDeployments) -> Result:
             str(r["revision"] or "-"),
             ",".join(r["images"]),
             r["age"],
-        ]
-        for r in rows
-    ]
-    return _table_result(call, {"deployments": rows, "count": len(rows)}, table(headers, body), cut)
+        ],
+    )
+    return _table_result(call, {"deployments": rows, "count": len(rows)}, text, cut)
+
+
+def _no_data(call: str, key: str, text: str) -> Result:
+    return Result(status=Status.NO_DATA, call=call, data={key: []}, text=text)
+
+
+def _scoped_table(
+    ns: str | None,
+    headers: list[str],
+    rows: list[dict[str, Any]],
+    cells: Callable[[dict[str, Any]], list[str]],
+) -> str:
+    """A table with a leading NAMESPACE column when the list spans every namespace."""
+    every = ns is None
+    return table(
+        (["NAMESPACE"] if every else []) + headers,
+        [([r["namespace"]] if every else []) + cells(r) for r in rows],
+    )
 
 
 def _table_result(call: str, data: dict[str, Any], text: str, cut: bool) -> Result:
@@ -302,25 +302,13 @@ def list_events(s: KubeSession, op: ListEvents) -> Result:
     if not shown:
         about = f" about {op.object_name}" if op.object_name else ""
         kind = "warning events" if op.warnings_only else "events"
-        return Result(
-            status=Status.NO_DATA,
-            call=call,
-            data={"events": []},
-            text=f"No {kind}{about} in {_scope(op)}.",
-        )
-    headers = (["NAMESPACE"] if ns is None else []) + [
-        "LAST SEEN",
-        "TYPE",
-        "REASON",
-        "OBJECT",
-        "MESSAGE",
-    ]
-    body = [
-        ([r["namespace"]] if ns is None else [])
-        + [r["last_seen"], r["type"], r["reason"], r["object"], r["message"]]
-        for r in shown
-    ]
-    text = table(headers, body)
+        return _no_data(call, "events", f"No {kind}{about} in {_scope(op)}.")
+    text = _scoped_table(
+        ns,
+        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+        shown,
+        lambda r: [r["last_seen"], r["type"], r["reason"], r["object"], r["message"]],
+    )
     more = len(rows) - len(shown)
     if more > 0:
         text += f"\n… [{more} more events not shown]"
