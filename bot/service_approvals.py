@@ -206,15 +206,7 @@ class ApprovalFlow(ServiceBase):
     def expire_due(self) -> list[PendingApproval]:
         expired = self.store.expire_due(self.clock())
         for approval in expired:
-            self.audit.record(
-                AuditEntry(
-                    event="expired",
-                    requester=approval.requester.id,
-                    approval_id=approval.id,
-                    plan_digest=approval.digest,
-                    plan=approval.plan.describe(),
-                )
-            )
+            self._audit_closed(approval, event="expired")
         return expired
 
     def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
@@ -225,16 +217,11 @@ class ApprovalFlow(ServiceBase):
             self.clock(), older_than_seconds=older_than_seconds
         )
         for approval in interrupted:
-            self.audit.record(
-                AuditEntry(
-                    event="interrupted",
-                    requester=approval.requester.id,
-                    approval_id=approval.id,
-                    plan_digest=approval.digest,
-                    plan=approval.plan.describe(),
-                    outcome=ApprovalState.FAILED.value,
-                    reasons=[approval.result_summary or ""],
-                )
+            self._audit_closed(
+                approval,
+                event="interrupted",
+                outcome=ApprovalState.FAILED.value,
+                reasons=[approval.result_summary or ""],
             )
         return interrupted
 

@@ -193,6 +193,27 @@ class ServiceBase:
             )
         )
 
+    def _audit_closed(
+        self,
+        approval: PendingApproval,
+        *,
+        event: str,
+        outcome: str | None = None,
+        reasons: list[str] | None = None,
+    ) -> None:
+        """An approval that ended without running (expired, interrupted)."""
+        self.audit.record(
+            AuditEntry(
+                event=event,
+                requester=approval.requester.id,
+                approval_id=approval.id,
+                plan_digest=approval.digest,
+                plan=approval.plan.describe(),
+                outcome=outcome,
+                reasons=reasons or [],
+            )
+        )
+
     def _audit_vote(
         self, approval: PendingApproval, voter: Principal, outcome: VoteOutcome
     ) -> None:
