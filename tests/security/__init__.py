@@ -1,0 +1,1 @@
+"""Attacks from adversarial reviews, each a test that failed before its fix."""
