@@ -6,7 +6,6 @@ The only module that knows every concrete class; everything else depends on prot
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 
 import redis
@@ -70,16 +69,9 @@ def effective_kube_context(settings: Settings) -> str | None:
         return None
     if settings.kube_context:
         return settings.kube_context
-    from kubernetes import config
+    from bot.backends.kubernetes_client import kubeconfig_current_context
 
-    try:
-        _contexts, active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=os.environ.get("KUBECONFIG") or None
-        )
-    except Exception:  # noqa: BLE001 - no usable kubeconfig: nothing to name
-        return None
-    name = active.get("name") if isinstance(active, dict) else None
-    return name if isinstance(name, str) else None
+    return kubeconfig_current_context()
 
 
 def build_policy(settings: Settings):  # type: ignore[no-untyped-def]

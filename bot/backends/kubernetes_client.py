@@ -19,6 +19,7 @@ from typing import Any
 import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
 from urllib3._collections import HTTPHeaderDict
 
 from bot.backends.base import ErrorKind
@@ -62,6 +63,29 @@ def isolated_configuration(api_client: client.ApiClient) -> Any:
     cfg = copy.deepcopy(api_client.configuration)
     cfg.retries = False
     return cfg
+
+
+# What building a client can raise when the kubeconfig or the in-cluster config is missing or
+# broken: callers outside bot/backends catch these without importing the kubernetes package.
+CLIENT_CONFIG_ERRORS: tuple[type[Exception], ...] = (
+    ConfigException,
+    OSError,
+    TypeError,
+    ValueError,
+)
+
+
+def kubeconfig_current_context() -> str | None:
+    """The kubeconfig's current-context name (KUBECONFIG or ~/.kube/config); None when there
+    is no usable kubeconfig."""
+    try:
+        _contexts, active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=os.environ.get("KUBECONFIG") or None
+        )
+    except Exception:  # noqa: BLE001 - no usable kubeconfig: nothing to name
+        return None
+    name = active.get("name") if isinstance(active, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def default_factory(*, context: str | None, in_cluster: bool) -> ApiClientFactory:

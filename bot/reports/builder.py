@@ -6,10 +6,13 @@ import os
 import time
 from datetime import UTC, datetime
 
-from kubernetes.config.config_exception import ConfigException
-
 from bot.backends.docker_hosts import DockerHosts
-from bot.backends.kubernetes_client import ApiClientFactory, SessionPool, default_factory
+from bot.backends.kubernetes_client import (
+    CLIENT_CONFIG_ERRORS,
+    ApiClientFactory,
+    SessionPool,
+    default_factory,
+)
 from bot.config import Settings
 from bot.reports.docker_collector import collect_docker
 from bot.reports.host_collector import collect_host
@@ -85,7 +88,7 @@ class ReportBuilder:
         target = K8sTarget(context=context, namespaces=namespaces)
         try:
             session = self._pool.session(context=context)
-        except (ConfigException, OSError, TypeError, ValueError) as err:
+        except CLIENT_CONFIG_ERRORS as err:
             sink.note(
                 f"Kubernetes {target.label}: not configured ({err}); set KUBECONFIG or "
                 "OPSBOT_KUBE_CONTEXT, or OPSBOT_KUBE_DISABLED=true"
