@@ -13,7 +13,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import urllib3
@@ -159,25 +159,89 @@ class KubeSession:
     ) -> str:
         return self.raw(call, fn, *args, what=what, **kwargs).decode("utf-8", errors="replace")
 
+    def pages(
+        self,
+        call: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        page_size: int = LIST_PAGE_SIZE,
+        max_items: int | None = None,
+        **kwargs: Any,
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """Follow limit/continue through a list, one page at a time: (items, more) where `more`
+        says the server has more. Stops after `max_items` items (never asks for more); the
+        pages of one listing are one logical call in `calls`."""
+        seen = 0
+        token: str | None = None
+        while True:
+            limit = page_size if max_items is None else min(page_size, max_items - seen)
+            page_kwargs = dict(kwargs, limit=limit)
+            if token:
+                page_kwargs["_continue"] = token
+                self.calls.pop()
+            page = self.json(call, fn, *args, **page_kwargs)
+            items: list[dict[str, Any]] = page.get("items") or []
+            seen += len(items)
+            token = (page.get("metadata") or {}).get("continue")
+            yield items, bool(token)
+            if not token or (max_items is not None and seen >= max_items):
+                return
+
+    def pages_in(
+        self,
+        call: str,
+        namespace: str | None,
+        *,
+        everywhere: Callable[..., Any],
+        namespaced: Callable[..., Any],
+        page_size: int = LIST_PAGE_SIZE,
+        max_items: int | None = None,
+        **selectors: Any,
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """`pages` of one namespace's objects, or of every namespace's when `namespace` is None
+        (`everywhere`: the list_X_for_all_namespaces method, `namespaced`: list_namespaced_X)."""
+        fn, args = (everywhere, ()) if namespace is None else (namespaced, (namespace,))
+        return self.pages(call, fn, *args, page_size=page_size, max_items=max_items, **selectors)
+
     def list_all(
         self, call: str, fn: Callable[..., Any], *args: Any, max_items: int, **kwargs: Any
     ) -> tuple[list[dict[str, Any]], bool]:
-        """Page through a list with limit/continue; (items, cut_short) stops at `max_items`."""
-        items: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            page_kwargs = dict(kwargs, limit=min(LIST_PAGE_SIZE, max_items - len(items)))
-            if token:
-                page_kwargs["_continue"] = token
-            page = self.json(call, fn, *args, **page_kwargs)
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items, False
-            if len(items) >= max_items:
-                return items, True
-            # repeated pages are one logical call
-            self.calls.pop()
+        """A whole list, at most `max_items`: (items, cut_short)."""
+        return _gather(self.pages(call, fn, *args, max_items=max_items, **kwargs))
+
+    def list_in(
+        self,
+        call: str,
+        namespace: str | None,
+        *,
+        everywhere: Callable[..., Any],
+        namespaced: Callable[..., Any],
+        max_items: int,
+        **selectors: Any,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One namespace's objects, or every namespace's when `namespace` is None, at most
+        `max_items`: (items, cut_short)."""
+        pages = self.pages_in(
+            call,
+            namespace,
+            everywhere=everywhere,
+            namespaced=namespaced,
+            max_items=max_items,
+            **selectors,
+        )
+        return _gather(pages)
+
+
+def _gather(
+    pages: Iterator[tuple[list[dict[str, Any]], bool]],
+) -> tuple[list[dict[str, Any]], bool]:
+    """All items of `pages`, and whether the server had more when they stopped."""
+    items: list[dict[str, Any]] = []
+    cut = False
+    for batch, more in pages:
+        items.extend(batch)
+        cut = more
+    return items, cut
 
 
 def backoff_delay(attempt: int, retry_after: float | None) -> float:

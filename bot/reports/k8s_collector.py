@@ -108,16 +108,8 @@ class _Collector:
     def _pages(
         self, call: str, fn: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> Iterator[dict[str, Any]]:
-        token: str | None = None
-        while True:
-            page_kwargs = dict(kwargs, limit=self.th.page_size)
-            if token:
-                page_kwargs["_continue"] = token
-            page = self.s.json(call, fn, *args, **page_kwargs)
-            yield from page.get("items") or []
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return
+        for items, _more in self.s.pages(call, fn, *args, page_size=self.th.page_size, **kwargs):
+            yield from items
 
     def _each(
         self,
@@ -128,12 +120,19 @@ class _Collector:
     ) -> Iterator[dict[str, Any]]:
         """Items of a namespaced resource in every scoped namespace (or all namespaces)."""
         prefix, _, resource = path.rpartition("/")
-        if not self.target.namespaces:
-            yield from self._pages(f"GET {path}", all_fn, **kwargs)
-            return
-        for ns in self.target.namespaces:
-            call = f"GET {prefix}/namespaces/{ns}/{resource}"
-            yield from self._pages(call, ns_fn, ns, **kwargs)
+        scoped: list[str | None] = list(self.target.namespaces) or [None]
+        for ns in scoped:
+            call = f"GET {path}" if ns is None else f"GET {prefix}/namespaces/{ns}/{resource}"
+            pages = self.s.pages_in(
+                call,
+                ns,
+                everywhere=all_fn,
+                namespaced=ns_fn,
+                page_size=self.th.page_size,
+                **kwargs,
+            )
+            for items, _more in pages:
+                yield from items
 
     def _scope(self, namespace: str) -> str:
         return f"{self.target.label}/{namespace}"
