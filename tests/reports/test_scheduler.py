@@ -44,6 +44,10 @@ class Posts:
         self.posted.append((channel, report))
 
 
+RUN = uuid.uuid4().hex[:8]
+"""Keys of this run only: the session redis may be shared with other runs."""
+
+
 def _scheduler(
     client: redis.Redis, config: ReportsConfig, posts: Posts, *, prefix: str
 ) -> ReportScheduler:
@@ -132,12 +136,12 @@ def test_missed_run_is_posted_once_within_grace(redis_client: redis.Redis):
     config = parse_reports_config(HOST_CONFIG)
     posts = Posts()
     # the bot was down at 08:00 and comes back at 08:20 (grace 30m)
-    first = _scheduler(redis_client, config, posts, prefix="t1")
+    first = _scheduler(redis_client, config, posts, prefix=f"{RUN}:t1")
     outcomes = first.run_due(AT_8 + timedelta(minutes=20))
     assert [(o.status, o.scheduled_at) for o in outcomes] == [(RunStatus.POSTED, AT_8)]
     assert first.run_due(AT_8 + timedelta(minutes=21)) == []
     # it restarts again at 08:25: the run is within grace but was posted already
-    restarted = _scheduler(redis_client, config, posts, prefix="t1")
+    restarted = _scheduler(redis_client, config, posts, prefix=f"{RUN}:t1")
     assert [o.status for o in restarted.run_due(AT_8 + timedelta(minutes=25))] == [
         RunStatus.CLAIMED_ELSEWHERE
     ]
@@ -147,7 +151,7 @@ def test_missed_run_is_posted_once_within_grace(redis_client: redis.Redis):
 def test_missed_run_outside_grace_is_not_posted(redis_client: redis.Redis):
     config = parse_reports_config(HOST_CONFIG)
     posts = Posts()
-    scheduler = _scheduler(redis_client, config, posts, prefix="t2")
+    scheduler = _scheduler(redis_client, config, posts, prefix=f"{RUN}:t2")
 
     assert scheduler.run_due(AT_8 + timedelta(minutes=31)) == []
     assert scheduler.run_due(AT_8 - timedelta(minutes=1)) == []  # yesterday's run: too old too
@@ -160,7 +164,7 @@ def test_only_when_unhealthy_posts_nothing_for_a_healthy_scope(redis_client: red
         HOST_CONFIG.replace("channel: C0OPS", "channel: C0OPS\n    only_when_unhealthy: true")
     )
     posts = Posts()
-    scheduler = _scheduler(redis_client, config, posts, prefix="t3")
+    scheduler = _scheduler(redis_client, config, posts, prefix=f"{RUN}:t3")
 
     outcomes = scheduler.run_due(AT_8)
 
@@ -170,7 +174,7 @@ def test_only_when_unhealthy_posts_nothing_for_a_healthy_scope(redis_client: red
     sick = config.model_copy(
         update={"thresholds": config.thresholds.model_copy(update={"disk_percent": 0})}
     )
-    sick_scheduler = _scheduler(redis_client, sick, posts, prefix="t4")
+    sick_scheduler = _scheduler(redis_client, sick, posts, prefix=f"{RUN}:t4")
     assert [o.status for o in sick_scheduler.run_due(AT_8)] == [RunStatus.POSTED]
     channel, report = posts.posted[0]
     assert channel == "C0OPS"
@@ -185,7 +189,7 @@ def test_posted_report_keeps_min_severity_and_carries_the_trend(redis_client: re
         update={"thresholds": config.thresholds.model_copy(update={"disk_percent": 0})}
     )
     posts = Posts()
-    scheduler = _scheduler(redis_client, config, posts, prefix="t5")
+    scheduler = _scheduler(redis_client, config, posts, prefix=f"{RUN}:t5")
 
     scheduler.run_due(AT_8)
     scheduler.run_due(AT_8 + timedelta(days=1))
@@ -210,7 +214,7 @@ def test_a_failed_build_releases_the_claim_and_is_retried(redis_client: redis.Re
         return real.build(scope)
 
     scheduler = ReportScheduler(
-        config=config, redis_client=redis_client, post=posts, build=flaky_build, prefix="t6"
+        config=config, redis_client=redis_client, post=posts, build=flaky_build, prefix=f"{RUN}:t6"
     )
 
     failed = scheduler.run_due(AT_8)

@@ -4,6 +4,7 @@ fallbacks, escaped cluster text; and a schedule from the example config posting 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,16 +116,17 @@ def test_healthy_report_is_one_all_clear_message(fake_slack: FakeSlack):
 
 
 def test_trend_line_and_resolved_findings(fake_slack: FakeSlack, redis_client: redis.Redis):
+    prefix = f"t-{uuid.uuid4().hex[:8]}"  # the session redis may be shared with other runs
     apply_trend(
         redis_client,
         HealthReport(scope="p", findings=[_finding(1, Severity.CRITICAL)]),
-        prefix="t",
+        prefix=prefix,
         scope_key="p",
     )
     report = apply_trend(
         redis_client,
         HealthReport(scope="p", findings=[_finding(2, Severity.WARNING)]),
-        prefix="t",
+        prefix=prefix,
         scope_key="p",
     )
 
@@ -153,7 +155,7 @@ def test_example_schedule_posts_a_report_to_its_channel(
         redis_client=redis_client,
         post=lambda channel, report: post_report_to_slack(client, channel, report),
         build=lambda scope: builder.build(K8S_ONLY),
-        prefix="e2e",
+        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
     )
     monday_8_berlin = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
