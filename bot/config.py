@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     )
 
     # --- recovery of plans whose bot replica stopped mid-run
+    max_pending_per_user: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="cap on one user's plans waiting for approval, shared by replicas (Redis)",
+    )
     interrupted_after_seconds: int = Field(
         default=900,
         ge=60,

@@ -66,6 +66,9 @@ class Reply(BaseModel):
 class VoteReply(BaseModel):
     result: VoteResult
     text: str = Field(description="short answer for the voter (may be empty for plain counts)")
+    thread_notice: str = Field(
+        default="", description="for everyone in the plan's thread (policy changed, refused)"
+    )
     approval: PendingApproval | None = None
     state: ApprovalState | None = None
     execution: ExecutionReport | None = None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from bot import metrics
-from bot.approvals.errors import InvalidTransition
-from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.clock import to_micros
+from bot.approvals.counting import count_and_start
+from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.store import StoreUnavailable
 from bot.audit import AuditEntry
 from bot.models import MessageRef, Principal, Request
-from bot.policy.decision import Outcome
+from bot.policy.decision import ApprovalRequirement, Decision, Outcome
 from bot.render import render_execution
 from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
 from bot.service_base import ServiceBase, log
@@ -20,8 +23,9 @@ class ApprovalFlow(ServiceBase):
         self.store.bind_message(approval_id, message)
 
     def approval_for_message(self, message: MessageRef) -> PendingApproval | None:
+        """The approval shown in `message`, its ballots counted under the policy in force."""
         approval_id = self.store.find_by_message(message)
-        return self.store.get(approval_id) if approval_id else None
+        return self._current_view(approval_id) if approval_id else None
 
     def vote(
         self,
@@ -30,68 +34,196 @@ class ApprovalFlow(ServiceBase):
         voter: Principal,
         approve: bool,
         event_id: str | None = None,
+        event_time: datetime | None = None,
         on_executing: Callable[[PendingApproval], None] | None = None,
         shown_digest: str | None = None,
     ) -> VoteReply:
-        """Count a vote. When it completes the approval, the plan runs inside this call;
-        `on_executing` is told just before (chat shows 'executing' while slow steps run).
-        `shown_digest`: the digest of the plan the voter saw; a different one never counts."""
-        if event_id and not self._claim(f"vote:{event_id}"):
-            return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
-        approval = self.approval_for_message(message)
-        if approval is None:
-            return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        voter = self.policy.effective_principal(voter)
-        counts_for = [
-            i
-            for i, req in enumerate(approval.requirements)
-            if req.admits(voter, approval.requester)
-        ]
-        digest = shown_digest or approval.digest
-        if not approve:
-            return self._reject(approval, voter, may_reject=bool(counts_for), digest=digest)
-        if not counts_for:
-            return self._refuse_vote(approval, voter)
-        outcome = self.store.vote(
-            approval.id,
-            voter_id=voter.id,
-            digest=digest,
-            counts_for=counts_for,
-            now=self.clock(),
-        )
-        self._audit_vote(approval, voter, outcome)
-        if outcome.result != VoteResult.EXECUTE:
-            return VoteReply(
-                result=outcome.result,
-                text=_vote_text(outcome, approval),
-                approval=self.store.get(approval.id),
-                state=outcome.state,
+        """Record a vote and, when the ballots meet the requirements of the policy in force
+        NOW (requester's and voters' current groups), run the plan inside this call;
+        `on_executing` is told just before. `event_time`: the platform's time of the event
+        (orders a voter's approve and withdrawal; default: now). `shown_digest`: the digest
+        of the plan the voter saw; a different one never counts."""
+        try:
+            if not approve:
+                if event_id and not self._claim(f"vote:{event_id}"):
+                    return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
+                return self._reject(message, voter, digest=shown_digest)
+            return self._approve(
+                message,
+                voter,
+                event_key=f"vote:{event_id}" if event_id else None,
+                at_us=to_micros(event_time or self.clock()),
+                on_executing=on_executing,
+                shown_digest=shown_digest,
             )
-        return self._execute_approved(approval, on_executing=on_executing)
+        except StoreUnavailable as exc:
+            return _not_recorded(exc)
 
     def withdraw_vote(
-        self, *, message: MessageRef, voter: Principal, event_id: str | None = None
+        self,
+        *,
+        message: MessageRef,
+        voter: Principal,
+        event_id: str | None = None,
+        event_time: datetime | None = None,
     ) -> VoteReply:
-        if event_id and not self._claim(f"unvote:{event_id}"):
+        """Withdraw a vote. Kept as a ballot with its event time, so an approve event that is
+        older but processed later (a retry, another replica) cannot revive the vote."""
+        try:
+            approval = self._find(message)
+            if approval is None:
+                return VoteReply(result=VoteResult.NOT_FOUND, text="")
+            outcome = self.store.record_ballot(
+                approval.id,
+                ballot=Ballot(
+                    voter=voter, approve=False, at_us=to_micros(event_time or self.clock())
+                ),
+                digest=None,
+                now=self.clock(),
+                event_key=f"unvote:{event_id}" if event_id else None,
+            )
+        except StoreUnavailable as exc:
+            return _not_recorded(exc)
+        if outcome.result is VoteResult.DUPLICATE_EVENT:
             return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
-        approval = self.approval_for_message(message)
-        if approval is None:
-            return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        outcome = self.store.withdraw(approval.id, voter_id=voter.id)
+        view = self._current_view(approval.id)
+        outcome = outcome.model_copy(update={"tally": view.tally() if view else []})
         self._audit_vote(approval, voter, outcome)
         return VoteReply(
             result=outcome.result,
-            text=_vote_text(outcome, approval),
+            text=_vote_text(outcome, view or approval),
+            approval=view,
+            state=outcome.state,
+        )
+
+    def _find(self, message: MessageRef) -> PendingApproval | None:
+        approval_id = self.store.find_by_message(message)
+        return self.store.get(approval_id) if approval_id else None
+
+    def _current_requirements(
+        self, approval: PendingApproval
+    ) -> tuple[Decision, list[ApprovalRequirement]]:
+        """The policy's decision on this plan NOW, for the requester's current groups, and the
+        requirements to count under (the stored ones when the policy denies)."""
+        decision = self._evaluate(
+            approval.plan, self.policy.effective_principal(approval.requester)
+        )
+        if decision.outcome is Outcome.NEEDS_APPROVAL:
+            return decision, decision.requirements
+        return decision, approval.requirements
+
+    def _current_view(self, approval_id: str) -> PendingApproval | None:
+        stored = self.store.get(approval_id)
+        if stored is None:
+            return None
+        _, requirements = self._current_requirements(stored)
+        return stored.counted(requirements, self.policy.effective_principal)
+
+    def _approve(
+        self,
+        message: MessageRef,
+        voter: Principal,
+        *,
+        event_key: str | None,
+        at_us: int,
+        on_executing: Callable[[PendingApproval], None] | None,
+        shown_digest: str | None,
+    ) -> VoteReply:
+        approval = self._find(message)
+        if approval is None:
+            return VoteReply(result=VoteResult.NOT_FOUND, text="")
+        effective = self.policy.effective_principal
+        decision, requirements = self._current_requirements(approval)
+        if decision.outcome is Outcome.DENY and approval.state is ApprovalState.PENDING:
+            return self._refuse_by_policy(approval, effective(voter), decision)
+        admitted = [
+            r for r in requirements if r.admits(effective(voter), effective(approval.requester))
+        ]
+        if not admitted and approval.state is ApprovalState.PENDING:
+            return self._refuse_vote(approval, effective(voter), requirements)
+        outcome = self.store.record_ballot(
+            approval.id,
+            ballot=Ballot(voter=voter, approve=True, at_us=at_us),
+            digest=shown_digest or approval.digest,
+            now=self.clock(),
+            event_key=event_key,
+        )
+        if outcome.result is VoteResult.DUPLICATE_EVENT:
+            return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
+        if outcome.result is not VoteResult.RECORDED:
+            self._audit_vote(approval, voter, outcome)
+            view = self._current_view(approval.id)
+            return VoteReply(
+                result=outcome.result,
+                text=_vote_text(outcome, view or approval),
+                approval=view,
+                state=outcome.state,
+            )
+        counted = count_and_start(
+            self.store,
+            approval.id,
+            requirements=requirements,
+            effective=effective,
+            by=voter.id,
+            now=self.clock(),
+        )
+        outcome = counted.outcome
+        recorded = (
+            outcome.model_copy(update={"result": VoteResult.RECORDED})
+            if outcome.result is not VoteResult.EXECUTE
+            else outcome
+        )
+        self._audit_vote(approval, voter, recorded)
+        if outcome.result is not VoteResult.EXECUTE or counted.approval is None:
+            changed = requirements != approval.requirements
+            text = _vote_text(recorded, counted.approval or approval)
+            return VoteReply(
+                result=recorded.result,
+                text=text,
+                thread_notice=_policy_changed_text(counted.approval) if changed else "",
+                approval=counted.approval,
+                state=outcome.state,
+            )
+        return self._execute_approved(counted.approval, on_executing=on_executing)
+
+    def _refuse_by_policy(
+        self, approval: PendingApproval, voter: Principal, decision: Decision
+    ) -> VoteReply:
+        """The policy in force now denies the plan: close it (refused) and say why."""
+        outcome = self.store.refuse(approval.id, by=voter.id)
+        text = "Not run: the policy in force now denies this plan:\n" + "\n".join(
+            f"  - {reason}" for reason in decision.reasons
+        )
+        if outcome.result is VoteResult.REFUSED:
+            self._audit_closed(
+                approval,
+                event="refused",
+                outcome=ApprovalState.REFUSED.value,
+                reasons=decision.reasons,
+            )
+        else:
+            text = _vote_text(outcome, approval)
+        return VoteReply(
+            result=outcome.result,
+            text=text,
+            thread_notice=text if outcome.result is VoteResult.REFUSED else "",
             approval=self.store.get(approval.id),
             state=outcome.state,
         )
 
-    def _reject(
-        self, approval: PendingApproval, voter: Principal, *, may_reject: bool, digest: str
-    ) -> VoteReply:
+    def _reject(self, message: MessageRef, voter: Principal, *, digest: str | None) -> VoteReply:
+        approval = self._find(message)
+        if approval is None:
+            return VoteReply(result=VoteResult.NOT_FOUND, text="")
+        voter = self.policy.effective_principal(voter)
+        _, requirements = self._current_requirements(approval)
+        requester = self.policy.effective_principal(approval.requester)
+        may_reject = any(r.admits(voter, requester) for r in requirements)
         if not may_reject and voter.id != approval.requester.id:
-            return self._refuse_vote(approval, voter)
-        outcome = self.store.reject(approval.id, by=voter.id, digest=digest, now=self.clock())
+            return self._refuse_vote(approval, voter, requirements)
+        outcome = self.store.reject(
+            approval.id, by=voter.id, digest=digest or approval.digest, now=self.clock()
+        )
         self._audit_vote(approval, voter, outcome)
         text = f"Rejected by {voter.display}." if outcome.result == VoteResult.REJECTED else ""
         return VoteReply(
@@ -101,12 +233,17 @@ class ApprovalFlow(ServiceBase):
             approval=self.store.get(approval.id),
         )
 
-    def _refuse_vote(self, approval: PendingApproval, voter: Principal) -> VoteReply:
+    def _refuse_vote(
+        self,
+        approval: PendingApproval,
+        voter: Principal,
+        requirements: list[ApprovalRequirement],
+    ) -> VoteReply:
         if voter.id == approval.requester.id:
             text = "You cannot approve your own request; another approver has to."
         else:
-            who = sorted({g for r in approval.requirements for g in r.approver_groups})
-            users = sorted({u for r in approval.requirements for u in r.approver_users})
+            who = sorted({g for r in requirements for g in r.approver_groups})
+            users = sorted({u for r in requirements for u in r.approver_users})
             allowed = ", ".join([*(f"group {g}" for g in who), *users]) or "nobody"
             text = f"Your vote does not count: approvers for this plan are {allowed}."
         self.audit.record(
@@ -127,48 +264,26 @@ class ApprovalFlow(ServiceBase):
         *,
         on_executing: Callable[[PendingApproval], None] | None = None,
     ) -> VoteReply:
-        """Only the one caller whose vote moved the plan to executing gets here."""
-        fresh = self.store.get(approval.id) or approval
-        metrics.observe_approval_wait((self.clock() - fresh.created_at).total_seconds())
-        # Policy is checked again now: a freeze may have begun, or the policy changed, while
-        # the plan waited for its approvers.
-        decision = self._evaluate(fresh.plan, self.policy.effective_principal(fresh.requester))
-        if decision.outcome == Outcome.DENY:
-            execution = ExecutionReport(
-                plan_digest=fresh.digest,
-                approval_id=fresh.id,
-                skipped=[step.describe() for step in fresh.plan.steps],
-                ok=False,
-            )
-            text = "Approved, but not run: policy now denies it:\n" + "\n".join(
-                f"  - {reason}" for reason in decision.reasons
-            )
-        else:
-            if on_executing is not None:
-                try:
-                    on_executing(fresh)
-                except Exception:  # noqa: BLE001 - a display hook never stops an approved plan
-                    log.warning("on_executing hook failed", exc_info=True)
-            execution = self.executor.run(fresh.plan, actor=fresh.requester, approval_id=fresh.id)
-            text = render_execution(execution)
+        """Only the one caller whose count moved the plan to executing gets here; the policy
+        in force was evaluated just before (`_approve`)."""
+        metrics.observe_approval_wait((self.clock() - approval.created_at).total_seconds())
+        if on_executing is not None:
+            try:
+                on_executing(approval)
+            except Exception:  # noqa: BLE001 - a display hook never stops an approved plan
+                log.warning("on_executing hook failed", exc_info=True)
+        requester = self.policy.effective_principal(approval.requester)
+        execution = self.executor.run(approval.plan, actor=requester, approval_id=approval.id)
+        execution = self._without_disabled_undo(execution)
+        text = render_execution(execution)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
         # Audit first: the write has happened even if the store cannot record it now.
-        self._audit_execution(fresh.plan, fresh.requester, execution, approvers=list(fresh.votes))
-        try:
-            self.store.finish(fresh.id, state=state, summary=execution.model_dump_json())
-        except InvalidTransition:
-            # the run outlasted the interrupted-execution cutoff and another sweep already
-            # marked it failed and told the thread; the audit entry above has the real result
-            log.warning(
-                "approval %s finished after it was marked interrupted; its result is in the "
-                "audit log only",
-                fresh.id,
-                exc_info=True,
-            )
+        self._audit_execution(approval.plan, requester, execution, approvers=list(approval.votes))
+        self._record_finish(approval.id, state=state, summary=execution.model_dump_json())
         return VoteReply(
             result=VoteResult.EXECUTE,
             text=text,
-            approval=self.store.get(fresh.id),
+            approval=approval.model_copy(update={"state": state}),
             state=state,
             execution=execution,
         )
@@ -207,12 +322,13 @@ class ApprovalFlow(ServiceBase):
         expired = self.store.expire_due(self.clock())
         for approval in expired:
             self._audit_closed(approval, event="expired")
-        return expired
+        return [a.counted(a.requirements, self.policy.effective_principal) for a in expired]
 
     def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
         """Mark plans left executing longer than `older_than_seconds` (their bot replica
         stopped mid-run) as failed, never re-running them, and return them so the adapter can
         tell their thread. Each is returned to exactly one caller across replicas."""
+        self.retry_unfinished()  # results this replica could not record: never "interrupted"
         interrupted = self.store.interrupt_stale(
             self.clock(), older_than_seconds=older_than_seconds
         )
@@ -226,14 +342,45 @@ class ApprovalFlow(ServiceBase):
         return interrupted
 
 
+def _not_recorded(exc: StoreUnavailable) -> VoteReply:
+    log.warning("vote not recorded: %s", exc)
+    return VoteReply(
+        result=VoteResult.UNAVAILABLE,
+        text="Your vote was NOT recorded: the approval store is unavailable right now. "
+        "Remove your reaction and add it again in a minute (or retry the command).",
+    )
+
+
+def _still_needed(approval: PendingApproval) -> str:
+    parts = []
+    for req, more in approval.missing():
+        who = [*(f"@{g}" for g in sorted(req.approver_groups)), *sorted(req.approver_users)]
+        parts.append(f"{more} more from {' or '.join(who) or 'nobody'} ({req.rule})")
+    return "; ".join(parts)
+
+
+def _policy_changed_text(approval: PendingApproval | None) -> str:
+    if approval is None or not approval.missing():
+        return ""
+    return (
+        "The approval policy changed while this plan waited; counted under the policy in "
+        f"force now, it still needs {_still_needed(approval)}."
+    )
+
+
 def _vote_text(outcome: VoteOutcome, approval: PendingApproval) -> str:
     match outcome.result:
         case VoteResult.RECORDED | VoteResult.WITHDRAWN:
             needed = ", ".join(
                 f"{have}/{req.count}"
-                for have, req in zip(outcome.tally, approval.requirements, strict=False)
+                for have, req in zip(approval.tally(), approval.requirements, strict=False)
             )
-            return f"Approvals: {needed}."
+            missing = _still_needed(approval)
+            return f"Approvals: {needed}." + (f" Still needed: {missing}." if missing else "")
+        case VoteResult.STALE:
+            return "A newer reaction of yours was already counted; this older one is ignored."
+        case VoteResult.REFUSED:
+            return "This request was refused: the policy in force now denies it."
         case VoteResult.EXPIRED:
             return "This request has expired; ask again if it is still needed."
         case VoteResult.NOT_PENDING:

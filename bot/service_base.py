@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot import metrics
-from bot.approvals.models import PendingApproval, VoteOutcome
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPending
+from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome
 from bot.approvals.store import ApprovalStore, StoreUnavailable
 from bot.audit import AuditEntry, AuditLog
 from bot.executor import Executor
@@ -57,6 +58,7 @@ class ServiceBase:
         rate_limiter: RateLimiter | None = None,
         enabled_operations: frozenset[str] = frozenset(),
         default_context: str | None = None,
+        max_pending_per_user: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.policy = policy
@@ -68,7 +70,10 @@ class ServiceBase:
         self.rate_limiter = rate_limiter
         self.enabled_operations = enabled_operations
         self.default_context = default_context
+        self.max_pending_per_user = max_pending_per_user
         self.clock = clock
+        # approval id -> (state, summary) of runs whose finish() the store could not take yet
+        self._unfinished: dict[str, tuple[ApprovalState, str]] = {}
 
     def submit_plan(self, plan: Plan, *, requester: Principal, request: Request) -> Reply:
         """Police a plan; run it at once when it is an allowed read, else store it for votes."""
@@ -121,7 +126,9 @@ class ServiceBase:
         approval = PendingApproval(
             id=uuid.uuid4().hex[:16],
             plan=plan,
-            requester=requester,
+            # as the adapter gave it: the policy's groups are added afresh when votes are
+            # counted and when it runs, so a policy change applies to waiting plans too
+            requester=request.principal if request.principal.id == requester.id else requester,
             requirements=decision.requirements,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
@@ -139,7 +146,13 @@ class ServiceBase:
                 text="The dry run failed, so nothing was put up for approval:\n" + "\n".join(lines),
             )
         try:
-            self.store.create(approval)
+            self.store.create(approval, max_pending=self.max_pending_per_user)
+        except TooManyPending as exc:
+            return self._reply(
+                ReplyKind.INVALID,
+                text=f"You have {exc.pending} plans waiting for approval: cancel one or wait "
+                "for them to be approved, rejected or expire, then ask again. Nothing was stored.",
+            )
         except StoreUnavailable as exc:
             return self._reply(
                 ReplyKind.ERROR,
@@ -166,6 +179,46 @@ class ServiceBase:
             approval_id=approval.id,
             expires_at=approval.expires_at,
         )
+
+    def _without_disabled_undo(self, execution: ExecutionReport) -> ExecutionReport:
+        """Offer undo only when its operations are enabled in this deployment."""
+        undo = execution.undo_plan
+        if undo is None or not self.enabled_operations:
+            return execution
+        if {s.kind for s in undo.steps} <= self.enabled_operations:
+            return execution
+        return execution.model_copy(update={"undo_plan": None})
+
+    def _record_finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+        """executing -> done|failed. If the store is away, keep the result here and record it
+        at the next sweep (`retry_unfinished`), so the plan is never reported "interrupted"
+        while this replica knows its real result (the voter and the audit log have it now)."""
+        try:
+            self.store.finish(approval_id, state=state, summary=summary)
+        except StoreUnavailable:
+            log.warning("could not record the result of %s yet; will retry", approval_id)
+            self._unfinished[approval_id] = (state, summary)
+        except InvalidTransition:
+            # the run outlasted the interrupted-execution cutoff and another sweep already
+            # marked it failed and told the thread; the audit entry has the real result
+            log.warning(
+                "approval %s finished after it was marked interrupted; its result is in the "
+                "audit log only",
+                approval_id,
+                exc_info=True,
+            )
+
+    def retry_unfinished(self) -> int:
+        """Record results kept while the store was away; returns how many are still kept."""
+        for approval_id, (state, summary) in list(self._unfinished.items()):
+            try:
+                self.store.finish(approval_id, state=state, summary=summary)
+            except StoreUnavailable:
+                break
+            except (InvalidTransition, ApprovalNotFound):
+                log.warning("result of %s could not be recorded", approval_id, exc_info=True)
+            del self._unfinished[approval_id]
+        return len(self._unfinished)
 
     def _claim(self, key: str) -> bool:
         try:

@@ -101,6 +101,7 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
         inventory=inventory,
         enabled_operations=frozenset(settings.enabled_operations),
         default_context=effective_kube_context(settings),
+        max_pending_per_user=settings.max_pending_per_user,
     )
     from bot.planning.llm import OpenAIPlanner
     from bot.planning.ratelimit import LlmRateLimiter

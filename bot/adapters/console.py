@@ -8,6 +8,7 @@ approvals; `/quit` leaves. Reads stdin line by line, so it can be scripted.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.models import MessageRef, Principal, Request
@@ -99,9 +100,12 @@ class ConsoleChat:
             message=_ref(approval_id),
             voter=self.user,
             approve=approve,
+            event_time=datetime.now(UTC),  # the console's event time is when it was typed
             on_executing=lambda approval: self.say(f"[executing] {approval.plan.describe()} ..."),
         )
         self.say(f"[{vote.result.value}] {vote.text}".rstrip())
+        if vote.thread_notice and vote.thread_notice != vote.text:
+            self.say(vote.thread_notice)
         if vote.execution is not None:
             if vote.execution.ok:
                 self.last_done = approval_id

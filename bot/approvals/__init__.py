@@ -6,11 +6,13 @@ MemoryApprovalStore serves the single-process console. `open_store(url)` picks o
 
 from __future__ import annotations
 
-from bot.approvals.errors import ApprovalNotFound, InvalidTransition
+from bot.approvals.counting import Counted, count_and_start
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPending
 from bot.approvals.memory_store import MemoryApprovalStore
 from bot.approvals.models import (
     TERMINAL_STATES,
     ApprovalState,
+    Ballot,
     PendingApproval,
     VoteOutcome,
     VoteResult,
@@ -31,13 +33,17 @@ __all__ = [
     "ApprovalNotFound",
     "ApprovalState",
     "ApprovalStore",
+    "Ballot",
+    "Counted",
     "InvalidTransition",
     "MemoryApprovalStore",
     "PendingApproval",
     "RedisApprovalStore",
     "StoreUnavailable",
+    "TooManyPending",
     "VoteOutcome",
     "VoteResult",
     "connect",
+    "count_and_start",
     "open_store",
 ]

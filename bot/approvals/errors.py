@@ -9,3 +9,11 @@ class ApprovalNotFound(LookupError):
 
 class InvalidTransition(ValueError):
     """The approval is not in a state that allows this call (e.g. finish() when not executing)."""
+
+
+class TooManyPending(ValueError):
+    """create() refused: the requester already has `pending` approvals waiting (the cap)."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(f"{pending} approvals of this requester are already pending")
+        self.pending = pending

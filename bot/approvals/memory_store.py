@@ -8,8 +8,8 @@ import time
 from datetime import datetime
 
 from bot.approvals.clock import to_epoch
-from bot.approvals.errors import ApprovalNotFound, InvalidTransition
-from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPending
+from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
 from bot.approvals.store import INTERRUPTED_SUMMARY
 from bot.models import MessageRef
 
@@ -25,22 +25,33 @@ class MemoryApprovalStore:
     def _outcome(self, result: VoteResult, approval: PendingApproval | None) -> VoteOutcome:
         if approval is None:
             return VoteOutcome(result=result)
-        return VoteOutcome(result=result, state=approval.state, tally=approval.tally())
+        return VoteOutcome(result=result, state=approval.state)
 
     def _settle(self, approval: PendingApproval, state: ApprovalState, by: str | None) -> None:
         approval.state = state
         if by is not None:
             approval.decided_by = by
 
-    def create(self, approval: PendingApproval) -> None:
-        if approval.state is not ApprovalState.PENDING or approval.votes:
+    def create(self, approval: PendingApproval, *, max_pending: int | None = None) -> None:
+        if approval.state is not ApprovalState.PENDING or approval.votes or approval.ballots:
             raise InvalidTransition(
                 f"create() takes a fresh pending approval without votes; {approval.id} is "
-                f"{approval.state} with {len(approval.votes)} vote(s)"
+                f"{approval.state} with {len(approval.ballots)} ballot(s)"
             )
         with self._lock:
             if approval.id in self._approvals:
                 raise InvalidTransition(f"an approval with id {approval.id} already exists")
+            if max_pending is not None:
+                moment = to_epoch(approval.created_at)
+                pending = sum(
+                    1
+                    for a in self._approvals.values()
+                    if a.requester.id == approval.requester.id
+                    and a.state is ApprovalState.PENDING
+                    and to_epoch(a.expires_at) > moment
+                )
+                if pending >= max_pending:
+                    raise TooManyPending(pending)
             self._approvals[approval.id] = approval.model_copy(deep=True)
             if approval.message is not None:
                 self._messages[approval.message.key] = approval.id
@@ -69,8 +80,44 @@ class MemoryApprovalStore:
         with self._lock:
             return self._messages.get(message.key)
 
-    def vote(
-        self, approval_id: str, *, voter_id: str, digest: str, counts_for: list[int], now: datetime
+    def record_ballot(
+        self,
+        approval_id: str,
+        *,
+        ballot: Ballot,
+        digest: str | None,
+        now: datetime,
+        event_key: str | None = None,
+    ) -> VoteOutcome:
+        with self._lock:
+            if event_key is not None and not self._claim_locked(event_key, 86400):
+                return self._outcome(VoteResult.DUPLICATE_EVENT, None)
+            approval = self._approvals.get(approval_id)
+            if approval is None:
+                return self._outcome(VoteResult.NOT_FOUND, None)
+            if approval.state is not ApprovalState.PENDING:
+                return self._outcome(VoteResult.NOT_PENDING, approval)
+            if ballot.approve:
+                if digest is not None and approval.digest != digest:
+                    return self._outcome(VoteResult.DIGEST_MISMATCH, approval)
+                if to_epoch(approval.expires_at) <= to_epoch(now):
+                    self._settle(approval, ApprovalState.EXPIRED, None)
+                    return self._outcome(VoteResult.EXPIRED, approval)
+            voter_id = ballot.voter.id
+            before = approval.ballots.get(voter_id)
+            if before is not None and before.at_us > ballot.at_us:
+                return self._outcome(VoteResult.STALE, approval)
+            approval.ballots[voter_id] = ballot
+            approval.ballots_version += 1
+            was_approve = before is not None and before.approve
+            if ballot.approve:
+                result = VoteResult.DUPLICATE if was_approve else VoteResult.RECORDED
+            else:
+                result = VoteResult.WITHDRAWN if was_approve else VoteResult.NOT_FOUND
+            return self._outcome(result, approval)
+
+    def try_execute(
+        self, approval_id: str, *, ballots_version: int, by: str, now: datetime
     ) -> VoteOutcome:
         with self._lock:
             approval = self._approvals.get(approval_id)
@@ -78,32 +125,14 @@ class MemoryApprovalStore:
                 return self._outcome(VoteResult.NOT_FOUND, None)
             if approval.state is not ApprovalState.PENDING:
                 return self._outcome(VoteResult.NOT_PENDING, approval)
-            if approval.digest != digest:
-                return self._outcome(VoteResult.DIGEST_MISMATCH, approval)
             if to_epoch(approval.expires_at) <= to_epoch(now):
                 self._settle(approval, ApprovalState.EXPIRED, None)
                 return self._outcome(VoteResult.EXPIRED, approval)
-            if voter_id in approval.votes:
-                return self._outcome(VoteResult.DUPLICATE, approval)
-            approval.votes[voter_id] = sorted({i for i in counts_for if i >= 0})
-            tally = approval.tally()
-            if all(have >= r.count for have, r in zip(tally, approval.requirements, strict=True)):
-                self._settle(approval, ApprovalState.EXECUTING, voter_id)
-                self._executing_since[approval_id] = to_epoch(now)
-                return self._outcome(VoteResult.EXECUTE, approval)
-            return self._outcome(VoteResult.RECORDED, approval)
-
-    def withdraw(self, approval_id: str, *, voter_id: str) -> VoteOutcome:
-        """Remove a vote while pending. NOT_FOUND with a state set: this voter had no vote."""
-        with self._lock:
-            approval = self._approvals.get(approval_id)
-            if approval is None:
-                return self._outcome(VoteResult.NOT_FOUND, None)
-            if approval.state is not ApprovalState.PENDING:
-                return self._outcome(VoteResult.NOT_PENDING, approval)
-            if approval.votes.pop(voter_id, None) is None:
-                return self._outcome(VoteResult.NOT_FOUND, approval)
-            return self._outcome(VoteResult.WITHDRAWN, approval)
+            if approval.ballots_version != ballots_version:
+                return self._outcome(VoteResult.STALE, approval)
+            self._settle(approval, ApprovalState.EXECUTING, by)
+            self._executing_since[approval_id] = to_epoch(now)
+            return self._outcome(VoteResult.EXECUTE, approval)
 
     def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
         return self._close_as(
@@ -113,6 +142,11 @@ class MemoryApprovalStore:
     def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
         return self._close_as(
             approval_id, by=by, digest=None, now=None, state=ApprovalState.CANCELLED
+        )
+
+    def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
+        return self._close_as(
+            approval_id, by=by, digest=None, now=None, state=ApprovalState.REFUSED
         )
 
     def _close_as(
@@ -192,14 +226,17 @@ class MemoryApprovalStore:
         return sorted(pending, key=lambda a: a.expires_at)
 
     def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
-        now = time.monotonic()
         with self._lock:
-            if len(self._events) > 10_000:
-                self._events = {k: t for k, t in self._events.items() if t > now}
-            if self._events.get(key, 0.0) > now:
-                return False
-            self._events[key] = now + ttl_seconds
-            return True
+            return self._claim_locked(key, ttl_seconds)
+
+    def _claim_locked(self, key: str, ttl_seconds: int) -> bool:
+        now = time.monotonic()
+        if len(self._events) > 10_000:
+            self._events = {k: t for k, t in self._events.items() if t > now}
+        if self._events.get(key, 0.0) > now:
+            return False
+        self._events[key] = now + ttl_seconds
+        return True
 
     def ping(self) -> None:
         """Always reachable: it lives in this process."""

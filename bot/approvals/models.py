@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import MessageRef, Principal
 from bot.plan import Plan
@@ -22,6 +23,7 @@ class ApprovalState(StrEnum):
     DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    REFUSED = "refused"  # the policy in force when the deciding vote came denies the plan
 
 
 TERMINAL_STATES = frozenset(
@@ -31,8 +33,21 @@ TERMINAL_STATES = frozenset(
         ApprovalState.REJECTED,
         ApprovalState.EXPIRED,
         ApprovalState.CANCELLED,
+        ApprovalState.REFUSED,
     }
 )
+
+
+class Ballot(BaseModel):
+    """One voter's latest say on one approval: approve, or a withdrawal (kept, so an older
+    approve delivered late cannot revive it). Counted by the service under the policy in force
+    when the plan would run, never pre-counted by the store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    voter: Principal = Field(description="the voter as the chat adapter gave it (no policy groups)")
+    approve: bool
+    at_us: int = Field(ge=0, description="platform event time, microseconds since the epoch")
 
 
 class PendingApproval(BaseModel):
@@ -49,8 +64,12 @@ class PendingApproval(BaseModel):
     thread: str | None = None
     message: MessageRef | None = None
     state: ApprovalState = ApprovalState.PENDING
+    ballots: dict[str, Ballot] = Field(default_factory=dict, description="voter id -> ballot")
+    ballots_version: int = Field(default=0, description="bumped by every ballot change")
     votes: dict[str, list[int]] = Field(
-        default_factory=dict, description="voter id -> indexes of requirements the vote counts for"
+        default_factory=dict,
+        description="a view, never stored: voter id -> indexes of `requirements` the approving "
+        "ballot counts for, as `counted()` last computed it",
     )
     decided_by: str | None = None
     result_summary: str | None = None
@@ -58,6 +77,33 @@ class PendingApproval(BaseModel):
     @property
     def digest(self) -> str:
         return self.plan.digest
+
+    def counted(
+        self,
+        requirements: list[ApprovalRequirement],
+        effective: Callable[[Principal], Principal] = lambda p: p,
+    ) -> PendingApproval:
+        """A copy whose `requirements` and `votes` are the approving ballots counted under
+        `requirements`, with requester and voters passed through `effective` (the current
+        policy's groups). Voters who no longer qualify count for nothing."""
+        requester = effective(self.requester)
+        votes: dict[str, list[int]] = {}
+        for voter_id, ballot in self.ballots.items():
+            if not ballot.approve:
+                continue
+            voter = effective(ballot.voter)
+            indexes = [i for i, r in enumerate(requirements) if r.admits(voter, requester)]
+            if indexes:
+                votes[voter_id] = indexes
+        return self.model_copy(update={"requirements": list(requirements), "votes": votes})
+
+    def missing(self) -> list[tuple[ApprovalRequirement, int]]:
+        """(requirement, approvals still needed) for every requirement the votes do not meet."""
+        return [
+            (r, r.count - have)
+            for have, r in zip(self.tally(), self.requirements, strict=True)
+            if have < r.count
+        ]
 
     def tally(self) -> list[int]:
         """Distinct votes counted per requirement."""
@@ -71,6 +117,9 @@ class PendingApproval(BaseModel):
 
 class VoteResult(StrEnum):
     RECORDED = "recorded"  # counted; more approvals still needed
+    STALE = "stale"  # an event older than this voter's recorded one: ignored / ballots changed
+    REFUSED = "refused"  # the current policy denies the plan: closed, nothing ran
+    UNAVAILABLE = "unavailable"  # the store could not be reached: nothing was recorded
     EXECUTE = "execute"  # this vote completed the approval: the caller (only) must execute
     NOT_FOUND = "not_found"
     NOT_PENDING = "not_pending"  # already executing, done, rejected, cancelled

@@ -2,37 +2,21 @@
 atomically: no other command interleaves between the checks and the writes.
 
 Record layout under `{prefix}` (standalone Redis; scripts derive keys from ids in expire_due):
-  {prefix}:approval:{id}        hash  state, digest, need (csv counts per requirement),
-                                      expires_at (epoch s), doc (static JSON), message (JSON),
-                                      message_key, decided_by, result_summary
-  {prefix}:approval:{id}:votes  hash  voter id -> csv of requirement indexes the vote counts for
+  {prefix}:approval:{id}        hash  state, digest, requester (id), expires_at (epoch s),
+                                      doc (static JSON), message (JSON), message_key,
+                                      decided_by, result_summary, bv (ballots version)
+  {prefix}:approval:{id}:votes  hash  voter id -> "<event time us> <1 approve|0 withdraw> <json>"
+                                      (ballots; the service counts them, the store never does)
   {prefix}:msg:{message.key}    str   -> approval id
   {prefix}:pending              zset  approval id scored by expires_at
   {prefix}:executing            zset  approval id scored by when it entered executing (epoch s)
-Replies of the vote-like scripts: {result, state, {tally per requirement}}.
+  {prefix}:event:{key}          str   claimed chat event (record_ballot claims it atomically)
+Replies of the vote-like scripts: {result, state, {}}.
 """
 
 from __future__ import annotations
 
 _HELPERS = """
-local function parse_ints(s)
-  local t = {}
-  if s then for x in string.gmatch(s, '%d+') do t[#t + 1] = tonumber(x) end end
-  return t
-end
-
-local function tally(votes_key, n)
-  local counts = {}
-  for i = 1, n do counts[i] = 0 end
-  for _, v in ipairs(redis.call('HVALS', votes_key)) do
-    for x in string.gmatch(v, '%d+') do
-      local i = tonumber(x) + 1
-      if i <= n then counts[i] = counts[i] + 1 end
-    end
-  end
-  return counts
-end
-
 local function expire_with(hash, votes, ttl_ms)
   redis.call('PEXPIRE', hash, ttl_ms)
   redis.call('PEXPIRE', votes, ttl_ms)
@@ -49,10 +33,21 @@ end
 """
 
 # KEYS: hash, votes, pending
-# ARGV: id, expires_at, pexpireat_ms, message_key ('' = none), field, value, ...
+# ARGV: id, expires_at, pexpireat_ms, message_key ('' = none), requester id,
+#       max pending ('' = no cap), now (epoch s), approval key prefix, field, value, ...
+# Reply: 1 created, 0 the id exists, {n} the requester already has n pending (the cap)
 CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if ARGV[6] ~= '' then
+  local n = 0
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[7], '+inf')) do
+    local h = ARGV[8] .. id
+    if redis.call('HGET', h, 'state') == 'pending' and redis.call('HGET', h, 'requester') == ARGV[5]
+    then n = n + 1 end
+  end
+  if n >= tonumber(ARGV[6]) then return {n} end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 if ARGV[4] ~= '' then redis.call('SET', ARGV[4], ARGV[1], 'PXAT', ARGV[3]) end
@@ -77,49 +72,63 @@ end
 return 1
 """
 
-# KEYS: hash, votes, pending, executing
-# ARGV: id, voter, digest, counts_for csv, now, terminal_ttl_ms
-VOTE = (
+# KEYS: hash, votes, pending
+# ARGV: id, voter, digest ('' = do not check), now, terminal_ttl_ms, ballot value,
+#       event time us, approve ('1' | '0'), event key ('' = none), event ttl s
+RECORD_BALLOT = (
     _HELPERS
     + """
+if ARGV[9] ~= '' and not redis.call('SET', ARGV[9], 1, 'NX', 'EX', ARGV[10]) then
+  return {'duplicate_event', '', {}}
+end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'not_found', '', {}} end
-local need = parse_ints(redis.call('HGET', KEYS[1], 'need'))
-if state ~= 'pending' then return {'not_pending', state, tally(KEYS[2], #need)} end
-if redis.call('HGET', KEYS[1], 'digest') ~= ARGV[3] then
-  return {'digest_mismatch', state, tally(KEYS[2], #need)}
+if state ~= 'pending' then return {'not_pending', state, {}} end
+if ARGV[8] == '1' then
+  if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'digest') ~= ARGV[3] then
+    return {'digest_mismatch', state, {}}
+  end
+  if tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonumber(ARGV[4]) then
+    settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[5])
+    return {'expired', 'expired', {}}
+  end
 end
-if tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonumber(ARGV[5]) then
-  settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[6])
-  return {'expired', 'expired', tally(KEYS[2], #need)}
+local before = redis.call('HGET', KEYS[2], ARGV[2])
+local was_approve = false
+if before then
+  local at, flag = string.match(before, '^(%d+) (%d)')
+  if tonumber(at) > tonumber(ARGV[7]) then return {'stale', state, {}} end
+  was_approve = flag == '1'
 end
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
-  return {'duplicate', state, tally(KEYS[2], #need)}
-end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'bv', 1)
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl > 0 then redis.call('PEXPIRE', KEYS[2], pttl) end
-local counts = tally(KEYS[2], #need)
-for i = 1, #need do
-  if counts[i] < need[i] then return {'recorded', 'pending', counts} end
+if ARGV[8] == '1' then
+  if was_approve then return {'duplicate', state, {}} end
+  return {'recorded', state, {}}
 end
-settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'executing', ARGV[2], ARGV[6])
-redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
-return {'execute', 'executing', counts}
+if was_approve then return {'withdrawn', state, {}} end
+return {'not_found', state, {}}
 """
 )
 
-# KEYS: hash, votes
-# ARGV: voter
-WITHDRAW = (
+# KEYS: hash, votes, pending, executing
+# ARGV: id, ballots version the caller counted, by, now, terminal_ttl_ms
+TRY_EXECUTE = (
     _HELPERS
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'not_found', '', {}} end
-local n = #parse_ints(redis.call('HGET', KEYS[1], 'need'))
-if state ~= 'pending' then return {'not_pending', state, tally(KEYS[2], n)} end
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return {'not_found', state, tally(KEYS[2], n)} end
-return {'withdrawn', state, tally(KEYS[2], n)}
+if state ~= 'pending' then return {'not_pending', state, {}} end
+if tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonumber(ARGV[4]) then
+  settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[5])
+  return {'expired', 'expired', {}}
+end
+if (redis.call('HGET', KEYS[1], 'bv') or '0') ~= ARGV[2] then return {'stale', state, {}} end
+settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'executing', ARGV[3], ARGV[5])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+return {'execute', 'executing', {}}
 """
 )
 
@@ -130,17 +139,16 @@ CLOSE = (
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'not_found', '', {}} end
-local n = #parse_ints(redis.call('HGET', KEYS[1], 'need'))
-if state ~= 'pending' then return {'not_pending', state, tally(KEYS[2], n)} end
+if state ~= 'pending' then return {'not_pending', state, {}} end
 if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'digest') ~= ARGV[3] then
-  return {'digest_mismatch', state, tally(KEYS[2], n)}
+  return {'digest_mismatch', state, {}}
 end
 if ARGV[4] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonumber(ARGV[4]) then
   settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[5])
-  return {'expired', 'expired', tally(KEYS[2], n)}
+  return {'expired', 'expired', {}}
 end
 settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[6], ARGV[2], ARGV[5])
-return {ARGV[6], ARGV[6], tally(KEYS[2], n)}
+return {ARGV[6], ARGV[6], {}}
 """
 )
 

@@ -15,14 +15,22 @@ from redis.retry import Retry
 
 from bot.approvals import redis_scripts
 from bot.approvals.clock import to_epoch
-from bot.approvals.errors import ApprovalNotFound, InvalidTransition
-from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPending
+from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
 from bot.approvals.store import INTERRUPTED_SUMMARY, StoreUnavailable
 from bot.models import MessageRef
 
 TERMINAL_TTL_SECONDS = 7 * 86400
 PENDING_GRACE_SECONDS = 86400
-_DYNAMIC_FIELDS = {"state", "votes", "decided_by", "result_summary", "message"}
+_DYNAMIC_FIELDS = {
+    "state",
+    "votes",
+    "ballots",
+    "ballots_version",
+    "decided_by",
+    "result_summary",
+    "message",
+}
 _UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
@@ -42,21 +50,20 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _csv(indexes: list[int]) -> str:
-    return ",".join(str(i) for i in sorted(set(indexes)))
+def _ballot_value(ballot: Ballot) -> str:
+    """`<event time us> <1|0> <json>`: the script compares the time and reads the flag."""
+    return f"{ballot.at_us} {int(ballot.approve)} {ballot.model_dump_json()}"
 
 
-def _ints(csv: str) -> list[int]:
-    return [int(x) for x in csv.split(",") if x]
+def _ballot(value: str) -> Ballot:
+    return Ballot.model_validate_json(value.split(" ", 2)[2])
 
 
 def _outcome(reply: Any) -> VoteOutcome:
-    result, state, counts = reply
+    result, state, _ = reply
     state_text = _text(state)
     return VoteOutcome(
-        result=VoteResult(_text(result)),
-        state=ApprovalState(state_text) if state_text else None,
-        tally=[int(c) for c in counts],
+        result=VoteResult(_text(result)), state=ApprovalState(state_text) if state_text else None
     )
 
 
@@ -78,8 +85,8 @@ class RedisApprovalStore:
         self._grace_ms = pending_grace_seconds * 1000
         self._create = client.register_script(redis_scripts.CREATE)
         self._bind = client.register_script(redis_scripts.BIND_MESSAGE)
-        self._vote = client.register_script(redis_scripts.VOTE)
-        self._withdraw = client.register_script(redis_scripts.WITHDRAW)
+        self._record = client.register_script(redis_scripts.RECORD_BALLOT)
+        self._try_execute = client.register_script(redis_scripts.TRY_EXECUTE)
         self._close = client.register_script(redis_scripts.CLOSE)
         self._finish = client.register_script(redis_scripts.FINISH)
         self._expire_due = client.register_script(redis_scripts.EXPIRE_DUE)
@@ -128,19 +135,20 @@ class RedisApprovalStore:
 
     # ------------------------------------------------------------------------- protocol
 
-    def create(self, approval: PendingApproval) -> None:
-        if approval.state is not ApprovalState.PENDING or approval.votes:
+    def create(self, approval: PendingApproval, *, max_pending: int | None = None) -> None:
+        if approval.state is not ApprovalState.PENDING or approval.votes or approval.ballots:
             raise InvalidTransition(
                 f"create() takes a fresh pending approval without votes; {approval.id} is "
-                f"{approval.state} with {len(approval.votes)} vote(s)"
+                f"{approval.state} with {len(approval.ballots)} ballot(s)"
             )
         expires = to_epoch(approval.expires_at)
         fields: dict[str, str] = {
             "doc": approval.model_dump_json(exclude=_DYNAMIC_FIELDS),
             "state": ApprovalState.PENDING.value,
             "digest": approval.digest,
-            "need": _csv_counts([r.count for r in approval.requirements]),
+            "requester": approval.requester.id,
             "expires_at": repr(expires),
+            "bv": "0",
         }
         message_key = ""
         if approval.message is not None:
@@ -149,12 +157,23 @@ class RedisApprovalStore:
             fields["message_key"] = message_key
         flat = [part for pair in fields.items() for part in pair]
         pexpireat_ms = str(int(expires * 1000) + self._grace_ms)
-        args = [approval.id, repr(expires), pexpireat_ms, message_key]
+        args = [
+            approval.id,
+            repr(expires),
+            pexpireat_ms,
+            message_key,
+            approval.requester.id,
+            "" if max_pending is None else str(max_pending),
+            repr(to_epoch(approval.created_at)),
+            f"{self._prefix}:approval:",
+        ]
         with self._guard("create an approval"):
             created = self._create(
                 keys=[self._hash(approval.id), self._votes(approval.id), self._pending],
                 args=[*args, *flat],
             )
+        if isinstance(created, list):
+            raise TooManyPending(int(created[0]))
         if not created:
             raise InvalidTransition(f"an approval with id {approval.id} already exists")
 
@@ -180,11 +199,38 @@ class RedisApprovalStore:
             found = self._client.get(self._msg(message))
         return None if found is None else _text(found)
 
-    def vote(
-        self, approval_id: str, *, voter_id: str, digest: str, counts_for: list[int], now: datetime
+    def record_ballot(
+        self,
+        approval_id: str,
+        *,
+        ballot: Ballot,
+        digest: str | None,
+        now: datetime,
+        event_key: str | None = None,
     ) -> VoteOutcome:
         with self._guard("record a vote"):
-            reply = self._vote(
+            reply = self._record(
+                keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
+                args=[
+                    approval_id,
+                    ballot.voter.id,
+                    digest or "",
+                    repr(to_epoch(now)),
+                    self._terminal_ttl_ms,
+                    _ballot_value(ballot),
+                    str(ballot.at_us),
+                    "1" if ballot.approve else "0",
+                    f"{self._prefix}:event:{event_key}" if event_key else "",
+                    "86400",
+                ],
+            )
+        return _outcome(reply)
+
+    def try_execute(
+        self, approval_id: str, *, ballots_version: int, by: str, now: datetime
+    ) -> VoteOutcome:
+        with self._guard("start an approved plan"):
+            reply = self._try_execute(
                 keys=[
                     self._hash(approval_id),
                     self._votes(approval_id),
@@ -193,20 +239,11 @@ class RedisApprovalStore:
                 ],
                 args=[
                     approval_id,
-                    voter_id,
-                    digest,
-                    _csv([i for i in counts_for if i >= 0]),
+                    str(ballots_version),
+                    by,
                     repr(to_epoch(now)),
                     self._terminal_ttl_ms,
                 ],
-            )
-        return _outcome(reply)
-
-    def withdraw(self, approval_id: str, *, voter_id: str) -> VoteOutcome:
-        """Remove a vote while pending. NOT_FOUND with a state set: this voter had no vote."""
-        with self._guard("withdraw a vote"):
-            reply = self._withdraw(
-                keys=[self._hash(approval_id), self._votes(approval_id)], args=[voter_id]
             )
         return _outcome(reply)
 
@@ -217,6 +254,9 @@ class RedisApprovalStore:
 
     def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
         return self._close_as(approval_id, by=by, digest="", now="", state="cancelled")
+
+    def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
+        return self._close_as(approval_id, by=by, digest="", now="", state="refused")
 
     def _close_as(
         self, approval_id: str, *, by: str, digest: str, now: str, state: str
@@ -291,17 +331,14 @@ class RedisApprovalStore:
             self._client.ping()
 
 
-def _csv_counts(counts: list[int]) -> str:
-    return ",".join(str(c) for c in counts)
-
-
 def _decode(fields: dict[Any, Any], votes: dict[Any, Any]) -> PendingApproval | None:
     if not fields:
         return None
     data = {_text(k): _text(v) for k, v in fields.items()}
     doc: dict[str, Any] = json.loads(data["doc"])
     doc["state"] = data["state"]
-    doc["votes"] = {_text(voter): _ints(_text(csv)) for voter, csv in votes.items()}
+    doc["ballots"] = {_text(voter): _ballot(_text(value)) for voter, value in votes.items()}
+    doc["ballots_version"] = int(data.get("bv") or 0)
     doc["decided_by"] = data.get("decided_by") or None
     doc["result_summary"] = data.get("result_summary")
     doc["message"] = json.loads(data["message"]) if data.get("message") else None

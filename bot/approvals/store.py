@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.approvals.models import ApprovalState, PendingApproval, VoteOutcome
+from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome
 from bot.models import MessageRef
 
 INTERRUPTED_SUMMARY = (
@@ -20,7 +20,11 @@ class StoreUnavailable(RuntimeError):
 
 
 class ApprovalStore(Protocol):
-    def create(self, approval: PendingApproval) -> None: ...
+    def create(self, approval: PendingApproval, *, max_pending: int | None = None) -> None:
+        """Store a fresh pending approval. `max_pending`: raise TooManyPending instead when
+        its requester already has that many pending, unexpired approvals (checked and
+        created in one atomic step, so replicas cannot race past the cap)."""
+        ...
 
     def get(self, approval_id: str) -> PendingApproval | None: ...
 
@@ -30,20 +34,41 @@ class ApprovalStore(Protocol):
 
     def find_by_message(self, message: MessageRef) -> str | None: ...
 
-    def vote(
-        self, approval_id: str, *, voter_id: str, digest: str, counts_for: list[int], now: datetime
+    def record_ballot(
+        self,
+        approval_id: str,
+        *,
+        ballot: Ballot,
+        digest: str | None,
+        now: datetime,
+        event_key: str | None = None,
     ) -> VoteOutcome:
-        """Record a vote; when it completes every requirement, move pending -> executing in the
-        same atomic step and answer EXECUTE to exactly one caller."""
+        """Record a voter's approve or withdrawal, in one atomic step with the event claim
+        (`event_key`: a failed call consumes nothing, a retried one answers DUPLICATE_EVENT).
+        Per (approval, voter) the newest event time wins: a ballot older than the recorded one
+        answers STALE and changes nothing. Approvals check `digest` and expiry. Results:
+        RECORDED | DUPLICATE (approved again) | WITHDRAWN | NOT_FOUND (no approval; with a
+        state: a withdrawal with no approve before it, kept anyway) | STALE | NOT_PENDING |
+        DIGEST_MISMATCH | EXPIRED | DUPLICATE_EVENT. Never executes anything."""
         ...
 
-    def withdraw(self, approval_id: str, *, voter_id: str) -> VoteOutcome: ...
+    def try_execute(
+        self, approval_id: str, *, ballots_version: int, by: str, now: datetime
+    ) -> VoteOutcome:
+        """pending -> executing, only if still pending, unexpired and its ballots are still at
+        `ballots_version` (the ones the caller counted); EXECUTE goes to exactly one caller.
+        Else STALE (re-read and count again) | NOT_PENDING | EXPIRED | NOT_FOUND."""
+        ...
 
     def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
         """pending -> rejected (atomic)."""
         ...
 
     def cancel(self, approval_id: str, *, by: str) -> VoteOutcome: ...
+
+    def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
+        """pending -> refused: the policy now denies the plan (atomic)."""
+        ...
 
     def finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
         """executing -> done | failed."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bot.approvals.models import PendingApproval
+from bot.approvals.counting import count_and_start
+from bot.approvals.models import Ballot, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.store import ApprovalStore
 from bot.catalog.kubernetes_ops import ScaleDeployment
 from bot.models import MessageRef, Principal
 from bot.plan import Plan
@@ -53,3 +56,65 @@ def make_approval(
         thread="1700000000.000100",
         message=message,
     )
+
+
+def _voter(approval: PendingApproval, voter_id: str, counts_for: list[int]) -> Principal:
+    """A voter whose groups make it count for exactly `counts_for` (by requirement index)."""
+    groups = {
+        sorted(approval.requirements[i].approver_groups)[0]
+        for i in counts_for
+        if 0 <= i < len(approval.requirements)
+    }
+    return Principal(id=voter_id, groups=frozenset(groups))
+
+
+def vote(
+    store: ApprovalStore,
+    approval_id: str,
+    *,
+    voter_id: str,
+    digest: str,
+    counts_for: list[int],
+    now: datetime,
+) -> VoteOutcome:
+    """What the service does for an approve: record the ballot, then count the ballots under
+    the stored requirements and start the plan if they are met (exactly one caller)."""
+    approval = store.get(approval_id)
+    if approval is None:
+        return VoteOutcome(result=VoteResult.NOT_FOUND)
+    ballot = Ballot(
+        voter=_voter(approval, voter_id, counts_for), approve=True, at_us=time.time_ns() // 1000
+    )
+    recorded = store.record_ballot(approval_id, ballot=ballot, digest=digest, now=now)
+    if recorded.result is not VoteResult.RECORDED:
+        return _with_tally(store, approval_id, recorded)
+    outcome = count_and_start(
+        store,
+        approval_id,
+        requirements=approval.requirements,
+        effective=lambda p: p,
+        by=voter_id,
+        now=now,
+    ).outcome
+    if outcome.result is VoteResult.EXECUTE:
+        return outcome
+    # the ballot is recorded whatever the count found (another caller may have started it)
+    return outcome.model_copy(update={"result": VoteResult.RECORDED})
+
+
+def withdraw(store: ApprovalStore, approval_id: str, *, voter_id: str) -> VoteOutcome:
+    ballot = Ballot(voter=Principal(id=voter_id), approve=False, at_us=time.time_ns() // 1000)
+    out = store.record_ballot(approval_id, ballot=ballot, digest=None, now=datetime.now(UTC))
+    return _with_tally(store, approval_id, out)
+
+
+def _with_tally(store: ApprovalStore, approval_id: str, outcome: VoteOutcome) -> VoteOutcome:
+    stored = store.get(approval_id)
+    if stored is None or outcome.state is None:
+        return outcome
+    return outcome.model_copy(update={"tally": counted(stored).tally()})
+
+
+def counted(approval: PendingApproval) -> PendingApproval:
+    """The approval with its ballots counted under its stored requirements."""
+    return approval.counted(approval.requirements)

@@ -13,7 +13,7 @@ from bot.approvals import ApprovalState, InvalidTransition, RedisApprovalStore, 
 from bot.approvals.models import PendingApproval
 from bot.approvals.redis_store import TERMINAL_TTL_SECONDS
 from bot.approvals.store import INTERRUPTED_SUMMARY, ApprovalStore
-from tests.approvals.helpers import T0, make_approval
+from tests.approvals.helpers import T0, make_approval, vote
 
 STARTED = T0 + timedelta(seconds=1)
 
@@ -21,8 +21,8 @@ STARTED = T0 + timedelta(seconds=1)
 def _executing(store: ApprovalStore, *, at: timedelta = timedelta(seconds=1)) -> PendingApproval:
     approval = make_approval(ttl_seconds=3600)
     store.create(approval)
-    outcome = store.vote(
-        approval.id, voter_id="U-sre", digest=approval.digest, counts_for=[0], now=T0 + at
+    outcome = vote(
+        store, approval.id, voter_id="U-sre", digest=approval.digest, counts_for=[0], now=T0 + at
     )
     assert outcome.state is ApprovalState.EXECUTING
     return approval

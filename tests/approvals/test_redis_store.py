@@ -24,7 +24,7 @@ from bot.approvals import (
 )
 from bot.approvals.redis_store import PENDING_GRACE_SECONDS, TERMINAL_TTL_SECONDS
 from bot.models import MessageRef
-from tests.approvals.helpers import T0, make_approval, requirement
+from tests.approvals.helpers import T0, counted, make_approval, requirement, vote, withdraw
 from tests.fixtures.services import start_redis
 
 SOON = T0 + timedelta(seconds=1)
@@ -39,8 +39,8 @@ def test_pending_approvals_survive_a_bot_restart(redis_client: redis.Redis, redi
         requirements=[requirement(2, "sre"), requirement(1, "dba")], message=MESSAGE
     )
     before.create(approval)
-    before.vote(approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=SOON)
-    before.vote(approval.id, voter_id="U-b", digest=approval.digest, counts_for=[1], now=SOON)
+    vote(before, approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=SOON)
+    vote(before, approval.id, voter_id="U-b", digest=approval.digest, counts_for=[1], now=SOON)
     first_client.close()
 
     # a new process would build a new client and store; this one decodes responses to str
@@ -49,11 +49,13 @@ def test_pending_approvals_survive_a_bot_restart(redis_client: redis.Redis, redi
     )
     restored = after.get(approval.id)
     assert restored is not None
-    assert restored.votes == {"U-a": [0], "U-b": [1]}
-    assert restored.model_copy(update={"votes": {}}) == approval
+    assert counted(restored).votes == {"U-a": [0], "U-b": [1]}
+    assert restored.model_copy(update={"ballots": {}, "ballots_version": 0}) == approval
     assert [a.id for a in after.list_pending()] == [approval.id]
     assert after.find_by_message(MESSAGE) == approval.id
-    done = after.vote(approval.id, voter_id="U-c", digest=approval.digest, counts_for=[0], now=SOON)
+    done = vote(
+        after, approval.id, voter_id="U-c", digest=approval.digest, counts_for=[0], now=SOON
+    )
     assert (done.result, done.tally) == (VoteResult.EXECUTE, [2, 1])
 
 
@@ -63,7 +65,7 @@ def test_pending_approvals_and_event_claims_survive_a_redis_server_crash(tmp_pat
         store = RedisApprovalStore(connect(server.url))
         approval = make_approval(requirements=[requirement(2, "sre")], message=MESSAGE)
         store.create(approval)
-        store.vote(approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=SOON)
+        vote(store, approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=SOON)
         assert store.claim_event("slack:Ev1", ttl_seconds=600) is True
 
         server.kill()  # SIGKILL: only what reached the append-only file survives
@@ -72,11 +74,11 @@ def test_pending_approvals_and_event_claims_survive_a_redis_server_crash(tmp_pat
         # the same store object reconnects; its scripts are re-loaded into the new server
         restored = store.get(approval.id)
         assert restored is not None
-        assert (restored.state, restored.votes) == (ApprovalState.PENDING, {"U-a": [0]})
+        assert (restored.state, counted(restored).votes) == (ApprovalState.PENDING, {"U-a": [0]})
         assert store.claim_event("slack:Ev1", ttl_seconds=600) is False
         assert store.find_by_message(MESSAGE) == approval.id
-        out = store.vote(
-            approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=SOON
+        out = vote(
+            store, approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=SOON
         )
         assert out.result is VoteResult.EXECUTE
     finally:
@@ -94,7 +96,7 @@ def test_records_age_out_pending_after_expiry_plus_grace_terminal_after_a_week(
     approval = make_approval(requirements=[requirement(2, "sre")], ttl_seconds=600, created_at=t0)
     store.create(approval)
     store.bind_message(approval.id, MESSAGE)
-    store.vote(approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=soon)
+    vote(store, approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=soon)
     keys = [
         f"{prefix}:approval:{approval.id}",
         f"{prefix}:approval:{approval.id}:votes",
@@ -105,7 +107,7 @@ def test_records_age_out_pending_after_expiry_plus_grace_terminal_after_a_week(
     lowest = PENDING_GRACE_SECONDS + 600 - 120  # generous for a slow test machine
     assert all(lowest < ttl <= PENDING_GRACE_SECONDS + 600 for ttl in pending_ttls), pending_ttls
 
-    store.vote(approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=soon)
+    vote(store, approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=soon)
     store.finish(approval.id, state=ApprovalState.DONE, summary="scaled web 2 -> 5")
     done_ttls = [redis_client.ttl(key) for key in keys]
     assert all(TERMINAL_TTL_SECONDS - 60 < ttl <= TERMINAL_TTL_SECONDS for ttl in done_ttls)
@@ -143,10 +145,10 @@ def test_every_call_fails_closed_with_store_unavailable_when_redis_is_down(
         "ping": lambda: store.ping(),
         "get": lambda: store.get(approval.id),
         "create": lambda: store.create(make_approval()),
-        "vote": lambda: store.vote(
-            approval.id, voter_id="U-a", digest=digest, counts_for=[0], now=SOON
+        "vote": lambda: vote(
+            store, approval.id, voter_id="U-a", digest=digest, counts_for=[0], now=SOON
         ),
-        "withdraw": lambda: store.withdraw(approval.id, voter_id="U-a"),
+        "withdraw": lambda: withdraw(store, approval.id, voter_id="U-a"),
         "reject": lambda: store.reject(approval.id, by="U-a", digest=digest, now=SOON),
         "cancel": lambda: store.cancel(approval.id, by="U-a"),
         "finish": lambda: store.finish(approval.id, state=ApprovalState.DONE, summary="x"),
@@ -197,7 +199,7 @@ def silent_server() -> Iterator[int]:
 def test_a_hung_redis_times_out_as_store_unavailable(silent_server: int) -> None:
     store = RedisApprovalStore(connect(f"redis://127.0.0.1:{silent_server}/0", timeout_seconds=0.3))
     with pytest.raises(StoreUnavailable, match="Timeout"):
-        store.vote("a1", voter_id="U-a", digest="0" * 64, counts_for=[0], now=SOON)
+        vote(store, "a1", voter_id="U-a", digest="0" * 64, counts_for=[0], now=SOON)
 
 
 @pytest.mark.timeout(30)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.approvals import RedisApprovalStore, VoteResult, connect
+from tests.approvals.helpers import vote
 
 EXECUTED = "execute"
 ACCEPTED = "accepted"
@@ -53,7 +54,8 @@ def vote_replica(
         random.Random(voter).shuffle(order)
         _sleep_until(start_at)
         for approval_id in order:
-            out = store.vote(
+            out = vote(
+                store,
                 approval_id,
                 voter_id=voter,
                 digest=digest,

@@ -168,7 +168,8 @@ def test_requests_plans_and_executions_are_counted_in_metrics(
 def test_policy_is_checked_again_when_the_approval_completes(
     make_service: ServiceFactory, tmp_path: Path
 ) -> None:
-    """A plan approved after a freeze began does not run (the freeze wins over the votes)."""
+    """A plan approved after a freeze began does not run (the freeze wins over the votes): the
+    policy in force at the deciding vote denies it, so it is refused and the thread told why."""
     policy = tmp_path / "freeze.yaml"
     policy.write_text(
         (Path(__file__).parent / "conftest.py")
@@ -190,14 +191,12 @@ def test_policy_is_checked_again_when_the_approval_completes(
     vote = service.vote(
         message=ref, voter=CAROL, approve=True, on_executing=lambda a: started.append(a.id)
     )
-    assert vote.result == VoteResult.EXECUTE
+    assert vote.result == VoteResult.REFUSED
     assert started == []  # nothing started: policy stopped it first
-    assert vote.execution is not None and not vote.execution.ok
-    assert vote.execution.steps == []  # nothing ran
-    assert "evening freeze" in vote.text
-    executed = [e for e in service.audit.recent(20) if e.event == "executed"]
-    assert executed and executed[-1].outcome == "failed"
-    assert executed[-1].approvers == ["carol"]
+    assert vote.execution is None
+    assert "evening freeze" in vote.text and "evening freeze" in vote.thread_notice
+    events = [e.event for e in service.audit.recent(20)]
+    assert "refused" in events and "executed" not in events
 
 
 def test_context_rules_match_the_cluster_the_step_really_runs_against(

@@ -14,6 +14,7 @@ from bot.approvals.store import INTERRUPTED_SUMMARY
 from bot.models import MessageRef, Request
 from bot.replies import ReplyKind
 from bot.service import OpsService
+from tests.approvals.helpers import vote
 from tests.core.conftest import ALICE, CAROL, ServiceFactory
 
 # real time: Redis ages records out by its own clock, so they must be live now
@@ -39,8 +40,13 @@ def _approved_but_never_finished(service: OpsService) -> PendingApproval:
     assert reply.kind == ReplyKind.NEEDS_APPROVAL and reply.approval_id, reply.text
     approval = service.store.get(reply.approval_id)
     assert approval is not None
-    outcome = service.store.vote(
-        approval.id, voter_id="carol", digest=approval.digest, counts_for=[0], now=service.clock()
+    outcome = vote(
+        service.store,
+        approval.id,
+        voter_id="carol",
+        digest=approval.digest,
+        counts_for=[0],
+        now=service.clock(),
     )
     assert outcome.result is VoteResult.EXECUTE
     return approval

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from bot.approvals.counting import count_and_start
 from bot.approvals.memory_store import MemoryApprovalStore
-from bot.approvals.models import PendingApproval, VoteResult
+from bot.approvals.models import Ballot, PendingApproval, VoteResult
 from bot.models import Principal
 from bot.policy import Decision, Outcome, PolicyEngine
 from tests.policy.support import WEDNESDAY, decide, engine, plan, scale, who
@@ -46,12 +47,23 @@ def _votes_until_done(
         )
     )
     results: list[VoteResult] = []
-    for voter in voters:
+    for at, voter in enumerate(voters):
         counts = decision.requirements_admitting(eng.effective_principal(voter), requester)
         if counts:
-            outcome = store.vote(
-                "a1", voter_id=voter.id, digest=the_plan.digest, counts_for=counts, now=WEDNESDAY
+            store.record_ballot(
+                "a1",
+                ballot=Ballot(voter=voter, approve=True, at_us=at),
+                digest=the_plan.digest,
+                now=WEDNESDAY,
             )
+            outcome = count_and_start(
+                store,
+                "a1",
+                requirements=decision.requirements,
+                effective=eng.effective_principal,
+                by=voter.id,
+                now=WEDNESDAY,
+            ).outcome
             results.append(outcome.result)
     return results
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.adapters.slack.blocks import escape
 from bot.approvals.models import ApprovalState, VoteResult
 from bot.models import MessageRef
+from tests.approvals.helpers import vote
 from tests.fakes.slack_api import FakeSlack, mention
 from tests.fixtures.slack_fake import (
     CHANNEL,
@@ -46,8 +47,13 @@ def test_the_sweep_marks_an_interrupted_plan_failed_and_tells_its_thread(
     )
     assert approval is not None
     # a replica took the completing vote and died before running or finishing the plan
-    outcome = h.service.store.vote(
-        approval.id, voter_id="USRE1", digest=approval.digest, counts_for=[0], now=now[0]
+    outcome = vote(
+        h.service.store,
+        approval.id,
+        voter_id="USRE1",
+        digest=approval.digest,
+        counts_for=[0],
+        now=now[0],
     )
     assert outcome.result is VoteResult.EXECUTE
 

@@ -153,6 +153,7 @@ def register_listeners(app: App, frontend: SlackFrontEnd) -> None:
                 event_id=_event_id(body, event),
                 added=added,
                 bot_user_id=context.get("bot_user_id"),
+                event_ts=event.get("event_ts"),
             )
 
         return handle

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -242,7 +243,10 @@ class SlackFrontEnd:
         event_id: str,
         added: bool,
         bot_user_id: str | None,
+        event_ts: str | None = None,
     ) -> None:
+        """`event_ts`: Slack's time of the event; orders one user's add and remove on a plan
+        however late or out of order they are delivered (None: the time it is handled)."""
         if user == bot_user_id:
             return
         name = reaction.split("::", 1)[0]  # drop skin tones
@@ -253,6 +257,7 @@ class SlackFrontEnd:
         if name not in (self.emoji.approve, self.emoji.reject):
             return
         voter = self.users.principal(user)
+        event_time = slack_time(event_ts) if event_ts else None
         shown = self.state.load_preview(message)
         # The vote is for the plan this message shows; a different digest never counts.
         shown_digest = shown.reply.plan.digest if shown and shown.reply.plan else None
@@ -266,6 +271,7 @@ class SlackFrontEnd:
                         voter=voter,
                         approve=False,
                         event_id=event_id,
+                        event_time=event_time,
                         shown_digest=shown_digest,
                     ),
                 )
@@ -276,6 +282,7 @@ class SlackFrontEnd:
                 voter=voter,
                 approve=True,
                 event_id=event_id,
+                event_time=event_time,
                 shown_digest=shown_digest,
                 on_executing=lambda approval: self.update_preview(
                     message,
@@ -286,7 +293,9 @@ class SlackFrontEnd:
                 ),
             )
         else:
-            result = self.service.withdraw_vote(message=message, voter=voter, event_id=event_id)
+            result = self.service.withdraw_vote(
+                message=message, voter=voter, event_id=event_id, event_time=event_time
+            )
         self._after_vote(message, voter, result)
 
     def _after_vote(self, message: MessageRef, voter: Principal, vote: VoteReply) -> None:
@@ -318,8 +327,20 @@ class SlackFrontEnd:
                 )
             case VoteResult.EXPIRED:
                 self.update_preview(message, status=ApprovalState.EXPIRED.value, approval=approval)
+            case VoteResult.REFUSED:
+                self.update_preview(
+                    message, status=ApprovalState.REFUSED.value, approval=approval, note="refused"
+                )
             case _:
                 pass
+        if vote.thread_notice:
+            self._call(
+                "chat_postMessage",
+                channel=message.channel,
+                thread_ts=self._thread_of(message),
+                text=escape(vote.thread_notice),
+            )
+            return
         if vote.text:
             self._ephemeral(message, user=voter.id, text=vote.text)
 
@@ -498,6 +519,13 @@ class SlackFrontEnd:
         except _SLACK_ERRORS as exc:
             log.warning("Slack %s failed: %s", method, exc)
             return False
+
+
+def slack_time(event_ts: str) -> datetime:
+    """Slack's `event_ts` ("1700000000.123456") as an exact datetime (no float rounding)."""
+    seconds, _, fraction = event_ts.partition(".")
+    micros = int((fraction + "000000")[:6])
+    return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=micros)
 
 
 def _approvers_note(approval: PendingApproval | None) -> str | None:
