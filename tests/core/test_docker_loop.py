@@ -134,3 +134,34 @@ def test_duplicate_event_produces_nothing(service, web: str) -> None:  # type: i
     assert first.kind == ReplyKind.NEEDS_APPROVAL
     assert second.kind == ReplyKind.DUPLICATE
     assert len(service.store.list_pending()) == 1
+
+
+def test_undo_is_offered_only_when_its_operation_is_enabled(  # type: ignore[no-untyped-def]
+    make_service: ServiceFactory,
+    docker_host: str,
+    redis_url: str,
+    web: str,
+    docker_client: docker.DockerClient,
+) -> None:
+    """A deployment that enables `stop_container` but not `start_container` cannot undo a
+    stop: the bot must not offer an undo that policy would then refuse (issue 9 §6)."""
+    service = make_service(
+        redis_url=redis_url,
+        docker_disabled=False,
+        docker_hosts={"default": docker_host},
+        enabled_operations=["list_containers", "stop_container"],
+    )
+    reply = service.handle_request(Request(principal=ALICE, text=f"docker stop {web} -t 0"))
+    assert reply.kind == ReplyKind.NEEDS_APPROVAL, reply.text
+    assert reply.approval_id
+    service.attach_message(reply.approval_id, _ref(reply.approval_id))
+    approved = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
+    assert approved.result == VoteResult.EXECUTE
+    assert approved.execution is not None and approved.execution.ok
+    assert docker_client.containers.get(web).status == "exited"
+    assert approved.execution.undo_plan is None
+
+    undo = service.request_undo(message=_ref(reply.approval_id), requester=ALICE)
+    assert undo.kind == ReplyKind.INVALID
+    assert "cannot be undone" in undo.text
+    assert docker_client.containers.get(web).status == "exited"
