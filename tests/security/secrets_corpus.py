@@ -38,7 +38,11 @@ def mixed(chars: str, n: int) -> str:
     """A random string with at least one upper, lower and digit (so it is not hex)."""
     while True:
         s = rs(chars, n)
-        if any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s):
+        if (
+            any(c.isupper() for c in s)
+            and any(c.islower() for c in s)
+            and any(c.isdigit() for c in s)
+        ):
             return s
 
 
@@ -67,14 +71,25 @@ TOKENS: list[tuple[str, Callable[[], str], str]] = [
     ("github-classic", lambda: "ghp_" + rs(ALNUM, 36), "ghp_"),
     ("github-oauth", lambda: "gho_" + rs(ALNUM, 36), "gho_"),
     ("github-app", lambda: _R.choice(["ghs_", "ghu_", "ghr_"]) + rs(ALNUM, 36), "gh"),
-    ("github-fine-grained", lambda: "github_pat_" + rs(ALNUM, 22) + "_" + rs(ALNUM, 59), "github_pat_"),
+    (
+        "github-fine-grained",
+        lambda: "github_pat_" + rs(ALNUM, 22) + "_" + rs(ALNUM, 59),
+        "github_pat_",
+    ),
     ("gitlab-pat", lambda: "glpat-" + rs(URLSAFE, 20), "glpat-"),
     ("slack-bot", lambda: f"xoxb-{rs(DIG, 12)}-{rs(DIG, 13)}-{rs(ALNUM, 24)}", "xoxb-"),
-    ("slack-user", lambda: f"xoxp-{rs(DIG, 12)}-{rs(DIG, 12)}-{rs(DIG, 13)}-{rs(HEX, 32)}", "xoxp-"),
+    (
+        "slack-user",
+        lambda: f"xoxp-{rs(DIG, 12)}-{rs(DIG, 12)}-{rs(DIG, 13)}-{rs(HEX, 32)}",
+        "xoxp-",
+    ),
     ("slack-app", lambda: f"xapp-1-{rs(UP + DIG, 11)}-{rs(DIG, 13)}-{rs(HEX, 64)}", "xapp-"),
     (
         "slack-webhook",
-        lambda: f"https://hooks.slack.com/services/T{rs(UP + DIG, 8)}/B{rs(UP + DIG, 10)}/{rs(ALNUM, 24)}",
+        lambda: (
+            f"https://hooks.slack.com/services/T{rs(UP + DIG, 8)}/"
+            f"B{rs(UP + DIG, 10)}/{rs(ALNUM, 24)}"
+        ),
         "https://hooks.slack.com/services/",
     ),
     (
@@ -104,11 +119,13 @@ TOKENS: list[tuple[str, Callable[[], str], str]] = [
     ("age-secret-key", lambda: "AGE-SECRET-KEY-1" + rs(UP + DIG, 58), "AGE-SECRET-KEY-"),
     (
         "jwt",
-        lambda: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-        + "eyJ"
-        + rs(URLSAFE, 40)
-        + "."
-        + rs(URLSAFE, 43),
+        lambda: (
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+            + "eyJ"
+            + rs(URLSAFE, 40)
+            + "."
+            + rs(URLSAFE, 43)
+        ),
         "eyJ",
     ),
     ("aws-secret-key-bare", lambda: mixed(B64, 40), ""),
@@ -160,7 +177,9 @@ def _shape(name: str, build: Callable[[], tuple[str, str]]) -> list[Sample]:
 def _pw(template: str, **extra: str) -> Callable[[], tuple[str, str]]:
     def build() -> tuple[str, str]:
         p = password()
-        return template.format(k=_key(), p=p, K=_R.choice(ENV_KEYS), f=_R.choice(FLAGS), u=user(), **extra), p
+        return template.format(
+            k=_key(), p=p, K=_R.choice(ENV_KEYS), f=_R.choice(FLAGS), u=user(), **extra
+        ), p
 
     return build
 
@@ -168,7 +187,10 @@ def _pw(template: str, **extra: str) -> Callable[[], tuple[str, str]]:
 def _pem(kind: str) -> Callable[[], tuple[str, str]]:
     def build() -> tuple[str, str]:
         body = "\n".join(rs(B64, 64) for _ in range(6))
-        return f"loading key\n-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\nkey loaded", body
+        return (
+            f"loading key\n-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\nkey loaded",
+            body,
+        )
 
     return build
 
@@ -200,7 +222,9 @@ def _basic() -> tuple[str, str]:
 
 def _bearer() -> tuple[str, str]:
     tok = mixed(URLSAFE + ".", 40)
-    return _R.choice(["Authorization: Bearer {t}", "curl -H 'authorization: bearer {t}' https://api"]).format(t=tok), tok
+    return _R.choice(
+        ["Authorization: Bearer {t}", "curl -H 'authorization: bearer {t}' https://api"]
+    ).format(t=tok), tok
 
 
 def _docker_auth() -> tuple[str, str]:
@@ -214,9 +238,13 @@ def _k8s_secret_data() -> tuple[str, str]:
 
 
 def _b64_blob() -> tuple[str, str]:
-    inner = _R.choice(["password={p}", "DB_PASSWORD: {p}", "token={p}", "postgres://app:{p}@db/app"])
+    inner = _R.choice(
+        ["password={p}", "DB_PASSWORD: {p}", "token={p}", "postgres://app:{p}@db/app"]
+    )
     blob = b64(inner.format(p=password()).encode())
-    return _R.choice(["config={b}", "label payload {b} attached", 'args: ["--config", "{b}"]']).format(b=blob), blob
+    return _R.choice(
+        ["config={b}", "label payload {b} attached", 'args: ["--config", "{b}"]']
+    ).format(b=blob), blob
 
 
 def _b64_after_key() -> tuple[str, str]:
@@ -226,7 +254,16 @@ def _b64_after_key() -> tuple[str, str]:
 
 def _entropy_after_key() -> tuple[str, str]:
     v = _R.choice([rs(HEX, 40), mixed(B64, 44), mixed(URLSAFE, 32)])
-    k = _R.choice(["client_secret", "signing_key", "encryption_key", "master_key", "app_key", "secret_key_base"])
+    k = _R.choice(
+        [
+            "client_secret",
+            "signing_key",
+            "encryption_key",
+            "master_key",
+            "app_key",
+            "secret_key_base",
+        ]
+    )
     return _R.choice(["{k} = {v}", "{k}: '{v}'", "{k}={v}"]).format(k=k, v=v), v
 
 
@@ -263,7 +300,9 @@ def _azure_sas() -> tuple[str, str]:
 
 def _curl_user() -> tuple[str, str]:
     p = password()
-    return _R.choice(["curl -u {u}:{p} https://api.example.com", "curl --user {u}:{p} -X POST https://h"]).format(u=user(), p=p), p
+    return _R.choice(
+        ["curl -u {u}:{p} https://api.example.com", "curl --user {u}:{p} -X POST https://h"]
+    ).format(u=user(), p=p), p
 
 
 PASSWORD_SHAPES: list[tuple[str, Callable[[], tuple[str, str]]]] = [
@@ -279,7 +318,10 @@ PASSWORD_SHAPES: list[tuple[str, Callable[[], tuple[str, str]]]] = [
     ("json-value-next-line", _pw('{{\n  "{k}":\n    "{p}"\n}}')),
     ("python-dict", _pw("settings {{'user': '{u}', '{k}': '{p}'}}")),
     ("xml-element", _pw("<config><user>{u}</user><password>{p}</password></config>")),
-    ("xml-element-multi-line", _pw("<datasource>\n  <password>\n    {p}\n  </password>\n</datasource>")),
+    (
+        "xml-element-multi-line",
+        _pw("<datasource>\n  <password>\n    {p}\n  </password>\n</datasource>"),
+    ),
     ("xml-attribute", _pw('<user name="{u}" password="{p}"/>')),
     ("env-assignment", _pw("{K}={p}")),
     ("env-export", _pw('export {K}="{p}"')),
@@ -305,8 +347,11 @@ PASSWORD_SHAPES: list[tuple[str, Callable[[], tuple[str, str]]]] = [
     ("curl-user", _curl_user),
     ("auth-basic", _basic),
     ("auth-bearer", _bearer),
-    ("x-api-key-header", lambda: ((lambda v: (f"X-Api-Key: {v}", v))(rs(HEX, 32)))),
-    ("cookie-header", lambda: ((lambda v: (f"Cookie: session={v}; theme=dark", v))(mixed(ALNUM, 32)))),
+    ("x-api-key-header", lambda: (lambda v: (f"X-Api-Key: {v}", v))(rs(HEX, 32))),
+    (
+        "cookie-header",
+        lambda: (lambda v: (f"Cookie: session={v}; theme=dark", v))(mixed(ALNUM, 32)),
+    ),
     ("docker-config-auth", _docker_auth),
     ("k8s-secret-data", _k8s_secret_data),
     ("base64-blob-with-secret", _b64_blob),
@@ -327,25 +372,55 @@ PASSWORD_SHAPES: list[tuple[str, Callable[[], tuple[str, str]]]] = [
 # The examples named in issue 9 section 4, verbatim shapes (also part of the corpus).
 ISSUE_EXAMPLES: list[Sample] = [
     Sample("issue:value-next-line", "password:\n  Zq8-unshown-9x\nport: 5432", "Zq8-unshown-9x"),
-    Sample("issue:yaml-block", "password: |\n  Bl0ck-scalar-pw\n  second-line-x\nuser: bob", "Bl0ck-scalar-pw"),
-    Sample("issue:base64", "config=" + b64(b"password=Bas64-hidden-1"), b64(b"password=Bas64-hidden-1")),
-    Sample("issue:aws-bare", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    Sample(
+        "issue:yaml-block",
+        "password: |\n  Bl0ck-scalar-pw\n  second-line-x\nuser: bob",
+        "Bl0ck-scalar-pw",
+    ),
+    Sample(
+        "issue:base64", "config=" + b64(b"password=Bas64-hidden-1"), b64(b"password=Bas64-hidden-1")
+    ),
+    Sample(
+        "issue:aws-bare",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ),
     Sample("issue:asia", "ASIAY34FZKBOKMUTVV7A", "Y34FZKBOKMUTVV7A"),
     Sample("issue:mysql-pwd", "MYSQL_PWD=my5ql-pwd-X", "my5ql-pwd-X"),
     Sample("issue:pwd", "pwd: pwd-value-77Q", "pwd-value-77Q"),
     Sample("issue:db-pass", "--db-pass=dbPass-9911", "dbPass-9911"),
     Sample("issue:-p", "mysql -uroot -pDashP-Secret7 shop", "DashP-Secret7"),
     Sample("issue:sk_live", "sk_live_51HqLyjWDarjtT1zdp7dcXYZ", "51HqLyjWDarjtT1zdp7dcXYZ"),
-    Sample("issue:AIza", "AIzaSyA-1234567890abcdefghijklmnopqrstu", "SyA-1234567890abcdefghijklmnopqrstu"),
+    Sample(
+        "issue:AIza",
+        "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+        "SyA-1234567890abcdefghijklmnopqrstu",
+    ),
     Sample("issue:glpat", "glpat-xYz1234567890abcdEF", "xYz1234567890abcdEF"),
-    Sample("issue:SG", "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", "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr"),
-    Sample("issue:slack-webhook", "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXXXXXXXXXXXXXX"),
-    Sample("issue:azure", "AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;", "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq"),
+    Sample(
+        "issue:SG",
+        "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",
+        "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",
+    ),
+    Sample(
+        "issue:slack-webhook",
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+    ),
+    Sample(
+        "issue:azure",
+        "AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;",
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq",
+    ),
     Sample("issue:xml", "<password>Xml-Pass-42</password>", "Xml-Pass-42"),
     Sample("issue:?pass", "GET /login?user=bob&pass=Query-Pass-1 HTTP/1.1", "Query-Pass-1"),
     Sample("issue:password%3D", "state=password%3DEnc0ded-Pass%26next", "Enc0ded-Pass"),
     Sample("issue:putty", *_putty()),
-    Sample("issue:json-multi-line", '{\n  "user": "bob",\n  "password":\n    "Multi-Line-Json-7"\n}', "Multi-Line-Json-7"),
+    Sample(
+        "issue:json-multi-line",
+        '{\n  "user": "bob",\n  "password":\n    "Multi-Line-Json-7"\n}',
+        "Multi-Line-Json-7",
+    ),
 ]
 
 
@@ -396,7 +471,8 @@ def _pod(name: str) -> str:
 
 
 def _ts() -> str:
-    return f"2026-{_R.randrange(1, 13):02d}-{_R.randrange(1, 29):02d}T{_R.randrange(24):02d}:{_R.randrange(60):02d}:{_R.randrange(60):02d}Z"
+    day = f"2026-{_R.randrange(1, 13):02d}-{_R.randrange(1, 29):02d}"
+    return f"{day}T{_R.randrange(24):02d}:{_R.randrange(60):02d}:{_R.randrange(60):02d}Z"
 
 
 def _ip() -> str:
@@ -404,9 +480,15 @@ def _ip() -> str:
 
 
 CLEAN_TEMPLATES: list[Callable[[str, str], str]] = [
-    lambda n, ns: f"Deployment {ns}/{n}: ready 2/2, up-to-date 2, available 2, revision {_R.randrange(1, 9)}",
-    lambda n, ns: f"- container {n}: ghcr.io/acme/{n}:1.{_R.randrange(20)}.0, running, ready=True, restarts=0",
-    lambda n, ns: f"Pod {ns}/{_pod(n)}: Running (phase Running), ready 1/1, restarts 0, node node-1",
+    lambda n, ns: (
+        f"Deployment {ns}/{n}: ready 2/2, up-to-date 2, available 2, revision {_R.randrange(1, 9)}"
+    ),
+    lambda n, ns: (
+        f"- container {n}: ghcr.io/acme/{n}:1.{_R.randrange(20)}.0, running, ready=True, restarts=0"
+    ),
+    lambda n, ns: (
+        f"Pod {ns}/{_pod(n)}: Running (phase Running), ready 1/1, restarts 0, node node-1"
+    ),
     lambda n, ns: f"deployments in {ns}: {n}, web, orders",
     lambda n, ns: f"pods in {ns}: {_pod(n)}, {_pod('web')}",
     lambda n, ns: f"namespaces: default, {ns}, kube-system",
@@ -417,11 +499,19 @@ CLEAN_TEMPLATES: list[Callable[[str, str], str]] = [
     lambda n, ns: f"Created container {n}",
     lambda n, ns: "Back-off restarting failed container",
     lambda n, ns: "Liveness probe failed: HTTP probe failed with statuscode: 503",
-    lambda n, ns: f'Readiness probe failed: Get "http://{_ip()}:8080/healthz": dial tcp: connect: connection refused',
-    lambda n, ns: f'MountVolume.SetUp failed for volume "{n}-token-{rs(LOW, 5)}" : secret "{n}-token" not found',
-    lambda n, ns: f"Error: secret \"{n}-creds\" not found",
+    lambda n, ns: (
+        f'Readiness probe failed: Get "http://{_ip()}:8080/healthz": '
+        "dial tcp: connect: connection refused"
+    ),
+    lambda n, ns: (
+        f'MountVolume.SetUp failed for volume "{n}-token-{rs(LOW, 5)}" : '
+        f'secret "{n}-token" not found'
+    ),
+    lambda n, ns: f'Error: secret "{n}-creds" not found',
     lambda n, ns: f"couldn't find key password in Secret {ns}/{n}-creds",
-    lambda n, ns: f"  at com.acme.auth.TokenService.refresh(TokenService.java:{_R.randrange(20, 400)})",
+    lambda n, ns: (
+        f"  at com.acme.auth.TokenService.refresh(TokenService.java:{_R.randrange(20, 400)})"
+    ),
     lambda n, ns: f"uid: {_uuid()}",
     lambda n, ns: f"commit {_sha()} (HEAD -> main)",
     lambda n, ns: f"image: registry.example.com:5000/team/{n}:v1.2.3",
@@ -429,16 +519,24 @@ CLEAN_TEMPLATES: list[Callable[[str, str], str]] = [
     lambda n, ns: f"resourceVersion: {_R.randrange(10**6)}",
     lambda n, ns: "requests: cpu=250m, memory=512Mi; limits: cpu=1, memory=1Gi",
     lambda n, ns: "resources:\n  requests:\n    cpu: 500m\n    memory: 256Mi",
-    lambda n, ns: f"{_ts()} INFO GET /api/v1/items status=200 duration={_R.randrange(900)}ms user=bob",
+    lambda n, ns: (
+        f"{_ts()} INFO GET /api/v1/items status=200 duration={_R.randrange(900)}ms user=bob"
+    ),
     lambda n, ns: f"{_ts()} INFO token refreshed for user alice (expires in 3600s)",
     lambda n, ns: f"{_ts()} WARN invalid password for user bob from {_ip()}",
     lambda n, ns: f"{_ts()} INFO password reset requested for bob@example.com",
     lambda n, ns: f"{_ts()} INFO authentication succeeded for user {n}",
     lambda n, ns: f"GET /api/v1/namespaces/{ns}/secrets/{n}-creds 200 {_R.randrange(50)}ms",
-    lambda n, ns: f"env: DB_PASSWORD (from secret {n}-db, key password), API_TOKEN (from secret {n}, key token)",
+    lambda n, ns: (
+        f"env: DB_PASSWORD (from secret {n}-db, key password), "
+        f"API_TOKEN (from secret {n}, key token)"
+    ),
     lambda n, ns: f"secretName: tls-{n}",
     lambda n, ns: f"serviceAccountName: {n}",
-    lambda n, ns: f"env:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: {n}-db\n      key: password",
+    lambda n, ns: (
+        f"env:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n"
+        f"      name: {n}-db\n      key: password"
+    ),
     lambda n, ns: f"envFrom:\n- secretRef:\n    name: {n}-secrets",
     lambda n, ns: f"labels: app={n}, tier=backend",
     lambda n, ns: f"Selector: app={n}; strategy RollingUpdate",
@@ -448,14 +546,16 @@ CLEAN_TEMPLATES: list[Callable[[str, str], str]] = [
     lambda n, ns: "prompt_tokens=123 completion_tokens=45 total_tokens=168",
     lambda n, ns: "auth_enabled: true\ntoken_ttl_seconds: 3600\npassword_min_length: 12",
     lambda n, ns: "passwords_total 3",
-    lambda n, ns: "WWW-Authenticate: Bearer realm=\"api\"",
+    lambda n, ns: 'WWW-Authenticate: Bearer realm="api"',
     lambda n, ns: "Bearer token expired for request 42",
     lambda n, ns: "docker run -p 8080:80 -d nginx:1.27",
     lambda n, ns: "mkdir -p /var/lib/app && find . -name '*.log' -print",
     lambda n, ns: f"ssh -p 2222 deploy@{_ip()}",
     lambda n, ns: "docker run -u 1000:1000 busybox id",
     lambda n, ns: f"name: {n}  id: {_sha(12)}",
-    lambda n, ns: f"command: /app/server --port 8080 --auth-mode oidc --token-file /var/run/secrets/{n}/token",
+    lambda n, ns: (
+        f"command: /app/server --port 8080 --auth-mode oidc --token-file /var/run/secrets/{n}/token"
+    ),
     lambda n, ns: f"labels: com.docker.compose.service={n}, com.example.team=identity",
     lambda n, ns: f"Up 3 hours (healthy)  {n}_1",
     lambda n, ns: f"connecting to redis://cache.{ns}.svc:6379/0",
@@ -466,8 +566,10 @@ CLEAN_TEMPLATES: list[Callable[[str, str], str]] = [
     lambda n, ns: "key rotation completed for 3 keys",
     lambda n, ns: "basic configuration loaded from /etc/app/config.yaml",
     lambda n, ns: f"Condition Available=True (MinimumReplicasAvailable); {n} ok",
-    lambda n, ns: f"{_ip()} - - [21/Nov/2026:10:00:00 +0000] \"GET /healthz HTTP/1.1\" 200 2",
-    lambda n, ns: f"Normal  Scheduled  12s  default-scheduler  Successfully assigned {ns}/{_pod(n)}",
+    lambda n, ns: f'{_ip()} - - [21/Nov/2026:10:00:00 +0000] "GET /healthz HTTP/1.1" 200 2',
+    lambda n, ns: (
+        f"Normal  Scheduled  12s  default-scheduler  Successfully assigned {ns}/{_pod(n)}"
+    ),
     lambda n, ns: f"kubectl rollout undo deployment/{n} -n {ns}",
     lambda n, ns: f"{_ts()} DEBUG session started for {n} id={_uuid()}",
 ]

@@ -91,7 +91,7 @@ def test_namespaces_named_with_auth_token_secret_stay_in_the_models_inventory() 
     )
     block = compact_inventory(
         inventory,
-        text="why is auth-api failing, and what about token-service and vault in secret-store",
+        text="why is auth-api failing, and token-api, token-service and vault in secret-store",
         allowed_namespaces=["*"],
     )
     assert REDACTED not in block
