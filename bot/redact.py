@@ -158,7 +158,9 @@ def _hide_after_key(text: str, start: int, end: int) -> tuple[str, int] | None:
             return _hide_following_lines(text, start, sep.end(), head, block=False)
         return None
     shown = value.group(0)
-    if rules.BLOCK_INDICATOR.fullmatch(text, value.start(), _line_end(text, value.start())):
+    if shown[0] in "|>" and rules.BLOCK_INDICATOR.fullmatch(
+        text, value.start(), _line_end(text, value.start())
+    ):
         eol = _line_end(text, value.start())
         return _hide_following_lines(text, start, eol, text[end:eol], block=True)
     if shown.lower() in rules.PLACEHOLDERS or shown.strip("\\\"'") == REDACTED:
