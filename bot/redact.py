@@ -1,64 +1,34 @@
 """Secret redaction and output truncation for anything read from a cluster or host.
 
 Data from backends is untrusted: it goes through `redact` before it reaches chat, the LLM or
-the audit trail, and through `truncate` so one noisy pod cannot flood a thread.
+the audit trail, and through `truncate` so one noisy pod cannot flood a thread. What counts
+as a secret is in `bot.redact_rules`; detection is measured on the corpus in
+tests/security/secrets_corpus.py (`uv run python bench/bench_redact.py` prints the numbers).
 
 Every scan costs time linear in the input (a security review found the old key=value regex
 quadratic): quantifiers are bounded or possessive, each pattern starts with a literal or
 anchors on a secret word found by a plain search, and no two adjacent unbounded classes
-overlap. Patterns never cross a line break, and a line longer than `MAX_LINE_SCAN` is cut
-(the unscanned rest is dropped with a note, never shown raw).
+overlap. A secret key whose value is on the following lines (`password:` then the value,
+YAML block scalars, multi-line JSON and XML) hides those lines; each line is looked at once.
+A line longer than `MAX_LINE_SCAN` is cut (the unscanned rest is dropped with a note).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
+
+from bot import redact_rules as rules
+from bot.redact_rules import is_secret_key
 
 REDACTED = "[REDACTED]"
 MAX_LINE_SCAN = 256 * 1024
 """Characters of one line that are scanned; the rest of such a line is replaced by a note."""
 
-_MAX_KEY = 256  # longest key name considered in key=value pairs
 _MAX_PASSES = 4  # redact repeats until nothing changes (idempotence), at most this often
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
-
-_SECRET_KEY_NAME = re.compile(
-    r"(?i)(password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|"
-    r"private[_-]?key|signing[_-]?key|encryption[_-]?key|credential)"
-)
-# Secret words inside a key of a key=value pair, searched in ASCII-lowercased text (a
-# case-sensitive literal search is an order of magnitude faster than (?i)).
-_KEY_WORD = re.compile(
-    r"pass(?:word|wd|phrase)|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"
-    r"signing[_-]?key|encryption[_-]?key|credential|auth|cookie"
-)
-_KEY_CHARS_BACK = re.compile(rf"[\w.-]{{0,{_MAX_KEY}}}")
-# key=value / key: value / "key": "value" / Authorization: Basic xyz, matched at a key start
-_KEY_VALUE = re.compile(
-    rf"(?i)([\w.-]{{1,{2 * _MAX_KEY}}}+)"
-    r"((?:\\?[\"'])?[ \t]{0,8}+[=:][ \t]{0,8}+"
-    r"(?:(?:basic|bearer|digest|negotiate|ntlm|token)[ \t]{1,8}+(?=[^\s,;]))?)"
-    r"(\\?\"[^\"\n]{0,2048}+\"|'[^'\n]{0,2048}+'|[^\s,;]++)"
-)
-# (prefix kept, secret hidden) pairs in free text. Each starts with a literal (fast search);
-# the word-boundary check is a fixed-width lookbehind right after it.
-_TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"([Bb][Ee][Aa][Rr][Ee][Rr](?<!\w.{6})[ \t]{1,16}+)([A-Za-z0-9._~+/=-]{8,})"),
-    re.compile(r"(xox[abposr]-)(?<!\wxox[abposr]-)([A-Za-z0-9-]{10,})"),  # Slack tokens
-    re.compile(r"(xapp-)(?<!\wxapp-)([A-Za-z0-9-]{10,})"),
-    re.compile(r"(sk-)(?<!\wsk-)([A-Za-z0-9_-]{16,})"),  # OpenAI-style keys
-    re.compile(r"(AKIA)(?<!\wAKIA)([0-9A-Z]{16})"),  # AWS access key ids
-    re.compile(r"(gh[pousr]_)(?<!\wgh[pousr]_)([A-Za-z0-9]{20,})"),  # GitHub tokens
-    re.compile(r"(github_pat_)(?<!\wgithub_pat_)([A-Za-z0-9_]{20,})"),
-    # JWTs: only where a run starts, each segment taken whole, so a failed try is cheap
-    re.compile(
-        r"(eyJ)(?<![A-Za-z0-9_-]eyJ)([A-Za-z0-9_-]{10,}+\.[A-Za-z0-9_-]{10,}+\.[A-Za-z0-9_-]{5,})"
-    ),
-    # passwords in URLs, also with an empty user name (redis://:pw@host)
-    re.compile(r"(://[^/\s:@]{0,256}+:)([^@\s/]{1,1024}+)(?=@)"),
-)
-_PEM_MARK = re.compile(r"-----(BEGIN|END) (?:[A-Z0-9]{1,24} ){0,4}PRIVATE KEY(?: BLOCK)?-----")
 
 
 def redact(text: str) -> str:
@@ -73,74 +43,204 @@ def redact(text: str) -> str:
 
 
 def _redact_once(text: str) -> str:
-    text = _redact_private_keys(text)
-    text = _redact_key_values(text)
-    for pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _redact_plain(text)
+    if len(text) >= 16:
+        text = rules.BASE64_RUN.sub(_hide_encoded_secret, text)
     return text
 
 
-def _redact_key_values(text: str) -> str:
-    """Hide values of keys that name a secret: find the secret word, then its whole key.
+def _redact_plain(text: str) -> str:
+    text = _redact_key_blocks(text)
+    text = _redact_mysql_passwords(text)  # first: "-pS3cret-Key" is no flag named "key"
+    text = _redact_key_values(text)
+    for pattern in rules.TOKEN_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return rules.BARE_AWS_SECRET.sub(_hide_bare_aws_secret, text)
 
-    A key is the full run of key characters around the word (at most _MAX_KEY long), so
-    each run is examined once however many secret words it holds.
+
+def _hide_encoded_secret(match: re.Match[str]) -> str:
+    """A base64 run whose decoded text holds a secret is hidden whole (one level deep)."""
+    run = match.group(0)
+    try:
+        raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return run
+    if not raw.isascii():
+        return run
+    decoded = raw.decode("ascii")
+    if not decoded.isprintable() and not decoded.replace("\n", "").strip().isprintable():
+        return run
+    return REDACTED if _redact_plain(decoded) != decoded else run
+
+
+def _hide_bare_aws_secret(match: re.Match[str]) -> str:
+    run = match.group(0)
+    mixed = (
+        any(c.isupper() for c in run)
+        and any(c.islower() for c in run)
+        and any(c.isdigit() for c in run)
+    )
+    return REDACTED if mixed and not run.startswith("/") and run.count("/") <= 3 else run
+
+
+def _redact_mysql_passwords(text: str) -> str:
+    """`mysql -pSECRET`: an attached -p value, only on lines that run a MySQL client."""
+    if "-p" not in text or not rules.MYSQL_WORD.search(text.translate(_ASCII_LOWER)):
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "-p" in line and rules.MYSQL_WORD.search(line.translate(_ASCII_LOWER)):
+            lines[i] = rules.MYSQL_ATTACHED_PASSWORD.sub(lambda m: m.group(1) + REDACTED, line)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- key = value
+def _redact_key_values(text: str) -> str:
+    """Hide values of keys that name a secret: find a secret word, take its whole key, judge
+    the key by its last word, then hide the value (same line, or the lines that hold it).
+
+    Each run of key characters is examined once however many secret words it holds.
     """
     low = text.lower()
     if len(low) != len(text):  # a few non-ASCII letters grow when lowered; keep offsets
         low = text.translate(_ASCII_LOWER)
     out: list[str] = []
-    pos = 0
-    for word in _KEY_WORD.finditer(low):
-        if word.start() < pos:
+    pos = 0  # text before pos is already in out
+    seen = 0  # key runs before seen were judged
+    for word in rules.KEY_WORD.finditer(low):
+        if word.start() < max(pos, seen):
             continue
-        lo = max(pos, word.start() - _MAX_KEY)
-        back = _KEY_CHARS_BACK.match(text[lo : word.start()][::-1])
+        lo = max(pos, seen, word.start() - rules.MAX_KEY)
+        back = rules.KEY_RUN_BACK.match(text[lo : word.start()][::-1])
         start = word.start() - (back.end() if back else 0)
-        match = _KEY_VALUE.match(text, start)
-        if match is None:
+        forward = rules.KEY_RUN.match(text, word.start())
+        end = forward.end() if forward else word.end()
+        seen = end
+        if not is_secret_key(text[start:end].lstrip("-")):
             continue
-        out.append(text[pos:start])
-        out.append(_hide_value(match))
-        pos = match.end()
+        hidden = _hide_after_key(text, start, end)
+        if hidden is None:
+            continue
+        replacement, stop = hidden
+        out.append(text[pos:end])
+        out.append(replacement)
+        pos = seen = stop
     if not out:
         return text
     out.append(text[pos:])
     return "".join(out)
 
 
-def _hide_value(match: re.Match[str]) -> str:
-    key, sep, value = match.group(1, 2, 3)
+def _hide_after_key(text: str, start: int, end: int) -> tuple[str, int] | None:
+    """(what replaces text[end:stop], stop) for the value of the secret key text[start:end]."""
+    before = text[start - 1] if start > 0 else ""
+    if before == "<" and text.startswith(">", end):  # <password>value</password>
+        value = rules.XML_VALUE.match(text, end + 1)
+        stop = value.end() if value else end + 1
+        if text[end + 1 : stop].strip():
+            return ">" + REDACTED, stop
+        eol = _line_end(text, end + 1)
+        return _hide_following_lines(text, start, eol, text[end:eol], block=False)
+    sep = rules.AFTER_KEY.match(text, end)
+    if sep is None:
+        if text.startswith("-", start):  # --password VALUE
+            flag = rules.FLAG_VALUE.match(text, end)
+            if flag and flag.group(1).lower() not in rules.PLACEHOLDERS:
+                return text[end : flag.start(1)] + _hidden(flag.group(1)), flag.end()
+        return None
+    head = sep.group(0)
+    if before in ("?", "&") or "%3" in head:
+        value = rules.QUERY_VALUE.match(text, sep.end())
+    else:
+        value = rules.VALUE.match(text, sep.end())
+    if value is None:
+        if text.startswith("\n", sep.end()) or sep.end() == len(text):
+            return _hide_following_lines(text, start, sep.end(), head, block=False)
+        return None
+    shown = value.group(0)
+    if shown[0] in "|>" and rules.BLOCK_INDICATOR.fullmatch(
+        text, value.start(), _line_end(text, value.start())
+    ):
+        eol = _line_end(text, value.start())
+        return _hide_following_lines(text, start, eol, text[end:eol], block=True)
+    if shown.lower() in rules.PLACEHOLDERS or shown.strip("\\\"'") == REDACTED:
+        return None
+    return head + _hidden(shown), value.end()
+
+
+def _hidden(value: str) -> str:
     for quote in ('\\"', '"', "'"):
         if len(value) >= 2 * len(quote) and value.startswith(quote) and value.endswith(quote):
-            if len(value) == 2 * len(quote):
-                return match.group(0)  # an empty value hides nothing
-            return f"{key}{sep}{quote}{REDACTED}{quote}"
-    return f"{key}{sep}{REDACTED}"
+            return f"{quote}{REDACTED}{quote}"
+    return REDACTED
 
 
-def _redact_private_keys(text: str) -> str:
-    """Hide PEM private keys, also when `tailLines` cut the BEGIN line or the END line away.
+def _line_end(text: str, index: int) -> int:
+    nl = text.find("\n", index)
+    return len(text) if nl < 0 else nl
+
+
+def _hide_following_lines(
+    text: str, key_start: int, eol: int, head: str, *, block: bool
+) -> tuple[str, int] | None:
+    """The value of a key that ends its line: a block scalar (every more-indented line) or a
+    value on the next line(s) (`password:` / `"password":` / `<password>` then the value).
+
+    A next line that is itself a mapping entry or a bracket means a nested structure: its
+    keys are judged one by one, nothing is hidden here.
+    """
+    line_start = text.rfind("\n", 0, key_start) + 1
+    key_line = text[line_start:key_start]
+    key_indent = len(key_line) - len(key_line.lstrip(" \t"))
+    pieces = [head]
+    pos = eol
+    hid = False
+    while pos < len(text):  # pos is at a newline
+        line_end = _line_end(text, pos + 1)
+        line = text[pos + 1 : line_end]
+        body = line.lstrip(" \t")
+        indent = len(line) - len(body)
+        if not body:
+            if block:  # blank lines belong to a block scalar
+                pos = line_end
+                continue
+            break
+        if hid and indent <= key_indent:
+            break
+        if block and indent <= key_indent:
+            break
+        if not block and (body[0] in "{}[]<" or rules.MAPPING_LINE.match(body)):
+            break
+        if not hid:  # the whole value becomes one line
+            pieces.append("\n" + line[:indent] + REDACTED)
+        hid = True
+        pos = line_end
+    if not hid:
+        return None
+    return "".join(pieces), pos
+
+
+# ---------------------------------------------------------------- private key blocks
+def _redact_key_blocks(text: str) -> str:
+    """Hide PEM/OpenSSH private keys and PuTTY key files, also when `tailLines` cut the BEGIN
+    line or the END line away.
 
     A lone END hides everything before it (back to the previous key); a BEGIN without END
     hides everything after it.
     """
-    if "PRIVATE KEY" not in text:
+    if "PRIVATE KEY" not in text and "Private-MAC" not in text and "PuTTY-User" not in text:
         return text
     out: list[str] = []
     pos = 0
     begin: int | None = None
-    for mark in _PEM_MARK.finditer(text):
-        if mark.group(1) == "BEGIN":
+    for mark in rules.KEY_BLOCK_MARK.finditer(text):
+        if mark.group(1) == "BEGIN" or mark.group(2):
             if begin is None:
                 out.append(text[pos : mark.start()])
                 begin = mark.start()
             continue
-        if begin is None:  # END whose BEGIN was cut off
-            out.append(REDACTED)
-        else:
-            out.append(REDACTED)
-            begin = None
+        out.append(REDACTED)  # an END, with or without its BEGIN
+        begin = None
         pos = mark.end()
     if begin is not None:
         out.append(REDACTED)
@@ -190,9 +290,7 @@ def _redact_data(value: Any, *, secret: bool) -> Any:
         return REDACTED if secret and value else redact(value)
     if isinstance(value, dict):
         return {
-            k: _redact_data(
-                v, secret=secret or (isinstance(k, str) and bool(_SECRET_KEY_NAME.search(k)))
-            )
+            k: _redact_data(v, secret=secret or (isinstance(k, str) and is_secret_key(k)))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

@@ -37,6 +37,7 @@ SECRET_FORMATS = [
     ("Set-Cookie: session=abcdef0123456789", "abcdef0123456789", "Set-Cookie: "),
     ("slack xoxb-1234567890-abcdefghij", "1234567890-abcdefghij", "slack xoxb-"),
     ("key sk-abcdefghijklmnopqrstuv used", "abcdefghijklmnopqrstuv", " used"),
+    ("key sk-proj-Ab3dEfGhIjKlMnOpQr used", "Ab3dEfGhIjKlMnOpQr", " used"),
     ("id AKIAABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOP", "id AKIA"),
     ("gh ghp_abcdefghijklmnopqrstuvwxyz0123", "abcdefghijklmnopqrstuvwxyz0123", "gh ghp_"),
     ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlMTIz", "c2lnbmF0dXJlMTIz", "jwt "),

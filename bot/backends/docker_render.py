@@ -11,16 +11,10 @@ import shlex
 from typing import Any
 
 from bot.redact import REDACTED, redact, redact_data, redact_env
+from bot.redact_rules import is_secret_key
 
 _EXITED = re.compile(r"^Exited \((-?\d+)\)")
-_SECRET_FLAG = re.compile(
-    r"(?i)^--?[a-z0-9_.-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key|credential)"
-    r"[a-z0-9_.-]*$"
-)
-_INLINE_SECRET_FLAG = re.compile(
-    r"(?i)(--?[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|credential)"
-    r"[a-z0-9_.-]*)(\s+)([^\s-]\S*)"
-)
+_FLAG_NAME = re.compile(r"--?[A-Za-z0-9_.-]+")
 
 
 def container_name(names: list[str] | None, fallback: str) -> str:
@@ -77,18 +71,18 @@ def state_of(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def redact_command(args: list[str] | None) -> str:
-    """A command line with secrets hidden, including the value after flags like --password."""
+    """A command line with secrets hidden: the value after a flag that names a secret
+    (`--db-pass X`), then the whole line through `redact` (so `mysql -pX`, `--token=X`, URLs
+    and tokens are judged with the words around them)."""
     shown: list[str] = []
     hide_next = False
     for arg in args or []:
-        if hide_next:
-            shown.append(REDACTED)
-            hide_next = False
-            continue
-        if _SECRET_FLAG.match(arg):
-            hide_next = True
-        shown.append(_INLINE_SECRET_FLAG.sub(rf"\1\2{REDACTED}", redact(arg)))
-    return " ".join(shlex.quote(a) if a != REDACTED else a for a in shown)
+        shown.append(REDACTED if hide_next else arg)
+        hide_next = not hide_next and bool(
+            _FLAG_NAME.fullmatch(arg) and is_secret_key(arg.lstrip("-"))
+        )
+    line = " ".join(a if a == REDACTED else shlex.quote(a) for a in shown)
+    return redact(line)
 
 
 def inspect_summary(raw: dict[str, Any]) -> dict[str, Any]:

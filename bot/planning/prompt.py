@@ -61,9 +61,20 @@ def system_prompt(
     return f"{head}\nInventory relevant to this request:\n{inventory_block}\n"
 
 
-def data_block(content: str, *, source: str, evidence_id: str | None = None, max_chars: int) -> str:
-    """Redact, truncate and delimit untrusted text so it reads as data, never as instructions."""
-    clean, _ = truncate(redact(content), max_chars=max_chars, keep="tail")
+def data_block(
+    content: str,
+    *,
+    source: str,
+    evidence_id: str | None = None,
+    max_chars: int,
+    redacted: bool = False,
+) -> str:
+    """Redact, truncate and delimit untrusted text so it reads as data, never as instructions.
+
+    `redacted=True`: the caller redacted each piece already (structured names, where a
+    free-text pass would read "deployments in auth: auth-api" as a secret key and value).
+    """
+    clean, _ = truncate(content if redacted else redact(content), max_chars=max_chars, keep="tail")
     clean = _TAG_RE.sub("untrusted_data", clean)
     safe_source = _TAG_RE.sub("untrusted_data", redact(source)).replace('"', "'")
     ident = f' id="{evidence_id}"' if evidence_id else ""
@@ -116,6 +127,7 @@ def compact_inventory(
     """Namespaces plus the names that best match the request's words, within `budget_chars`.
 
     The size is bounded however large the cluster is; the result is a delimited data block.
+    Each name is redacted on its own (a name is never a key of the next one).
     """
     words = request_words(text)
     lines: list[str] = []
@@ -129,7 +141,7 @@ def compact_inventory(
         ordered = mentioned + [ns for ns in namespaces if ns not in mentioned]
         shown = ordered[:MAX_NAMESPACES_SCANNED]
         more = f" (+{len(ordered) - len(shown)} more)" if len(ordered) > len(shown) else ""
-        lines.append("namespaces: " + ", ".join(shown) + more)
+        lines.append("namespaces: " + ", ".join(map(redact, shown)) + more)
         groups: list[tuple[float, str, list[str]]] = []
         for ns in shown:
             boost = 10.0 if ns in mentioned[:3] else 0.0
@@ -137,14 +149,14 @@ def compact_inventory(
                 hits = sorted(_ranked(inventory.names(resource, namespace=ns), words), reverse=True)
                 if hits:
                     names = [n for _, n in hits]
-                    groups.append((hits[0][0] + boost, f"{resource} in {ns}", names))
+                    groups.append((hits[0][0] + boost, f"{resource} in {redact(ns)}", names))
         containers = sorted(_ranked(inventory.names("containers"), words), reverse=True)
         if containers:
             groups.append((containers[0][0], "docker containers", [n for _, n in containers]))
         for _, label, names in sorted(groups, key=lambda g: -g[0]):
             extra = len(names) - MAX_NAMES_PER_LINE
             suffix = f" (+{extra} more)" if extra > 0 else ""
-            lines.append(f"{label}: " + ", ".join(names[:MAX_NAMES_PER_LINE]) + suffix)
+            lines.append(f"{label}: " + ", ".join(map(redact, names[:MAX_NAMES_PER_LINE])) + suffix)
     except Exception as exc:  # noqa: BLE001 - the model can still ask; grounding fails closed later
         lines.append(f"(inventory unavailable: {type(exc).__name__})")
     body = ""
@@ -153,4 +165,4 @@ def compact_inventory(
             body += "(more matches omitted)\n"
             break
         body += line + "\n"
-    return data_block(body.rstrip("\n"), source="inventory", max_chars=budget_chars)
+    return data_block(body.rstrip("\n"), source="inventory", max_chars=budget_chars, redacted=True)
