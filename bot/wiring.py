@@ -111,7 +111,14 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
         default_context=effective_kube_context(settings),
     )
     from bot.planning.llm import OpenAIPlanner
-    from bot.planning.ratelimit import LlmRateLimiter
+    from bot.planning.ratelimit import LlmRateLimiter, UserRateLimiter
+
+    service.request_limiter = UserRateLimiter(
+        client,
+        per_minute=settings.request_rate_limit_per_minute,
+        scope="requests",
+        key_prefix=settings.key_prefix,
+    )
 
     service.planner = OpenAIPlanner.from_settings(settings, read_tool=service.planner_lookup)
     if service.planner is None:
