@@ -129,7 +129,7 @@ def _serve(which: str, slack_api_url: str, bot_token: str, workers: int) -> int:
         app = (_bare_app if which == "bare" else _opsbot_app)(
             fake_like, policy, slack_api_url, workers
         )
-        server = HttpTransport(app, port=0)
+        server = HttpTransport(app, signing_secret=SECRET, port=0)
         server.start()
         print(server.where, flush=True)
         sys.stdin.read()  # until the parent closes our stdin

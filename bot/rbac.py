@@ -50,13 +50,26 @@ def policy_rule(need: RbacNeed) -> Rule:
 
 
 def impersonation_rules(*, users: Iterable[str] = (), groups: Iterable[str] = ()) -> list[Rule]:
-    """`impersonate` on users and groups; limited to the given names when any are given."""
+    """`impersonate` on exactly the named users and groups. Without names the grant would cover
+    everyone (system:masters included), so none is refused, as is any `system:` identity."""
     rules: list[Rule] = []
     for resource, names in (("groups", sorted(set(groups))), ("users", sorted(set(users)))):
-        rule: Rule = {"apiGroups": [""], "resources": [resource], "verbs": ["impersonate"]}
-        if names:
-            rule["resourceNames"] = names
-        rules.append(rule)
+        if not names:
+            raise ValueError(
+                f"impersonation needs the {resource} the bot may act as; with none listed it "
+                "could impersonate any, system:masters included"
+            )
+        system = [n for n in names if n.startswith("system:")]
+        if system:
+            raise ValueError(f"the bot never impersonates system: {resource}: {', '.join(system)}")
+        rules.append(
+            {
+                "apiGroups": [""],
+                "resources": [resource],
+                "verbs": ["impersonate"],
+                "resourceNames": names,
+            }
+        )
     return rules
 
 

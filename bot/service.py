@@ -20,10 +20,20 @@ __all__ = ["OpsService", "PolicySource", "RateLimiter"]
 
 
 class OpsService(LlmPlanning, ApprovalFlow):
+    # every request of a user counts (reads, writes, help, plain language); set by bot.wiring
+    request_limiter: RateLimiter | None = None
+
     def handle_request(self, request: Request) -> Reply:
         if request.event_id and not self._claim(f"req:{request.event_id}"):
             return Reply(kind=ReplyKind.DUPLICATE, text="")
         metrics.record_request(request.source)
+        if self.request_limiter is not None:
+            within_limit, retry_after = self.request_limiter.allow(request.principal.id)
+            if not within_limit:
+                return self._reply(
+                    ReplyKind.DENIED,
+                    text=f"You are sending requests too fast: try again in {retry_after} s",
+                )
         requester = self.policy.effective_principal(request.principal)
         planned = self._plan(request, requester)
         if isinstance(planned, Reply):

@@ -104,7 +104,14 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
         max_pending_per_user=settings.max_pending_per_user,
     )
     from bot.planning.llm import OpenAIPlanner
-    from bot.planning.ratelimit import LlmRateLimiter
+    from bot.planning.ratelimit import LlmRateLimiter, UserRateLimiter
+
+    service.request_limiter = UserRateLimiter(
+        client,
+        per_minute=settings.request_rate_limit_per_minute,
+        scope="requests",
+        key_prefix=settings.key_prefix,
+    )
 
     service.planner = OpenAIPlanner.from_settings(settings, read_tool=service.planner_lookup)
     if service.planner is None:

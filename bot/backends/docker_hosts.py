@@ -18,6 +18,7 @@ import docker.errors
 import requests.exceptions
 
 from bot.backends.base import ErrorKind
+from bot.backends.connection import refused_address
 from bot.redact import redact
 
 T = TypeVar("T")
@@ -142,6 +143,15 @@ class DockerHosts:
         where = f"docker host {alias!r} ({self.url(alias)})"
         if isinstance(exc, docker.errors.APIError):
             return _api_failure(exc, where=where)
+        refused = refused_address(exc, url=self.url(alias))
+        if refused is not None:
+            return DockerFailure(
+                kind=ErrorKind.TEMPORARY,
+                message=f"connection refused at {refused}: is the Docker daemon running? ({where})",
+                hint="check that dockerd is running and that DOCKER_HOST / OPSBOT_DOCKER_HOSTS "
+                "points at its address",
+                transient=True,
+            )
         if isinstance(
             exc, requests.exceptions.ConnectTimeout | requests.exceptions.ConnectionError
         ):

@@ -11,6 +11,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from bot.backends.base import ErrorKind
+from bot.backends.connection import refused_address
 from bot.redact import redact
 
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -111,7 +112,10 @@ def forbidden_text(message: str) -> str:
 
 
 def from_transport_error(exc: Exception, *, call: str, timeout: float) -> KubeError:
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
+    refused = refused_address(exc)
+    if refused is not None:  # before the timeout check: urllib3 files refusals under timeouts
+        text = f"connection refused at {refused}: is the Kubernetes API server running?"
+    elif isinstance(exc, urllib3.exceptions.TimeoutError):
         text = f"the Kubernetes API did not answer within {timeout:g}s"
     elif isinstance(exc, urllib3.exceptions.MaxRetryError | urllib3.exceptions.NewConnectionError):
         text = f"cannot connect to the Kubernetes API: {type(exc).__name__}"

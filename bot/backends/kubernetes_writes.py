@@ -8,6 +8,7 @@ run it with `dryRun=All` for the preview or for real. `before`/`after` are what 
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,8 @@ from bot.catalog.kubernetes_ops import (
 )
 
 CONFLICT_ATTEMPTS = 3
+SETTLE_SECONDS = 10.0  # how long a restart/rollback waits for the controller to see the last change
+SETTLE_POLL_SECONDS = 0.1
 DRY_RUN = "All"
 
 
@@ -51,14 +54,36 @@ def _with_dry_run(call: str) -> str:
 
 
 def _deployment(s: KubeSession, op: RestartDeployment | RollbackDeployment) -> dict[str, Any]:
+    """The deployment once its controller has seen its latest spec (observedGeneration).
+
+    Its revision annotation and its ReplicaSets' revisions are written by the controller: read
+    before that, a rollback done a moment ago still shows the revision it left, and its undo
+    would be refused as "already at revision N". Waits at most SETTLE_SECONDS, then refuses
+    (temporary) rather than act on a stale revision."""
     call = "GET " + path(namespace=op.namespace, resource="deployments", name=op.name, group="apps")
-    return s.json(
-        call,
-        s.apps.read_namespaced_deployment,
-        op.name,
-        op.namespace,
-        what=f"deployment {op.namespace}/{op.name}",
-    )
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        dep = s.json(
+            call,
+            s.apps.read_namespaced_deployment,
+            op.name,
+            op.namespace,
+            what=f"deployment {op.namespace}/{op.name}",
+        )
+        generation = int(meta(dep).get("generation") or 0)
+        observed = int((dep.get("status") or {}).get("observedGeneration") or 0)
+        if observed >= generation:
+            return dep
+        if time.monotonic() >= deadline:
+            raise KubeError(
+                kind=ErrorKind.TEMPORARY,
+                call="; ".join(s.calls),
+                message=f"the deployment controller has not yet recorded the last change of "
+                f"deployment {op.namespace}/{op.name} (generation {generation}, observed "
+                f"{observed}) after {SETTLE_SECONDS:g}s; is kube-controller-manager running?",
+                retryable=True,
+            )
+        time.sleep(SETTLE_POLL_SECONDS)
 
 
 def _refuse_paused(

@@ -1,9 +1,11 @@
-"""Per-user rate limit on LLM requests: a sliding one-minute window.
+"""Per-user rate limits: a sliding one-minute window per (scope, user).
 
+Two scopes are used: `requests` (every request a user sends, checked first in
+`OpsService.handle_request`) and `llm-rate` (plain-language requests, which cost model calls).
 In Redis (shared by every replica) as a sorted set per user, updated by one Lua script so the
 check-and-record is atomic. Without Redis, or while Redis is unreachable, an in-process window
-is used: the limit is a cost guard, not a security boundary, so it degrades rather than
-blocking every plain-language request.
+is used: the limit is a flood and cost guard, not a security boundary, so it degrades rather
+than blocking every request.
 """
 
 from __future__ import annotations
@@ -40,14 +42,16 @@ return {0, tostring(tonumber(oldest[2]) + window - now)}
 """
 
 
-class LlmRateLimiter:
-    """`allow(user_id) -> (allowed, retry_after_seconds)`; an allowed call is counted."""
+class UserRateLimiter:
+    """`allow(user_id) -> (allowed, retry_after_seconds)`; an allowed call is counted.
+    `scope` names the window in Redis, so limiters of different scopes never share counts."""
 
     def __init__(
         self,
         redis_client: Any | None,
         *,
         per_minute: int,
+        scope: str = "llm-rate",
         key_prefix: str = "opsbot",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -56,6 +60,7 @@ class LlmRateLimiter:
         self._redis = redis_client
         self._per_minute = per_minute
         self._prefix = key_prefix
+        self._scope = scope
         self._clock = clock
         self._script = redis_client.register_script(_SCRIPT) if redis_client is not None else None
         self._lock = threading.Lock()
@@ -69,12 +74,16 @@ class LlmRateLimiter:
                 return self._allow_redis(user_id, now)
             except RedisError as exc:
                 self._redis_down_until = now + REDIS_COOLDOWN_SECONDS
-                log.warning("LLM rate limit: Redis unavailable (%s); using the local window", exc)
+                log.warning(
+                    "%s rate limit: Redis unavailable (%s); using the local window",
+                    self._scope,
+                    exc,
+                )
         return self._allow_local(user_id, now)
 
     def _allow_redis(self, user_id: str, now: float) -> tuple[bool, int]:
         assert self._script is not None
-        key = f"{self._prefix}:llm-rate:{user_id}"
+        key = f"{self._prefix}:{self._scope}:{user_id}"
         member = f"{now:.6f}:{uuid.uuid4().hex}"
         allowed, retry = self._script(
             keys=[key], args=[now, WINDOW_SECONDS, self._per_minute, member]
@@ -92,3 +101,6 @@ class LlmRateLimiter:
                 window.append(now)
                 return True, 0
             return False, max(1, math.ceil(window[0] + WINDOW_SECONDS - now))
+
+
+LlmRateLimiter = UserRateLimiter  # the plain-language limiter (scope "llm-rate")

@@ -409,7 +409,7 @@ class _Collector:
                     scope=self._scope(ns),
                     kind="deployment_unavailable",
                     subject=f"deploy/{name}",
-                    title=f"Deployment {name} has {unavailable} of {wanted} replicas unavailable",
+                    title=_unavailable_title(name, wanted=wanted, unavailable=unavailable),
                     detail=f"{available}/{wanted} available",
                     next_step="Look at its pods to see why they are not ready; roll back if a "
                     "recent rollout caused it.",
@@ -528,3 +528,13 @@ def _clean(text: str) -> str:
     """Untrusted cluster text: secrets redacted, one line, short."""
     one_line = " ".join(redact(text).split())
     return truncate(one_line, max_chars=300, keep="head")[0]
+
+
+def _unavailable_title(name: str, *, wanted: int, unavailable: int) -> str:
+    """During a surge rollout old and new pods together can outnumber the desired count, so
+    "4 of 3 unavailable" would read as nonsense: say both numbers and why."""
+    if unavailable > wanted:
+        return (
+            f"Deployment {name}: {wanted} desired, {unavailable} unavailable (rollout in progress)"
+        )
+    return f"Deployment {name} has {unavailable} of {wanted} replicas unavailable"

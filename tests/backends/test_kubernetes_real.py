@@ -449,3 +449,36 @@ def test_real_server_rejects_a_stale_resource_version_on_scale(real_k8s: RealClu
         apps.patch_namespaced_deployment_scale("web", ns, stale)
     assert caught.value.status == 409 and '"reason":"Conflict"' in caught.value.body
     assert read_deployment(real_k8s, ns, "web").spec.replicas == 1
+
+
+def test_undo_right_after_a_rollback_returns_to_the_revision_it_left(
+    real_k8s: RealCluster,
+) -> None:
+    """The inverse of a rollback, previewed and run at once: the deployment's revision
+    annotation lags until the controller has seen the rollback, so the backend waits for it
+    (observedGeneration) instead of refusing with "already at revision 2"."""
+    ns = real_k8s.namespace("undo")
+    create_deployment(real_k8s, ns, "web", image="nginx:1.24", replicas=1)
+    grant(real_k8s, ns, subject_kind="User", subject="opsbot")
+    apps = client.AppsV1Api(real_k8s.admin())
+    apps.patch_namespaced_deployment(
+        "web",
+        ns,
+        {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}}}},
+    )
+    wait_for("revision 2", lambda: revision(real_k8s, ns, "web") == 2)
+    k8s = backend(real_k8s)
+    rollback = parse_operation({"operation": "rollback_deployment", "namespace": ns, "name": "web"})
+    rolled = k8s.execute(rollback)
+    assert rolled.status == Status.SUCCESS, rolled.error
+
+    undo = rollback.inverse(rolled.before or {})
+    assert undo is not None
+    preview = k8s.preview(undo)
+    assert preview.dry_run is not None and preview.dry_run.ok, preview.dry_run
+    assert preview.current == {"revision": 3, "images": ["nginx:1.24"]}
+    assert preview.desired["revision"] == 2 and preview.desired["images"] == ["nginx:1.25"]
+    undone = k8s.execute(undo)
+    assert undone.status == Status.SUCCESS, undone.error
+    image = read_deployment(real_k8s, ns, "web").spec.template.spec.containers[0].image
+    assert image == "nginx:1.25"

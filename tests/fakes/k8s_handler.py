@@ -297,7 +297,8 @@ class Handler(BaseHTTPRequestHandler):
                 store.delete(res, ns, name)
             return 200, gone, "application/json"
         if method == "PATCH" and res == "deployments":
-            updated = self._patched(obj, body)
+            # a copy: a dry run must leave the stored object (its generation too) untouched
+            updated = self._patched(copy.deepcopy(obj), body)
             if updated.get("spec", {}).get("template") != obj["spec"].get("template"):
                 updated["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
             if dry:

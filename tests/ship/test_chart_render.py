@@ -121,10 +121,6 @@ RBAC_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # name: (chart values, bot.rbac.rules_for keyword arguments)
     "all-operations": ({}, {"kinds": list(OPERATIONS)}),
     "reads-only": ({"operations": {"enabled": READS}}, {"kinds": READS}),
-    "impersonation-any": (
-        {"impersonation": {"enabled": True}},
-        {"kinds": list(OPERATIONS), "impersonation": True},
-    ),
     "impersonation-restricted": (
         {"impersonation": {"enabled": True, "users": ["bob", "alice"], "groups": ["sre"]}},
         {
@@ -170,9 +166,17 @@ def test_namespaces_scope_gives_roles_per_namespace_and_only_cluster_needs_clust
 ) -> None:
     targets = [helm_chart.cluster.namespace("team-a"), helm_chart.cluster.namespace("team-b")]
     rendered = helm_chart.install(
-        {"rbac": {"scope": "namespaces", "namespaces": targets}, "impersonation": {"enabled": True}}
+        {
+            "rbac": {"scope": "namespaces", "namespaces": targets},
+            "impersonation": {"enabled": True, "users": ["alice"], "groups": ["sre"]},
+        }
     )
-    expected = rbac.rules_for(list(OPERATIONS), impersonation=True)
+    expected = rbac.rules_for(
+        list(OPERATIONS),
+        impersonation=True,
+        impersonate_users=["alice"],
+        impersonate_groups=["sre"],
+    )
     cluster_rules, roles = _rbac_of(rendered)
     assert sorted(roles) == sorted(targets)
     for rules in roles.values():
@@ -222,7 +226,12 @@ def test_optional_parts_render_and_validate(
             "networkPolicy": {"enabled": True},
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
             "docker": {"hosts": {"build": "tcp://build-host:2376"}},
-            "impersonation": {"enabled": True, "userMap": {"U123": "alice"}},
+            "impersonation": {
+                "enabled": True,
+                "userMap": {"U123": "alice"},
+                "users": ["alice"],
+                "groups": ["sre"],
+            },
         }
     )
     kinds = rendered.kinds()

@@ -187,7 +187,7 @@ def test_http_transport_refuses_an_app_without_signature_verification(
     settings = slack_settings(fake_slack, slack_signing_secret=None)
     bot = build_bot(service=build(settings).service, settings=settings)
     with pytest.raises(SlackSettingsError, match="SLACK_SIGNING_SECRET"):
-        HttpTransport(bot.app, port=0)
+        HttpTransport(bot.app, signing_secret=None, port=0)
 
 
 def _hung_up_within(port: int, seconds: float, *, send: bytes = b"") -> float:
@@ -207,7 +207,7 @@ def test_stalled_connections_are_closed_after_the_timeout(fake_slack: FakeSlack)
     """Slowloris: a client that sends nothing, or stops mid-body, loses its connection."""
     settings = slack_settings(fake_slack)
     bot = build_bot(service=build(settings).service, settings=settings)
-    http = HttpTransport(bot.app, port=0, timeout=0.3)
+    http = HttpTransport(bot.app, signing_secret=SIGNING_SECRET, port=0, timeout=0.3)
     http.start()
     try:
         assert _hung_up_within(http.port, 5) >= 0.25

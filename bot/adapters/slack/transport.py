@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_bolt.middleware.request_verification import RequestVerification
@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.adapters.slack.frontend import SlackFrontEnd
 from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
+from bot.adapters.slack.signed_request import Refused, StrictBoltRequest, check_request
 from bot.adapters.slack.state import RedisState
 from bot.catalog import BackendKind
 from bot.config import Settings
@@ -61,23 +62,28 @@ class Transport(Protocol):
 class HttpTransport:
     """Slack's HTTP Events API (events, slash commands) on POST /slack/events.
 
-    Bolt verifies the signature and rejects requests older than five minutes (401)."""
+    Every request is verified over its exact bytes (signature, five-minute age) before its body
+    is parsed (`check_request`): unsigned, stale or forged -> 401, malformed -> 400. Bolt then
+    verifies it again."""
 
     def __init__(
         self,
         app: App,
         *,
+        signing_secret: str | None,
         host: str = "127.0.0.1",
         port: int = 3000,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
-        if not verifies_signatures(app):
+        if not signing_secret or not verifies_signatures(app):
             raise SlackSettingsError(
                 "refusing to serve HTTP without request signature verification: "
                 "set SLACK_SIGNING_SECRET"
             )
         self.app = app
-        self.server = _Server((host, port), _bolt_handler(app, timeout=timeout))
+        self.server = _Server(
+            (host, port), _bolt_handler(app, signing_secret=signing_secret, timeout=timeout)
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -108,7 +114,7 @@ def verifies_signatures(app: App) -> bool:
     )
 
 
-def _bolt_handler(app: App, *, timeout: float) -> type[BaseHTTPRequestHandler]:
+def _bolt_handler(app: App, *, signing_secret: str, timeout: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "opsbot"
@@ -155,14 +161,23 @@ def _bolt_handler(app: App, *, timeout: float) -> type[BaseHTTPRequestHandler]:
             except TimeoutError:
                 self.close_connection = True
                 return  # a body that stalls: drop the connection without a traceback
+            checked = check_request(
+                raw,
+                {name.lower(): value for name, value in reversed(self.headers.items())},
+                signing_secret=signing_secret,
+            )
+            if isinstance(checked, Refused):
+                log.info("refused a Slack request (HTTP %d): %s", checked.status, checked.reason)
+                self._send(checked.status, checked.reason.encode())
+                return
             headers: dict[str, str | Sequence[str]] = {}
             for name, value in self.headers.items():
                 previous = headers.get(name.lower())
                 headers[name.lower()] = (
                     [*previous, value] if isinstance(previous, list) else [value]
                 )
-            request = BoltRequest(
-                body=raw.decode("utf-8", errors="replace"), query=url.query, headers=headers
+            request = StrictBoltRequest(
+                parsed=checked.body, body=checked.text, query=url.query, headers=headers
             )
             response = app.dispatch(request)
             self._send(response.status, response.body.encode("utf-8"), response.headers)
@@ -255,7 +270,14 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     transport: Transport
     try:
         if mode == "http":
-            transport = HttpTransport(bot.app, host=host, port=port)  # checked: secret is set
+            transport = HttpTransport(
+                bot.app,
+                signing_secret=settings.slack_signing_secret.get_secret_value()
+                if settings.slack_signing_secret
+                else None,
+                host=host,
+                port=port,
+            )
         else:
             assert settings.slack_app_token is not None
             transport = SocketTransport(

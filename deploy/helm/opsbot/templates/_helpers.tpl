@@ -43,7 +43,14 @@ app.kubernetes.io/component: bot
 {{- end }}
 
 {{- define "opsbot.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- /* toString: `--set image.tag=1` arrives as a number */ -}}
+{{- printf "%s:%s" .Values.image.repository (toString (default .Chart.AppVersion .Values.image.tag)) }}
+{{- end }}
+
+{{/* Cluster-wide RBAC objects are not namespaced: their name carries the release namespace
+(namespaces cannot contain ":"), so releases of one name in two namespaces coexist. */}}
+{{- define "opsbot.clusterRbacName" -}}
+{{- printf "%s:%s" .Release.Namespace (include "opsbot.fullname" .) }}
 {{- end }}
 
 {{- define "opsbot.redisName" -}}
@@ -95,13 +102,20 @@ and returns JSON {"namespaced": [...], "cluster": [...]}.
 {{- $namespaced = append $namespaced $rule }}
 {{- end }}
 {{- end }}
+{{- range $resource := list "groups" "users" }}
+{{- range $name := index $.Values.impersonation $resource }}
+{{- if hasPrefix "system:" $name }}
+{{- fail (printf "impersonation.%s names %q: the bot never impersonates system: identities (system:masters is cluster-admin)" $resource $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if .Values.impersonation.enabled }}
 {{- range $resource := list "groups" "users" }}
-{{- $rule := dict "apiGroups" (list "") "resources" (list $resource) "verbs" (list "impersonate") }}
 {{- $names := index $.Values.impersonation $resource | uniq | sortAlpha }}
-{{- if $names }}
-{{- $_ := set $rule "resourceNames" $names }}
+{{- if not $names }}
+{{- fail (printf "impersonation.enabled=true needs impersonation.%s: list the Kubernetes %s the bot may act as (with none listed it could impersonate any, system:masters included)" $resource $resource) }}
 {{- end }}
+{{- $rule := dict "apiGroups" (list "") "resources" (list $resource) "verbs" (list "impersonate") "resourceNames" $names }}
 {{- $cluster = append $cluster $rule }}
 {{- end }}
 {{- end }}
