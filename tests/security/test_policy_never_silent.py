@@ -138,8 +138,8 @@ def test_host_pattern_matching_no_configured_host_is_reported(tmp_path: Path) ->
     code, text = check(path, docker_hosts=frozenset({"default", "prod-1"}))
     assert code == 0
     assert (
-        "warning: denies[0].hosts[0] 'prdo-*' [rule 'no-prod-stops'] matches none of the "
-        "configured Docker hosts (default, prod-1)"
+        "warning: policy.yaml:denies[0].hosts [rule 'no-prod-stops']: 'prdo-*' matches none of "
+        "the configured Docker hosts (default, prod-1)"
     ) in text
 
 
@@ -195,8 +195,8 @@ def test_group_nobody_can_be_in_is_reported_by_check(tmp_path: Path) -> None:
     code, text = check(path)
     assert code == 0
     assert (
-        "warning: group 'sre-oncall' (approvals[0].approver_groups [rule 'prod']) has no "
-        "members in groups: and no chat group maps to it, so it never matches"
+        "warning: group 'sre-oncall' (policy.yaml:approvals[0].approver_groups [rule 'prod']) "
+        "has no members in groups: and no chat group maps to it, so it never matches"
     ) in text
     # a chat mapping (OPSBOT_SLACK_GROUP_MAP) to the group makes it reachable
     code, text = check(path, chat_groups=frozenset({"sre-oncall"}))
@@ -377,7 +377,8 @@ def test_check_prints_every_problem_and_fails(tmp_path: Path) -> None:
     assert code == 1
     lines = text.splitlines()
     assert len(lines) == 4
-    assert "denies[0].namespaces[0]: 'Kube-System' can never match" in lines[0]
-    assert "approvals[0].count: Input should be a valid integer" in lines[1]
-    assert lines[2].startswith(f"{tmp_path / 'sub'}: a folder inside the policy folder")
+    # entries that are not loaded come first, then each file's problems in file order
+    assert lines[0].startswith(f"{tmp_path / 'sub'}: a folder inside the policy folder")
+    assert "denies[0].namespaces[0]: 'Kube-System' can never match" in lines[1]
+    assert "approvals[0].count: Input should be a valid integer" in lines[2]
     assert lines[3] == f"{tmp_path}: 3 problem(s); nothing is allowed until fixed"
