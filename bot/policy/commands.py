@@ -24,6 +24,7 @@ from bot.policy.loader import (
     PolicyError,
     format_error,
     load_policy,
+    policy_files,
     read_yaml,
 )
 from bot.policy.patterns import ANY, glob_match, parse_duration
@@ -124,11 +125,14 @@ def _all_rules(policy: Policy) -> list[Labeled[Any]]:
 
 def test_command(path: Path, *, out: TextIO) -> int:
     """Run every case; print PASS/FAIL per case and 'N passed, M failed'. 0 when all pass."""
-    test_files = _test_files(path)
-    if not test_files:
+    test_files, skipped = _test_files(path)
+    if not test_files and not skipped:
         print(f"{path}: no policy test files found (expected tests/*.yaml)", file=out)
         return 1
     passed = failed = 0
+    for problem in skipped:
+        print(f"ERROR {problem}", file=out)
+        failed += 1
     engines: dict[Path, PolicyEngine | PolicyError] = {}
     for file in test_files:
         loaded = _load_cases(file)
@@ -214,13 +218,13 @@ def compare(decision: Decision, expect: Expect) -> list[str]:
     return problems
 
 
-def _test_files(path: Path) -> list[Path]:
+def _test_files(path: Path) -> tuple[list[Path], list[str]]:
+    """The case files, and a problem for each folder entry that is not one (never skipped)."""
     if path.is_file():
-        return [path]
+        return [path], []
     if not path.is_dir():
-        return []
-    folder = path / "tests" if (path / "tests").is_dir() else path
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+        return [], []
+    return policy_files(path / "tests" if (path / "tests").is_dir() else path)
 
 
 def _policy_path(given: Path, file: Path, cases: CaseFile) -> Path:

@@ -206,3 +206,16 @@ def test_check_warns_about_granted_writes_without_approval_rule(tmp_path: Path) 
         " so such requests are always denied",
         f"{tmp_path}/: OK (1 file, 2 rules)",
     ]
+
+
+def test_case_files_are_never_skipped_silently(tmp_path: Path) -> None:
+    target = copy_policies(tmp_path)
+    tests = target / "tests"
+    (tests / "default_test.yaml").rename(tests / "default_test.YAML")
+    code, text = run(commands.test_command, target)
+    assert code == 0, text  # the uppercase extension is read
+    (tests / "more").mkdir()
+    code, text = run(commands.test_command, target)
+    assert code == 1
+    assert text.splitlines()[0].startswith(f"ERROR {tests / 'more'}: a folder inside")
+    assert text.splitlines()[-1].endswith(" passed, 1 failed")
