@@ -187,11 +187,15 @@ def read_yaml(file: Path) -> tuple[Any, yaml.Node | None] | list[str]:
         node = loader.get_single_node()
         if node is None:
             return None, None
-        expanded = _expanded_size(node, {}, set())
-        if expanded > MAX_YAML_VALUES:
+        sizes: dict[int, int] = {}
+        if _expanded_size(node, sizes, set()) > MAX_YAML_VALUES:
+            if len(sizes) > MAX_YAML_VALUES:
+                what, fix = "has", "split it or use fewer, broader rules"
+            else:
+                what, fix = "anchors and aliases expand to", "write the values out instead"
             return [
-                f"{file}: YAML anchors and aliases expand to more than {MAX_YAML_VALUES} "
-                "values; a policy needs far fewer (write the values out instead)"
+                f"{file}: the YAML {what} more than {MAX_YAML_VALUES} values; "
+                f"a policy needs far fewer ({fix})"
             ]
         return loader.construct_document(node), node
     except yaml.YAMLError as err:
