@@ -80,7 +80,14 @@ def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
 
     path = Path(args.path) if args.path else settings.policy_path
     if args.action == "check":
-        return check_command(path, out=sys.stdout)
+        return check_command(
+            path,
+            out=sys.stdout,
+            chat_groups=frozenset(settings.slack_group_map.values()),
+            docker_hosts=frozenset({"default", *settings.docker_hosts})
+            if settings.docker_hosts
+            else None,
+        )
     return test_command(path, out=sys.stdout)
 
 

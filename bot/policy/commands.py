@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-import yaml
 from pydantic import ValidationError
 
 from bot.catalog import OPERATIONS, Risk
@@ -18,12 +17,31 @@ from bot.plan import Plan
 from bot.policy.cases import Case, CaseFile, Expect
 from bot.policy.decision import Decision
 from bot.policy.engine import PolicyEngine
-from bot.policy.loader import Policy, PolicyError, format_error, load_policy
-from bot.policy.patterns import parse_duration
+from bot.policy.loader import (
+    SECTIONS,
+    Labeled,
+    Policy,
+    PolicyError,
+    format_error,
+    load_policy,
+    policy_files,
+    read_yaml,
+)
+from bot.policy.patterns import ANY, glob_match, parse_duration
 
 
-def check_command(path: Path, *, out: TextIO) -> int:
-    """Validate; print 'policies/: OK (3 files, 12 rules)' or every problem. 0 ok, 1 not."""
+def check_command(
+    path: Path,
+    *,
+    out: TextIO,
+    chat_groups: frozenset[str] = frozenset(),
+    docker_hosts: frozenset[str] | None = None,
+) -> int:
+    """Validate; print 'policies/: OK (3 files, 12 rules)' or every problem. 0 ok, 1 not.
+
+    `chat_groups`: policy groups the chat platform can report (OPSBOT_SLACK_GROUP_MAP values);
+    `docker_hosts`: the configured Docker host aliases, None when unknown (not checked).
+    """
     try:
         policy = load_policy(path)
     except PolicyError as err:
@@ -31,7 +49,7 @@ def check_command(path: Path, *, out: TextIO) -> int:
             print(problem, file=out)
         print(f"{path}: {len(err.problems)} problem(s); nothing is allowed until fixed", file=out)
         return 1
-    for warning in lint(policy):
+    for warning in lint(policy, chat_groups=chat_groups, docker_hosts=docker_hosts):
         print(f"warning: {warning}", file=out)
     files = len(policy.files)
     shown = f"{path}/" if path.is_dir() else str(path)
@@ -42,8 +60,22 @@ def check_command(path: Path, *, out: TextIO) -> int:
     return 0
 
 
-def lint(policy: Policy) -> list[str]:
-    """Valid but probably unintended: granted writes that no approval rule can ever cover."""
+def lint(
+    policy: Policy,
+    *,
+    chat_groups: frozenset[str] = frozenset(),
+    docker_hosts: frozenset[str] | None = None,
+) -> list[str]:
+    """Valid but probably unintended: granted writes no approval rule covers, groups nobody
+    can be in, host patterns no configured Docker host matches."""
+    return [
+        *_uncovered_writes(policy),
+        *_unreachable_groups(policy, chat_groups),
+        *(_unmatched_hosts(policy, docker_hosts) if docker_hosts is not None else []),
+    ]
+
+
+def _uncovered_writes(policy: Policy) -> list[str]:
     covered = set().union(*(a.kinds for a in policy.approvals))
     out: list[str] = []
     for grant in policy.grants:
@@ -57,13 +89,50 @@ def lint(policy: Policy) -> list[str]:
     return out
 
 
+_GROUP_FIELDS = ("groups", "exempt_groups", "approver_groups")
+
+
+def _unreachable_groups(policy: Policy, chat_groups: frozenset[str]) -> list[str]:
+    """Groups rules name that no static member has and no chat group maps to."""
+    known = set(chat_groups).union(*policy.groups.values())
+    uses: dict[str, list[str]] = {}
+    for rule in _all_rules(policy):
+        for field in _GROUP_FIELDS:
+            for group in getattr(rule.rule, field, ()):
+                if group != ANY and group not in known:
+                    uses.setdefault(group, []).append(rule.where(field))
+    return [
+        f"group '{group}' ({', '.join(where)}) has no members in groups: and no chat group "
+        "maps to it, so it never matches"
+        for group, where in uses.items()
+    ]
+
+
+def _unmatched_hosts(policy: Policy, hosts: frozenset[str]) -> list[str]:
+    known = ", ".join(sorted(hosts))
+    return [
+        f"{rule.where(field)}: {pattern!r} matches none of the configured Docker hosts ({known})"
+        for rule in _all_rules(policy)
+        for field in ("hosts", "except_hosts")
+        for pattern in getattr(rule.rule, field)
+        if not any(glob_match(pattern, host) for host in hosts)
+    ]
+
+
+def _all_rules(policy: Policy) -> list[Labeled[Any]]:
+    return [rule for section in SECTIONS for rule in getattr(policy, section)]
+
+
 def test_command(path: Path, *, out: TextIO) -> int:
     """Run every case; print PASS/FAIL per case and 'N passed, M failed'. 0 when all pass."""
-    test_files = _test_files(path)
-    if not test_files:
+    test_files, skipped = _test_files(path)
+    if not test_files and not skipped:
         print(f"{path}: no policy test files found (expected tests/*.yaml)", file=out)
         return 1
     passed = failed = 0
+    for problem in skipped:
+        print(f"ERROR {problem}", file=out)
+        failed += 1
     engines: dict[Path, PolicyEngine | PolicyError] = {}
     for file in test_files:
         loaded = _load_cases(file)
@@ -149,13 +218,13 @@ def compare(decision: Decision, expect: Expect) -> list[str]:
     return problems
 
 
-def _test_files(path: Path) -> list[Path]:
+def _test_files(path: Path) -> tuple[list[Path], list[str]]:
+    """The case files, and a problem for each folder entry that is not one (never skipped)."""
     if path.is_file():
-        return [path]
+        return [path], []
     if not path.is_dir():
-        return []
-    folder = path / "tests" if (path / "tests").is_dir() else path
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+        return [], []
+    return policy_files(path / "tests" if (path / "tests").is_dir() else path)
 
 
 def _policy_path(given: Path, file: Path, cases: CaseFile) -> Path:
@@ -168,12 +237,10 @@ def _policy_path(given: Path, file: Path, cases: CaseFile) -> Path:
 
 
 def _load_cases(file: Path) -> CaseFile | list[str]:
-    try:
-        text = file.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        return [f"{file}: cannot read test cases: {err}"]
+    loaded = read_yaml(file)
+    if isinstance(loaded, list):
+        return [problem.replace(": ", ": cannot read test cases: ", 1) for problem in loaded]
+    data, node = loaded
     if not isinstance(data, dict):
         return [f"{file}: the top level must be a mapping with a 'cases:' list"]
     try:

@@ -20,12 +20,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bot.catalog import OPERATIONS
 from bot.policy.patterns import (
     ANY,
-    check_glob,
+    check_context_name,
+    check_name_glob,
+    check_namespace_glob,
     did_you_mean,
     parse_duration,
     parse_zone,
@@ -43,6 +45,12 @@ def _duration(value: str) -> str:
     return value
 
 
+def _unitless(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"a duration needs a unit: write '{value}m' or '{value}s', not {value}")
+    return value
+
+
 def _zone(value: str) -> str:
     parse_zone(value)
     return value
@@ -54,30 +62,54 @@ def _name(value: str) -> str:
     return value
 
 
+def _subject(value: str) -> str:
+    """User ids and group names are compared exactly: a pattern or stray space never matches."""
+    _name(value)
+    if value != value.strip():
+        raise ValueError(f"{value!r} has leading or trailing whitespace, so it never matches")
+    if value != ANY and ("*" in value or "?" in value):
+        raise ValueError(
+            f"{value!r} is not a pattern: users and groups are exact ids "
+            "(only '*' alone means everyone)"
+        )
+    return value
+
+
+def _exact_subject(value: str) -> str:
+    if value == ANY:
+        raise ValueError("'*' is not supported here: this list takes exact user ids or group names")
+    return _subject(value)
+
+
 Action = Annotated[str, AfterValidator(_action)]
-Glob = Annotated[str, AfterValidator(check_glob)]
-Duration = Annotated[str, AfterValidator(_duration)]
+NamespaceGlob = Annotated[str, AfterValidator(check_namespace_glob)]
+ContextGlob = Annotated[str, AfterValidator(check_name_glob("a context name"))]
+HostGlob = Annotated[str, AfterValidator(check_name_glob("a Docker host name"))]
+Subject = Annotated[str, AfterValidator(_subject)]
+ExactSubject = Annotated[str, AfterValidator(_exact_subject)]
+Duration = Annotated[str, BeforeValidator(_unitless), AfterValidator(_duration)]
 Zone = Annotated[str, AfterValidator(_zone)]
 Name = Annotated[str, AfterValidator(_name)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `count: true` or `count: "2"` is an error, never silently 1 or 2
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Scoped(_Strict):
     """Who a rule applies to, which actions, and where. Omitted scope fields mean everywhere."""
 
     name: Name | None = Field(default=None, description="shown in reasons and audit")
-    users: list[Name] = Field(default_factory=list, description="requester ids; '*' = anyone")
-    groups: list[Name] = Field(default_factory=list, description="requester groups; '*' = any")
+    users: list[Subject] = Field(default_factory=list, description="requester ids; '*' = anyone")
+    groups: list[Subject] = Field(default_factory=list, description="requester groups; '*' = any")
     actions: list[Action] = Field(min_length=1)
-    namespaces: list[Glob] = Field(default_factory=lambda: [ANY], min_length=1)
-    contexts: list[Glob] = Field(default_factory=lambda: [ANY], min_length=1)
-    hosts: list[Glob] = Field(default_factory=lambda: [ANY], min_length=1)
-    except_namespaces: list[Glob] = Field(default_factory=list)
-    except_contexts: list[Glob] = Field(default_factory=list)
-    except_hosts: list[Glob] = Field(default_factory=list)
+    namespaces: list[NamespaceGlob] = Field(default_factory=lambda: [ANY], min_length=1)
+    contexts: list[ContextGlob] = Field(default_factory=lambda: [ANY], min_length=1)
+    hosts: list[HostGlob] = Field(default_factory=lambda: [ANY], min_length=1)
+    except_namespaces: list[NamespaceGlob] = Field(default_factory=list)
+    except_contexts: list[ContextGlob] = Field(default_factory=list)
+    except_hosts: list[HostGlob] = Field(default_factory=list)
 
     def kinds(self) -> frozenset[str]:
         """Catalog kinds this rule's actions stand for."""
@@ -109,8 +141,8 @@ class Deny(Scoped):
     """Nobody (or only users/groups, if given) may do this, except exempt groups/users."""
 
     reason: Name
-    exempt_users: list[Name] = Field(default_factory=list)
-    exempt_groups: list[Name] = Field(default_factory=list)
+    exempt_users: list[ExactSubject] = Field(default_factory=list)
+    exempt_groups: list[ExactSubject] = Field(default_factory=list)
 
 
 class Limit(Scoped):
@@ -230,8 +262,8 @@ class Freeze(Scoped):
     timezone: Zone = "UTC"
     weekly: list[WeeklyWindow] = Field(default_factory=list)
     dates: list[DateWindow] = Field(default_factory=list)
-    exempt_users: list[Name] = Field(default_factory=list)
-    exempt_groups: list[Name] = Field(default_factory=list)
+    exempt_users: list[ExactSubject] = Field(default_factory=list)
+    exempt_groups: list[ExactSubject] = Field(default_factory=list)
     reason: Name
 
     @model_validator(mode="after")
@@ -254,8 +286,8 @@ class Approval(Scoped):
     """Writes matching this rule need `count` distinct approvers before they run."""
 
     count: int = Field(default=1, ge=1, le=10, description="distinct approvers needed")
-    approver_users: list[Name] = Field(default_factory=list)
-    approver_groups: list[Name] = Field(default_factory=list)
+    approver_users: list[ExactSubject] = Field(default_factory=list)
+    approver_groups: list[Subject] = Field(default_factory=list, description="'*' = anyone")
     allow_self_approval: bool = False
     expires_after: Duration = "30m"
 
@@ -281,8 +313,8 @@ class Approval(Scoped):
 class PolicyFile(_Strict):
     """One YAML policy file. Every section is optional; a folder's files are merged."""
 
-    groups: dict[Name, list[Name]] = Field(default_factory=dict)
-    default_context: Name = Field(
+    groups: dict[ExactSubject, list[ExactSubject]] = Field(default_factory=dict)
+    default_context: Annotated[str, AfterValidator(check_context_name)] = Field(
         default="default", description="name matched by `contexts` when a step sets none"
     )
     grants: list[Grant] = Field(default_factory=list)

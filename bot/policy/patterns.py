@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from fnmatch import fnmatchcase
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import TypeAdapter, ValidationError
+
 from bot.catalog import OPERATIONS, Risk
+from bot.catalog.base import ContextName, Namespace
 
 TIERS: tuple[str, ...] = tuple(r.value for r in Risk)
 ANY = "*"
@@ -50,6 +54,68 @@ def check_glob(pattern: str) -> str:
             "(letters, digits, '-', '_', '.', ':', '/', '@'), e.g. 'team-*'"
         )
     return pattern
+
+
+_NAMESPACE = TypeAdapter(Namespace)
+_CONTEXT_NAME = TypeAdapter(ContextName)
+
+NAMESPACE_RULE = (
+    "namespaces are DNS-1123 labels: lowercase letters, digits and '-', starting and ending "
+    "with a letter or digit, at most 63 characters"
+)
+NAME_RULE = "names have 1 to 128 letters, digits or '_', '.', '@', ':', '/', '-'"
+
+
+def _valid(adapter: TypeAdapter[str], value: str) -> bool:
+    try:
+        adapter.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _witness(pattern: str) -> str:
+    """The shortest value `pattern` matches, with 'a' for wildcards, and a letter put before
+    or after when a leading or trailing '*' lets it avoid an edge '-' or '.'."""
+    out = pattern.replace("?", "a").replace("*", "")
+    if pattern.startswith(ANY) and not out[:1].isalnum():
+        out = "a" + out
+    if pattern.endswith(ANY) and not out[-1:].isalnum():
+        out += "a"
+    return out
+
+
+def can_match_namespace(pattern: str) -> bool:
+    """Is there a valid namespace name (the catalog's `Namespace`) that `pattern` matches?"""
+    return _valid(_NAMESPACE, _witness(pattern))
+
+
+def check_namespace_glob(pattern: str) -> str:
+    """A namespace scope pattern that at least one valid namespace can match."""
+    check_glob(pattern)
+    if not can_match_namespace(pattern):
+        fixed = pattern.strip().strip("/").lower().replace("_", "-").replace(".", "-")
+        hint = f" (did you mean {fixed!r}?)" if can_match_namespace(fixed) else ""
+        raise ValueError(f"{pattern!r} can never match a namespace: {NAMESPACE_RULE}{hint}")
+    return pattern
+
+
+def check_name_glob(what: str) -> Callable[[str], str]:
+    """Validator for context or Docker host patterns (names as steps carry them)."""
+
+    def check(pattern: str) -> str:
+        check_glob(pattern)
+        if not _valid(_CONTEXT_NAME, _witness(pattern)):
+            raise ValueError(f"{pattern!r} can never match {what}: {NAME_RULE}")
+        return pattern
+
+    return check
+
+
+def check_context_name(value: str) -> str:
+    if not _valid(_CONTEXT_NAME, value):
+        raise ValueError(f"{value!r} is not a possible context name: {NAME_RULE}")
+    return value
 
 
 def glob_match(pattern: str, value: str) -> bool:

@@ -26,7 +26,17 @@ def copy_policies(tmp_path: Path) -> Path:
 def test_shipped_policy_passes_check() -> None:
     code, text = run(commands.check_command, POLICIES)
     assert code == 0
-    assert text.strip() == f"{POLICIES}/: OK (1 file, 12 rules)"
+    # incident-commander is a chat group (OPSBOT_SLACK_GROUP_MAP); check says so until mapped
+    assert text.splitlines() == [
+        "warning: group 'incident-commander' (default.yaml:freezes[0].exempt_groups "
+        "[rule 'weekend-freeze'], default.yaml:freezes[1].exempt_groups [rule 'year-end-freeze'])"
+        " has no members in groups: and no chat group maps to it, so it never matches",
+        f"{POLICIES}/: OK (1 file, 12 rules)",
+    ]
+    out = io.StringIO()
+    mapped = frozenset({"incident-commander"})
+    assert commands.check_command(POLICIES, out=out, chat_groups=mapped) == 0
+    assert out.getvalue().strip() == f"{POLICIES}/: OK (1 file, 12 rules)"
 
 
 def test_shipped_policy_passes_its_tests_with_at_least_20_cases() -> None:
@@ -182,6 +192,7 @@ def test_check_warns_about_granted_writes_without_approval_rule(tmp_path: Path) 
     write(
         tmp_path,
         """
+        groups: {alice: [sre], bob: [dev]}
         grants:
           - {name: devs, groups: [dev], actions: [read, scale_deployment, delete_pod]}
         approvals:
@@ -195,3 +206,16 @@ def test_check_warns_about_granted_writes_without_approval_rule(tmp_path: Path) 
         " so such requests are always denied",
         f"{tmp_path}/: OK (1 file, 2 rules)",
     ]
+
+
+def test_case_files_are_never_skipped_silently(tmp_path: Path) -> None:
+    target = copy_policies(tmp_path)
+    tests = target / "tests"
+    (tests / "default_test.yaml").rename(tests / "default_test.YAML")
+    code, text = run(commands.test_command, target)
+    assert code == 0, text  # the uppercase extension is read
+    (tests / "more").mkdir()
+    code, text = run(commands.test_command, target)
+    assert code == 1
+    assert text.splitlines()[0].startswith(f"ERROR {tests / 'more'}: a folder inside")
+    assert text.splitlines()[-1].endswith(" passed, 1 failed")
