@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     llm_max_steps: int = Field(default=4, ge=1, le=10)
     llm_rate_limit_per_minute: int = Field(default=10, ge=1, le=1000)
+    llm_max_lookups_per_reply: int = Field(
+        default=5, ge=1, le=50, description="diagnosis lookups run per model reply; more: not run"
+    )
+    llm_max_lookups_per_request: int = Field(
+        default=12, ge=1, le=100, description="diagnosis lookups run per request; more: not run"
+    )
 
     # --- reports and endpoints
     reports_config: Path | None = Field(default=None, description="YAML file of report schedules")
