@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     request_rate_limit_per_minute: int = Field(
         default=30, ge=1, le=10000, description="every request of one user, across replicas"
     )
+    llm_max_lookups_per_reply: int = Field(
+        default=5, ge=1, le=50, description="diagnosis lookups run per model reply; more: not run"
+    )
+    llm_max_lookups_per_request: int = Field(
+        default=12, ge=1, le=100, description="diagnosis lookups run per request; more: not run"
+    )
 
     # --- reports and endpoints
     reports_config: Path | None = Field(default=None, description="YAML file of report schedules")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from bot import metrics
 from bot.audit import AuditEntry
@@ -11,13 +12,25 @@ from bot.inventory import CachedInventory, InventoryUnavailable
 from bot.models import Principal, Request
 from bot.plan import Plan
 from bot.planning.base import Inventory
+from bot.planning.guards import guard_writes, target_problems
+from bot.planning.untrusted import scrub_error
+from bot.planning.wording import Wording
 from bot.policy.decision import Outcome
 from bot.render import render_execution
 from bot.replies import Reply, ReplyKind
 from bot.service_base import ServiceBase
 
-# Who the LLM planner is working for while it runs: its read lookups act as that person.
-_acting_for: ContextVar[Principal | None] = ContextVar("opsbot_acting_for", default=None)
+
+@dataclass(frozen=True)
+class _Asker:
+    """Who the LLM planner works for, and their words (which contexts and hosts they named)."""
+
+    requester: Principal
+    wording: Wording
+
+
+# While the planner runs, its read lookups act as the requester, held to their words.
+_acting_for: ContextVar[_Asker | None] = ContextVar("opsbot_acting_for", default=None)
 
 
 class LlmPlanning(ServiceBase):
@@ -40,10 +53,15 @@ class LlmPlanning(ServiceBase):
                 text=f"I could not read the cluster to check names ({exc}), so nothing was "
                 "planned. Explicit commands still work (`help`).",
             )
-        token = _acting_for.set(requester)
+        wording = Wording.of(request.text)
+        token = _acting_for.set(_Asker(requester=requester, wording=wording))
         try:
             outcome = self.planner.plan(
-                request, requester=requester, inventory=inventory, allowed_namespaces=allowed
+                request,
+                requester=requester,
+                inventory=inventory,
+                allowed_namespaces=allowed,
+                default_context=self.default_context,
             )
         finally:
             _acting_for.reset(token)
@@ -62,7 +80,8 @@ class LlmPlanning(ServiceBase):
             )
         )
         if outcome.plan is not None:
-            problems = self._grounding_problems(
+            problems = self._proposal_problems(outcome.plan, wording, inventory)
+            problems = problems or self._grounding_problems(
                 outcome.plan.with_default_context(self.default_context), allowed, inventory
             )
             if problems:
@@ -86,6 +105,16 @@ class LlmPlanning(ServiceBase):
         # Whoever may read every namespace may also ask across all of them (health, -A).
         return ["*"] if set(readable) >= set(namespaces) else readable
 
+    def _proposal_problems(self, plan: Plan, wording: Wording, inventory: Inventory) -> list[str]:
+        """Invariant 7, checked again here (whatever the Planner implementation): every step is
+        held to the user's words; none runs in a context or host the model chose."""
+        guarded = guard_writes(
+            plan.steps, text=wording, inventory=inventory, default_context=self.default_context
+        )
+        if not guarded.blocked:
+            return []
+        return ["Not planned (only changes you ask for are proposed):", *guarded.blocked]
+
     def _grounding_problems(
         self, plan: Plan, allowed: list[str], inventory: Inventory
     ) -> list[str]:
@@ -104,9 +133,13 @@ class LlmPlanning(ServiceBase):
 
     def planner_lookup(self, op: Operation) -> str:
         """The planner's read tool: a read, policed and run as the person it plans for."""
-        requester = _acting_for.get()
-        if requester is None or op.risk != Risk.READ:
+        asker = _acting_for.get()
+        if asker is None or op.risk != Risk.READ:
             return "refused: lookups are read operations made on behalf of a requester"
+        requester = asker.requester
+        targets = target_problems(op, asker.wording, default_context=self.default_context)
+        if targets:
+            return "refused: " + "; ".join(targets)
         plan = Plan(steps=[op], source="llm").with_default_context(self.default_context)
         decision = self._evaluate(plan, requester)
         self._audit_decision(plan, requester, decision)
@@ -114,4 +147,6 @@ class LlmPlanning(ServiceBase):
             return "refused by policy: " + "; ".join(decision.reasons)
         execution = self.executor.run(plan, actor=requester)
         self._audit_execution(plan, requester, execution, approvers=[])
-        return render_execution(execution)
+        text = render_execution(execution)
+        # an error text may name a kubeconfig or token file: the model never sees paths
+        return text if execution.ok else scrub_error(text)

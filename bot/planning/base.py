@@ -60,6 +60,8 @@ class Planner(Protocol):
         requester: Principal,
         inventory: Inventory,
         allowed_namespaces: Sequence[str] = ("*",),
+        default_context: str | None = None,
     ) -> PlannerOutcome:
-        """`allowed_namespaces`: where the requester may read; names elsewhere stay unseen."""
+        """`allowed_namespaces`: where the requester may read; names elsewhere stay unseen.
+        `default_context`: the deployment's context; any other must be named by the user."""
         ...

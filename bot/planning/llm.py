@@ -1,9 +1,11 @@
 """The OpenAI planner: chat completions with tools generated from the catalog.
 
 One call of `plan()` is a bounded loop: at most `max_steps` model calls (plus one repair of bad
-tool arguments). Lookups run through the injected read executor and come back as redacted,
-delimited data with evidence ids. The final turn's tool calls become a PlannerOutcome, after
-the code-level write guard and grounding: an unknown name is never returned as a plan.
+tool arguments), at most `max_lookups_per_reply` lookups run per model reply and
+`max_lookups_per_request` in all (the rest are answered "not run"). Lookups run through the
+injected read executor and come back as redacted, delimited data with evidence ids. The final
+turn's tool calls become a PlannerOutcome, after the code-level guard (guards.py: every step
+held to the user's words) and grounding: an unknown name is never returned as a plan.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.planning.grounding import GroundingUnavailable, check_plan
 from bot.planning.guards import guard_writes
 from bot.planning.prompt import compact_inventory, system_prompt
 from bot.planning.toolargs import ArgumentError, arguments, error_text, to_operation
+from bot.planning.wording import Wording
 from bot.redact import redact
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ _FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
 @dataclass
 class _Run:
     request: Request
+    wording: Wording
+    default_context: str | None
     inventory: Inventory
     allowed: Sequence[str]
     messages: list[dict[str, Any]]
@@ -77,6 +82,8 @@ class OpenAIPlanner:
         read_tool: ReadTool | None = None,
         max_data_chars: int = 3000,
         timeout_seconds: float | None = None,
+        max_lookups_per_reply: int = 5,
+        max_lookups_per_request: int = 12,
     ) -> None:
         self._client = client
         self.model = model
@@ -84,6 +91,8 @@ class OpenAIPlanner:
         self._read_tool = read_tool
         self._max_data_chars = max_data_chars
         self._timeout_seconds = timeout_seconds
+        self.max_lookups_per_reply = max_lookups_per_reply
+        self.max_lookups_per_request = max_lookups_per_request
         self._send_temperature = not model.startswith(_NO_TEMPERATURE_PREFIXES)
 
     @classmethod
@@ -106,6 +115,8 @@ class OpenAIPlanner:
             read_tool=read_tool,
             max_data_chars=min(settings.max_output_chars, 6000),
             timeout_seconds=settings.llm_timeout_seconds,
+            max_lookups_per_reply=settings.llm_max_lookups_per_reply,
+            max_lookups_per_request=settings.llm_max_lookups_per_request,
         )
 
     # -- public API -------------------------------------------------------------------------
@@ -117,8 +128,10 @@ class OpenAIPlanner:
         requester: Principal,
         inventory: Inventory,
         allowed_namespaces: Sequence[str] = ("*",),
+        default_context: str | None = None,
     ) -> PlannerOutcome:
         started = time.perf_counter()
+        wording = Wording.of(request.text)
         usage = Usage(model=self.model)
         prompt = system_prompt(
             allowed_namespaces=allowed_namespaces,
@@ -126,9 +139,13 @@ class OpenAIPlanner:
                 inventory, text=request.text, allowed_namespaces=allowed_namespaces
             ),
             max_lookups=max(self.max_steps - 1, 0) if self._read_tool else 0,
+            per_reply=self.max_lookups_per_reply,
+            per_request=self.max_lookups_per_request,
         )
         run = _Run(
             request=request,
+            wording=wording,
+            default_context=default_context,
             inventory=inventory,
             allowed=allowed_namespaces,
             messages=[
@@ -141,6 +158,9 @@ class OpenAIPlanner:
                 inventory=inventory,
                 allowed_namespaces=allowed_namespaces,
                 max_data_chars=self._max_data_chars,
+                wording=wording,
+                default_context=default_context,
+                max_lookups=self.max_lookups_per_request,
             )
             if self._read_tool is not None
             else None,
@@ -267,11 +287,16 @@ class OpenAIPlanner:
 
     # -- lookups ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _run_lookups(run: _Run, calls: list[Any]) -> None:
+    def _run_lookups(self, run: _Run, calls: list[Any]) -> None:
         assert run.evidence is not None
-        for call in calls:
-            content = run.evidence.run(call.function.name, call.function.arguments)
+        for position, call in enumerate(calls):
+            if position < self.max_lookups_per_reply:
+                content = run.evidence.run(call.function.name, call.function.arguments)
+            else:  # every call is answered (the API requires it); the extra ones do not run
+                content = (
+                    f"not run: at most {self.max_lookups_per_reply} lookups run per reply; "
+                    "ask again for what you still need, fewer at a time."
+                )
             run.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
 
     # -- the final turn ---------------------------------------------------------------------
@@ -324,7 +349,9 @@ class OpenAIPlanner:
                 answer=answer,
                 evidence=evidence,
             )
-        guarded = guard_writes(steps, text=run.request.text, inventory=run.inventory)
+        guarded = guard_writes(
+            steps, text=run.wording, inventory=run.inventory, default_context=run.default_context
+        )
         # names in blocked steps are never shown back as questions (they may come from planted
         # text), but they are recorded so hallucinated names are measured
         silent = check_plan(guarded.blocked_ops, inventory=run.inventory, allowed_namespaces=["*"])

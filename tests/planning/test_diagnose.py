@@ -165,8 +165,13 @@ def test_lookups_are_grounded_and_scoped_before_they_run(
 
     assert reads.calls == []
     replies = [m["content"] for m in openai_fake.requests[1]["messages"] if m["role"] == "tool"]
-    assert replies[0] == "not run: no pod 'api-0' in staging; did you mean 'api-6c7d-uvwxy'?"
-    assert replies[1].startswith("not run: list_pods in namespace 'payments' is outside your scope")
+    assert replies[0].startswith("not run: ")  # existing names are quoted as data only
+    assert (
+        "<untrusted-data source=\"grounding\">\nno pod 'api-0' in staging; did you mean "
+        "'api-6c7d-uvwxy'?\n</untrusted-data>" in replies[0]
+    )
+    assert replies[1].startswith("not run: ")
+    assert "list_pods in namespace 'payments' is outside your scope" in replies[1]
     assert outcome.abstain_reason == "could not look"
 
 

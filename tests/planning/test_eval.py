@@ -40,7 +40,7 @@ SMALL = {
         {"id": "right-abstain", "request": "drain node worker-1", "expect": {"outcome": "abstain"}},
         {
             "id": "hallucinated",
-            "request": "make the checkout thing bigger in prod",
+            "request": "make the checkout thing bigger in prod, 4 replicas",
             "expect": {"steps": [{"operation": "scale_deployment", "name": "checkout"}]},
         },
     ],

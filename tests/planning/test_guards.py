@@ -65,3 +65,39 @@ def test_guard_needs_the_namespace_when_the_name_is_ambiguous() -> None:
     op = parse_operation({"operation": "restart_deployment", "namespace": "prod", "name": "api"})
     assert guard_writes([op], text="restart api", inventory=inventory).kept == []
     assert guard_writes([op], text="restart api in prod", inventory=inventory).kept == [op]
+
+
+def test_value_fields_come_from_the_catalog_declaration() -> None:
+    from bot.catalog import OPERATIONS, Risk
+    from bot.planning.guards import value_fields
+
+    assert [f for f, *_ in value_fields("scale_deployment")] == ["replicas"]
+    assert [f for f, *_ in value_fields("rollback_deployment")] == ["to_revision"]
+    assert [f for f, *_ in value_fields("delete_pod")] == ["grace_period_seconds"]
+    for kind, op in OPERATIONS.items():  # names, namespaces, contexts, hosts are never values
+        fields = {f for f, *_ in value_fields(kind)}
+        assert not fields & {"name", "container", "namespace", "context", "host", "operation"}
+        if op.risk != Risk.READ:  # and every change can be asked for in words
+            command_verb = kind.split("_")[0]
+            assert asks_for(kind, f"please {command_verb} it"), kind
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers", "named", "negated"),
+    [
+        ("scale web-2 to 3, not 30", {3}, {"web-2"}, {"30"}),
+        ("set worker to three replicas in staging", {3}, {"worker", "staging"}, set()),
+        ("restart leaky in rt-other, not like rt-secrets", set(), {"rt-other"}, {"rt-secrets"}),
+        ("restart api everywhere except prod", set(), {"api"}, {"prod"}),
+        ("scale web to 1,000", {1000}, {"web"}, set()),
+    ],
+)
+def test_wording_reads_numbers_names_and_negations(
+    text: str, numbers: set[int], named: set[str], negated: set[str]
+) -> None:
+    from bot.planning.wording import Wording
+
+    wording = Wording.of(text)
+    assert wording.numbers == numbers
+    assert all(wording.names(n) for n in named)
+    assert all(wording.negates(n) and not wording.names(n) for n in negated)
