@@ -37,7 +37,8 @@ def refused_address(exc: BaseException, *, url: str | None = None) -> str | None
     if not is_refused(exc):
         return None
     for item in _chain(exc):
-        for holder in (getattr(item, "conn", None), getattr(item, "pool", None)):
+        # `pool` read from the instance: on NewConnectionError it is a deprecated property
+        for holder in (getattr(item, "conn", None), vars(item).get("pool")):
             host, port = getattr(holder, "host", None), getattr(holder, "port", None)
             if isinstance(host, str) and host and isinstance(port, int):
                 return f"{host}:{port}"
