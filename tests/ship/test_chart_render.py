@@ -222,7 +222,9 @@ def test_optional_parts_render_and_validate(
                 "groupMap": {"S0SRE1234": "sre"},
             },
             "redis": {"internal": {"enabled": True}},
-            "approvals": {"interruptedAfterSeconds": 600},
+            "approvals": {"interruptedAfterSeconds": 600, "maxPendingPerUser": 3},
+            "limits": {"requestsPerMinute": 60, "llmRequestsPerMinute": 4},
+            "llm": {"maxLookupsPerReply": 2, "maxLookupsPerRequest": 7},
             "networkPolicy": {"enabled": True},
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
             "docker": {"hosts": {"build": "tcp://build-host:2376"}},
@@ -279,6 +281,10 @@ def test_optional_parts_render_and_validate(
     assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)
     assert settings.readiness_timeout_seconds == 3
     assert settings.interrupted_after_seconds == 600
+    assert settings.max_pending_per_user == 3
+    assert settings.request_rate_limit_per_minute == 60
+    assert settings.llm_rate_limit_per_minute == 4
+    assert (settings.llm_max_lookups_per_reply, settings.llm_max_lookups_per_request) == (2, 7)
     assert settings.redis_url == env["REDIS_URL"]
     assert str(settings.policy_path) == "/etc/opsbot/policies"
 
@@ -288,6 +294,8 @@ def test_optional_parts_render_and_validate(
     [
         ({"replicaCount": "two"}, "replicaCount"),
         ({"replicas": 3}, "replicas"),
+        ({"limits": {"requestsPerMinute": 0}}, "requestsPerMinute"),
+        ({"approvals": {"maxPendingPerUser": 1000}}, "maxPendingPerUser"),
         ({"rbac": {"scope": "everything"}}, "scope"),
         ({"operations": {"enabled": ["format_disk"]}}, "/operations/enabled/0"),
         ({"rbac": {"scope": "namespaces"}}, "rbac.namespaces is empty"),
