@@ -222,18 +222,17 @@ def _list_names(s: KubeSession, kind: str, namespace: str | None) -> list[dict[s
     limit = _MAX_KNOWN_NAMES
     if kind == "namespaces":
         return s.list_all("GET /api/v1/namespaces", s.core.list_namespace, max_items=limit)[0]
+    everywhere: Callable[..., Any]
+    namespaced: Callable[..., Any]
     if kind == "pods":
-        if namespace:
-            call = f"GET /api/v1/namespaces/{namespace}/pods"
-            return s.list_all(call, s.core.list_namespaced_pod, namespace, max_items=limit)[0]
-        return s.list_all("GET /api/v1/pods", s.core.list_pod_for_all_namespaces, max_items=limit)[
-            0
-        ]
-    if namespace:
-        call = f"GET /apis/apps/v1/namespaces/{namespace}/deployments"
-        return s.list_all(call, s.apps.list_namespaced_deployment, namespace, max_items=limit)[0]
-    return s.list_all(
-        "GET /apis/apps/v1/deployments", s.apps.list_deployment_for_all_namespaces, max_items=limit
+        everywhere, namespaced = s.core.list_pod_for_all_namespaces, s.core.list_namespaced_pod
+        call = "GET " + reads.path(namespace=namespace, resource="pods")
+    else:
+        everywhere = s.apps.list_deployment_for_all_namespaces
+        namespaced = s.apps.list_namespaced_deployment
+        call = "GET " + reads.path(namespace=namespace, resource="deployments", group="apps")
+    return s.list_in(
+        call, namespace or None, everywhere=everywhere, namespaced=namespaced, max_items=limit
     )[0]
 
 
