@@ -13,7 +13,7 @@ from bot.backends.base import ErrorKind, Status
 from bot.catalog import BackendKind, parse_operation
 from bot.config import Settings
 from bot.reports.backend import HostBackend
-from bot.reports.commands import report_command
+from bot.reports.terminal_report import report_command
 from bot.wiring import build_backends
 from tests.fixtures.k8s_fake import FakeK8s, backend_on
 
