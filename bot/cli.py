@@ -152,7 +152,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.reports.commands import report_command
+    from bot.reports.terminal_report import report_command
 
     return report_command(settings, out=sys.stdout, as_json=args.json)
 

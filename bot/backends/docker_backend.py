@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.backends.base import ErrorKind, Preview, Result, Status
+from bot.backends.dispatch import Dispatch, handler
 from bot.backends.docker_hosts import DockerFailure, DockerHosts
 from bot.backends.docker_render import (
     describe_state,
@@ -23,7 +24,7 @@ from bot.backends.docker_render import (
     list_table,
     state_of,
 )
-from bot.catalog import Operation, Risk
+from bot.catalog import BackendKind, Operation
 from bot.catalog.docker_ops import (
     ContainerLogs,
     DockerOperation,
@@ -86,10 +87,12 @@ class DockerBackend:
         """Current vs desired state; the dry run checks existence and the transition."""
         if not isinstance(op, DockerOperation):
             return Preview(note=f"{op.kind} is not a Docker operation")
-        if op.risk == Risk.READ:
+        entry = DISPATCH.handler_for(op)
+        if entry is None or entry.preview is None:
             return Preview(note="read-only: nothing changes")
-        if not isinstance(op, WriteOp):
-            return Preview(note=f"no preview for {op.kind}")
+        return entry.preview(self, op)
+
+    def _preview_write(self, op: WriteOp) -> Preview:
         started = time.perf_counter()
         desired = _desired(op)
         try:
@@ -162,14 +165,9 @@ class DockerBackend:
                 error_kind=ErrorKind.INVALID,
             )
         self._guard(op)
-        if isinstance(op, ListContainers):
-            return self._list(op)
-        if isinstance(op, InspectContainer):
-            return self._inspect(op)
-        if isinstance(op, ContainerLogs):
-            return self._logs(op)
-        if isinstance(op, WriteOp):
-            return self._write(op)
+        entry = DISPATCH.handler_for(op)
+        if entry is not None:
+            return entry.execute(self, op)
         return Result(
             status=Status.ERROR,
             call=f"(none: {op.kind} on host {op.host})",
@@ -325,6 +323,20 @@ class DockerBackend:
             error_kind=ErrorKind.NOT_FOUND,
             hint=redact(hint),
         )
+
+
+# The one list of Docker operations this backend runs (checked against the catalog at import).
+DISPATCH: Dispatch[DockerBackend] = Dispatch(
+    BackendKind.DOCKER,
+    [
+        handler(ListContainers, DockerBackend._list),
+        handler(InspectContainer, DockerBackend._inspect),
+        handler(ContainerLogs, DockerBackend._logs),
+        handler(StartContainer, DockerBackend._write, DockerBackend._preview_write),
+        handler(StopContainer, DockerBackend._write, DockerBackend._preview_write),
+        handler(RestartContainer, DockerBackend._write, DockerBackend._preview_write),
+    ],
+)
 
 
 def _write_call(op: WriteOp) -> tuple[str, Callable[[Any], Any], str]:

@@ -16,6 +16,7 @@ from kubernetes.config.config_exception import ConfigException
 from bot.backends import kubernetes_reads as reads
 from bot.backends import kubernetes_writes as writes
 from bot.backends.base import Backend, ErrorKind, Preview, Result, Status
+from bot.backends.dispatch import Dispatch, handler
 from bot.backends.kubernetes_client import (
     ApiClientFactory,
     KubeSession,
@@ -23,7 +24,7 @@ from bot.backends.kubernetes_client import (
     default_factory,
 )
 from bot.backends.kubernetes_errors import KubeError
-from bot.catalog import Operation
+from bot.catalog import BackendKind, Operation
 from bot.catalog.kubernetes_ops import (
     DeletePod,
     DescribeDeployment,
@@ -73,6 +74,7 @@ class KubernetesBackend:
             context=self.settings.kube_context, in_cluster=self.settings.kube_in_cluster
         )
         self._pool = SessionPool(factory, timeout=self.settings.kube_timeout_seconds)
+        self.dispatch = _handlers(self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KubernetesBackend:
@@ -90,7 +92,8 @@ class KubernetesBackend:
         return result
 
     def preview(self, op: Operation, *, actor: Principal | None = None) -> Preview:
-        if not isinstance(op, _WRITES_PREVIEW_TYPES):
+        entry = self.dispatch.handler_for(op)
+        if entry is None or entry.preview is None:
             return Preview(note="read-only: nothing changes")
         started = time.perf_counter()
         outcome: Preview | Result = self._run(op, actor, self._preview_with)
@@ -175,66 +178,61 @@ class KubernetesBackend:
         return user, tuple(sorted(actor.groups))
 
     def _execute_with(self, s: KubeSession, op: Operation) -> Result:
-        match op:
-            case ListPods():
-                return reads.list_pods(s, op)
-            case DescribePod():
-                return reads.describe_pod(s, op)
-            case PodLogs():
-                return reads.pod_logs(s, op, settings=self.settings)
-            case ListEvents():
-                return reads.list_events(s, op)
-            case ListDeployments():
-                return reads.list_deployments(s, op)
-            case DescribeDeployment():
-                return reads.describe_deployment(s, op)
-            case ScaleDeployment():
-                return writes.execute_scale(s, op)
-            case RestartDeployment():
-                return writes.execute_restart(s, op)
-            case RollbackDeployment():
-                return writes.execute_rollback(s, op)
-            case DeletePod():
-                return writes.execute_delete_pod(s, op)
-        return Result(
-            status=Status.ERROR,
-            call="-",
-            error_kind=ErrorKind.INVALID,
-            error=f"the Kubernetes backend does not implement {op.kind}",
-        )
+        entry = self.dispatch.handler_for(op)
+        if entry is None:
+            return Result(
+                status=Status.ERROR,
+                call="-",
+                error_kind=ErrorKind.INVALID,
+                error=f"the Kubernetes backend does not implement {op.kind}",
+            )
+        return entry.execute(s, op)
 
     def _preview_with(self, s: KubeSession, op: Operation) -> Preview:
-        match op:
-            case ScaleDeployment():
-                return writes.preview_scale(s, op)
-            case RestartDeployment():
-                return writes.preview_restart(s, op)
-            case RollbackDeployment():
-                return writes.preview_rollback(s, op)
-            case DeletePod():
-                return writes.preview_delete_pod(s, op)
-        return Preview(note="read-only: nothing changes")
+        entry = self.dispatch.handler_for(op)
+        if entry is None or entry.preview is None:
+            return Preview(note="read-only: nothing changes")
+        return entry.preview(s, op)
 
 
-_WRITES_PREVIEW_TYPES = (ScaleDeployment, RestartDeployment, RollbackDeployment, DeletePod)
+def _handlers(settings: Settings) -> Dispatch[KubeSession]:
+    """The one list of Kubernetes operations this backend runs (checked against the catalog)."""
+
+    def pod_logs(s: KubeSession, op: PodLogs) -> Result:
+        return reads.pod_logs(s, op, settings=settings)
+
+    return Dispatch(
+        BackendKind.KUBERNETES,
+        [
+            handler(ListPods, reads.list_pods),
+            handler(DescribePod, reads.describe_pod),
+            handler(PodLogs, pod_logs),
+            handler(ListEvents, reads.list_events),
+            handler(ListDeployments, reads.list_deployments),
+            handler(DescribeDeployment, reads.describe_deployment),
+            handler(ScaleDeployment, writes.execute_scale, writes.preview_scale),
+            handler(RestartDeployment, writes.execute_restart, writes.preview_restart),
+            handler(RollbackDeployment, writes.execute_rollback, writes.preview_rollback),
+            handler(DeletePod, writes.execute_delete_pod, writes.preview_delete_pod),
+        ],
+    )
 
 
 def _list_names(s: KubeSession, kind: str, namespace: str | None) -> list[dict[str, Any]]:
     limit = _MAX_KNOWN_NAMES
     if kind == "namespaces":
         return s.list_all("GET /api/v1/namespaces", s.core.list_namespace, max_items=limit)[0]
+    everywhere: Callable[..., Any]
+    namespaced: Callable[..., Any]
     if kind == "pods":
-        if namespace:
-            call = f"GET /api/v1/namespaces/{namespace}/pods"
-            return s.list_all(call, s.core.list_namespaced_pod, namespace, max_items=limit)[0]
-        return s.list_all("GET /api/v1/pods", s.core.list_pod_for_all_namespaces, max_items=limit)[
-            0
-        ]
-    if namespace:
-        call = f"GET /apis/apps/v1/namespaces/{namespace}/deployments"
-        return s.list_all(call, s.apps.list_namespaced_deployment, namespace, max_items=limit)[0]
-    return s.list_all(
-        "GET /apis/apps/v1/deployments", s.apps.list_deployment_for_all_namespaces, max_items=limit
+        everywhere, namespaced = s.core.list_pod_for_all_namespaces, s.core.list_namespaced_pod
+        call = "GET " + reads.path(namespace=namespace, resource="pods")
+    else:
+        everywhere = s.apps.list_deployment_for_all_namespaces
+        namespaced = s.apps.list_namespaced_deployment
+        call = "GET " + reads.path(namespace=namespace, resource="deployments", group="apps")
+    return s.list_in(
+        call, namespace or None, everywhere=everywhere, namespaced=namespaced, max_items=limit
     )[0]
 
 

@@ -72,28 +72,11 @@ def _scope(op: ListPods | ListEvents | ListDeployments) -> str:
     return "any namespace" if op.all_namespaces else f"namespace {op.namespace}"
 
 
-def _list_in_scope(
-    s: KubeSession,
-    call: str,
-    ns: str | None,
-    *,
-    everywhere: Callable[..., Any],
-    namespaced: Callable[..., Any],
-    max_items: int,
-    **selectors: Any,
-) -> tuple[list[dict[str, Any]], bool]:
-    """Page through one namespace's objects, or every namespace's when `ns` is None."""
-    if ns is None:
-        return s.list_all(call, everywhere, max_items=max_items, **selectors)
-    return s.list_all(call, namespaced, ns, max_items=max_items, **selectors)
-
-
 def list_pods(s: KubeSession, op: ListPods) -> Result:
     ns = _ns(op)
     query = {"labelSelector": op.label_selector}
     call = "GET " + path(namespace=ns, resource="pods", query=query)
-    items, cut = _list_in_scope(
-        s,
+    items, cut = s.list_in(
         call,
         ns,
         everywhere=s.core.list_pod_for_all_namespaces,
@@ -122,8 +105,7 @@ def list_deployments(s: KubeSession, op: ListDeployments) -> Result:
         group="apps",
         query={"labelSelector": op.label_selector},
     )
-    items, cut = _list_in_scope(
-        s,
+    items, cut = s.list_in(
         call,
         ns,
         everywhere=s.apps.list_deployment_for_all_namespaces,
@@ -288,8 +270,7 @@ def list_events(s: KubeSession, op: ListEvents) -> Result:
     fields += ["type=Warning"] if op.warnings_only else []
     selector = ",".join(fields) or None
     call = "GET " + path(namespace=ns, resource="events", query={"fieldSelector": selector})
-    items, cut = _list_in_scope(
-        s,
+    items, cut = s.list_in(
         call,
         ns,
         everywhere=s.core.list_event_for_all_namespaces,

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from bot.catalog import Operation
 from bot.config import Settings
-from bot.evals.cases import Case, CaseFile, CaseFileError, load_cases
+from bot.evals.case_file import Case, CaseFile, CaseFileError, load_cases
 from bot.evals.report import write_json, write_text
 from bot.evals.scoring import CaseResult, score_case, score_parser, summarize
 from bot.models import Principal, Request

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.catalog import Risk
-from bot.evals.cases import Case, Expectation
+from bot.evals.case_file import Case, Expectation
 from bot.plan import Plan
 from bot.planning.base import PlannerOutcome
 from bot.planning.prompt import request_words

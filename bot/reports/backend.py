@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 
 from bot.backends.base import Backend, ErrorKind, Preview, Result, Status
+from bot.backends.dispatch import Dispatch, handler
 from bot.backends.docker_hosts import DockerHosts
 from bot.backends.kubernetes_client import ApiClientFactory
 from bot.catalog import BackendKind, Operation
@@ -67,13 +68,17 @@ class HostBackend:
 
     def execute(self, op: Operation, *, actor: Principal | None = None) -> Result:
         """Reports read with the bot's own identity; `actor` is not impersonated."""
-        if not isinstance(op, HealthReportOp):
+        entry = DISPATCH.handler_for(op)
+        if entry is None:
             return Result(
                 status=Status.ERROR,
                 call="-",
                 error=f"the host backend cannot run {op.kind}",
                 error_kind=ErrorKind.INVALID,
             )
+        return entry.execute(self, op)
+
+    def _report(self, op: HealthReportOp) -> Result:
         started = time.perf_counter()
         scope = self.scope_for(op)
         try:
@@ -108,3 +113,9 @@ class HostBackend:
 
     def known_names(self, resource: str, *, namespace: str | None = None) -> list[str]:
         return []
+
+
+# The one list of host operations (checked against the catalog at import).
+DISPATCH: Dispatch[HostBackend] = Dispatch(
+    BackendKind.HOST, [handler(HealthReportOp, HostBackend._report)]
+)

@@ -9,10 +9,17 @@ from typing import Any
 
 from bot.backends.base import ErrorKind
 from bot.backends.docker_hosts import DockerFailure, DockerHosts
+from bot.catalog.docker_ops import (
+    ContainerLogs,
+    InspectContainer,
+    RestartContainer,
+    StartContainer,
+)
 from bot.redact import redact, truncate
 from bot.reports.models import Finding, Severity
 from bot.reports.scope import Thresholds
 from bot.reports.sink import FindingSink
+from bot.reports.suggestions import suggestion, suggestions
 
 _EXIT_CODE = re.compile(r"Exited \((-?\d+)\)")
 MAX_INSPECTS_PER_HOST = 200
@@ -73,9 +80,10 @@ def _collect_host(hosts: DockerHosts, *, alias: str, th: Thresholds, sink: Findi
 def _finding(
     alias: str, name: str, state: str, status: str, restarts: int | None, th: Thresholds
 ) -> Finding | None:
-    logs = f"docker logs {name} --tail 50 --host {alias}"
-    inspect = f"docker inspect {name} --host {alias}"
-    restart = f"docker restart {name} --host {alias}"
+    logs = suggestion(ContainerLogs, container=name, host=alias, tail_lines=50)
+    inspect = suggestion(InspectContainer, container=name, host=alias)
+    restart = suggestion(RestartContainer, container=name, host=alias)
+    start = suggestion(StartContainer, container=name, host=alias)
     clean_status = truncate(redact(status), max_chars=120, keep="head")[0]
     if state == "restarting" or (restarts is not None and restarts >= th.restart_count):
         return Finding(
@@ -89,7 +97,7 @@ def _finding(
             detail=clean_status,
             next_step="Read its logs to see why it exits; its restart policy starts it again "
             "each time.",
-            commands=[logs, inspect],
+            commands=suggestions(logs, inspect),
         )
     if "(unhealthy)" in status:
         return Finding(
@@ -102,7 +110,7 @@ def _finding(
             detail=clean_status,
             next_step="Its health check fails; inspect it for the last check outputs, read its "
             "logs, and restart it if it is stuck.",
-            commands=[inspect, logs, restart],
+            commands=suggestions(inspect, logs, restart),
         )
     if state in ("exited", "dead"):
         m = _EXIT_CODE.search(status)
@@ -118,7 +126,7 @@ def _finding(
                 detail=clean_status
                 + (" (137: killed, possibly out of memory)" if code == 137 else ""),
                 next_step="Read its last logs to see why it failed; start it again once fixed.",
-                commands=[logs, f"docker start {name} --host {alias}"],
+                commands=suggestions(logs, start),
             )
     return None
 

@@ -16,10 +16,19 @@ from typing import Any
 from bot.backends.base import ErrorKind
 from bot.backends.kubernetes_client import KubeSession
 from bot.backends.kubernetes_errors import KubeError
+from bot.catalog.kubernetes_ops import (
+    DescribeDeployment,
+    DescribePod,
+    KubernetesOperation,
+    ListEvents,
+    PodLogs,
+    RollbackDeployment,
+)
 from bot.redact import redact, truncate
 from bot.reports.models import Finding, Severity
 from bot.reports.scope import Thresholds
 from bot.reports.sink import FindingSink
+from bot.reports.suggestions import suggestion, suggestions
 
 IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName"})
 CONFIG_ERROR_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError"})
@@ -102,7 +111,6 @@ class _Collector:
         sink: FindingSink,
     ) -> None:
         self.s, self.target, self.th, self.now, self.sink = s, target, th, now, sink
-        self.ctx_flag = f" --context {target.context}" if target.context else ""
 
     # ------------------------------------------------------------------ paging
     def _pages(
@@ -137,8 +145,9 @@ class _Collector:
     def _scope(self, namespace: str) -> str:
         return f"{self.target.label}/{namespace}"
 
-    def _cmd(self, text: str) -> str:
-        return text + self.ctx_flag
+    def _cmd(self, op_type: type[KubernetesOperation], **fields: Any) -> str | None:
+        """A suggested command in this target's context (see bot.reports.suggestions)."""
+        return suggestion(op_type, context=self.target.context, **fields)
 
     # ------------------------------------------------------------------ nodes
     def nodes(self) -> None:
@@ -203,12 +212,12 @@ class _Collector:
             status.get("containerStatuses") or []
         )
         deploy = _deployment_of(meta)
-        logs_prev = self._cmd(f"logs pod/{name} -n {ns} --previous")
-        describe = self._cmd(f"describe pod {name} -n {ns}")
-        rollback = [self._cmd(f"rollback deploy/{deploy} -n {ns}")] if deploy else []
+        logs_prev = self._cmd(PodLogs, name=name, namespace=ns, previous=True)
+        describe = self._cmd(DescribePod, name=name, namespace=ns)
+        rollback = self._cmd(RollbackDeployment, name=deploy, namespace=ns) if deploy else None
 
         def add(
-            kind: str, sev: Severity, title: str, detail: str, step: str, cmds: list[str]
+            kind: str, sev: Severity, title: str, detail: str, step: str, cmds: list[str | None]
         ) -> None:
             self._pod_finding(
                 ns=ns,
@@ -237,7 +246,7 @@ class _Collector:
                     "recent rollout, roll the deployment back."
                     if deploy
                     else "Read the crashed container's last logs.",
-                    [logs_prev, describe, *rollback],
+                    [logs_prev, describe, rollback],
                 )
                 return
             if reason in IMAGE_PULL_REASONS:
@@ -251,7 +260,7 @@ class _Collector:
                     ),
                     "Check the image name and tag and the registry credentials"
                     + ("; roll back if a rollout changed the image." if deploy else "."),
-                    [describe, *rollback],
+                    [describe, rollback],
                 )
                 return
             if reason in CONFIG_ERROR_REASONS:
@@ -262,7 +271,7 @@ class _Collector:
                     _join(f"container {container}", waiting.get("message")),
                     "A referenced ConfigMap, Secret or setting is missing or wrong; see the "
                     "pod's events.",
-                    [describe, *rollback],
+                    [describe, rollback],
                 )
                 return
         terminated_error = next(
@@ -284,7 +293,7 @@ class _Collector:
                 f"exit code {term.get('exitCode', '?')}; {status.get('message') or ''}",
                 "Read its logs to see why it exited; delete the pod once understood if its "
                 "controller should replace it.",
-                [self._cmd(f"logs pod/{name} -n {ns}"), describe],
+                [self._cmd(PodLogs, name=name, namespace=ns), describe],
             )
             return
         if status.get("phase") == "Pending":
@@ -305,7 +314,7 @@ class _Collector:
                     sched.get("message") or "not scheduled or its containers are not created",
                     "See why it is not scheduled or started (resources, node selectors, "
                     "volumes) in its events.",
-                    [describe, self._cmd(f"get events -n {ns} --warnings")],
+                    [describe, self._cmd(ListEvents, namespace=ns, warnings_only=True)],
                 )
                 return
         if restarts >= self.th.restart_count and self._restarted_recently(statuses):
@@ -329,7 +338,7 @@ class _Collector:
         title: str,
         detail: str,
         step: str,
-        commands: list[str],
+        commands: list[str | None],
     ) -> None:
         self.sink.count(kind)
         self.sink.add(
@@ -342,7 +351,7 @@ class _Collector:
                 title=title,
                 detail=_clean(detail),
                 next_step=step,
-                commands=commands,
+                commands=suggestions(*commands),
             )
         )
 
@@ -374,8 +383,8 @@ class _Collector:
         progressing: dict[str, Any] = next(
             (c for c in status.get("conditions") or [] if c.get("type") == "Progressing"), {}
         )
-        describe = self._cmd(f"describe deploy {name} -n {ns}")
-        rollback = self._cmd(f"rollback deploy/{name} -n {ns}")
+        describe = self._cmd(DescribeDeployment, name=name, namespace=ns)
+        rollback = self._cmd(RollbackDeployment, name=name, namespace=ns)
         if (
             progressing.get("status") == "False"
             or progressing.get("reason") == "ProgressDeadlineExceeded"
@@ -395,7 +404,7 @@ class _Collector:
                     ),
                     next_step="The new ReplicaSet does not become ready; roll back to the "
                     "previous revision, then look at the new pods.",
-                    commands=[rollback, describe],
+                    commands=suggestions(rollback, describe),
                 )
             )
             return
@@ -413,7 +422,7 @@ class _Collector:
                     detail=f"{available}/{wanted} available",
                     next_step="Look at its pods to see why they are not ready; roll back if a "
                     "recent rollout caused it.",
-                    commands=[describe, rollback],
+                    commands=suggestions(describe, rollback),
                 )
             )
 
@@ -460,9 +469,9 @@ class _Collector:
         examples = ", ".join(sorted(o.split("/", 1)[1] for o in g.objects)[:MAX_EXAMPLES])
         namespaces = sorted(n for n in g.namespaces if n)
         if len(namespaces) == 1:
-            events_cmd = self._cmd(f"get events -n {namespaces[0]} --warnings")
+            events_cmd = self._cmd(ListEvents, namespace=namespaces[0], warnings_only=True)
         else:
-            events_cmd = self._cmd("get events -A --warnings")
+            events_cmd = self._cmd(ListEvents, all_namespaces=True, warnings_only=True)
         self.sink.add(
             Finding(
                 severity=sev,
@@ -475,7 +484,7 @@ class _Collector:
                 detail=f"e.g. {examples}: {g.sample}",
                 next_step="Read the events to find the cause; they are grouped by reason "
                 "and object kind.",
-                commands=[events_cmd],
+                commands=suggestions(events_cmd),
             )
         )
 

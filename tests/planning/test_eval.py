@@ -12,7 +12,7 @@ import yaml
 from bot.catalog import OPERATIONS
 from bot.config import Settings
 from bot.evals import eval_command
-from bot.evals.cases import load_cases
+from bot.evals.case_file import load_cases
 from bot.evals.scoring import operations_covered
 from tests.fakes.openai_api import FakeOpenAI, HttpError, Reply, call, calls
 from tests.fakes.openai_rules import rule_model

@@ -99,12 +99,12 @@ def test_exited_restarting_and_unhealthy_containers(
     assert exited.title == f"Container {p}-failed exited with code 3"
     assert exited.severity == Severity.WARNING
     assert exited.scope == "default"
-    assert exited.commands[0] == f"docker logs {p}-failed --tail 50 --host default"
+    assert exited.commands[0] == f"docker logs {p}-failed --tail 50"
     restarting = by_kind(report, "container_restarting")[f"container/{p}-looping"]
     assert restarting.severity == Severity.CRITICAL
     assert "keeps restarting" in restarting.title
     unhealthy = by_kind(report, "container_unhealthy")[f"container/{p}-sick"]
-    assert unhealthy.commands[0] == f"docker inspect {p}-sick --host default"
+    assert unhealthy.commands[0] == f"docker inspect {p}-sick"
     assert report.counters["containers"] >= 5
     assert fine.name not in {f.subject for f in report.findings}
     assert_commands_parse(report)

@@ -13,7 +13,7 @@ from bot.backends.base import ErrorKind, Status
 from bot.catalog import BackendKind, parse_operation
 from bot.config import Settings
 from bot.reports.backend import HostBackend
-from bot.reports.commands import report_command
+from bot.reports.terminal_report import report_command
 from bot.wiring import build_backends
 from tests.fixtures.k8s_fake import FakeK8s, backend_on
 
@@ -46,7 +46,7 @@ def test_health_report_operation_for_one_namespace(fake_k8s: FakeK8s):
     assert result.data["score"] <= 85 and result.data["counts"]["critical"] == 1
     assert result.text is not None
     assert result.text.startswith("Health report: score")
-    assert "run: logs pod/api-1 -n prod --previous" in result.text
+    assert "run: logs pod/api-1 -n prod -p" in result.text
     assert backend.preview(op).note == "read-only: nothing changes"
     assert backend.known_names("pods") == []
     assert backend.check() is None
@@ -100,7 +100,7 @@ def test_report_command_prints_text_and_exits_1_on_critical(
     assert lines[0] == "Health report: score 80/100 (1 critical, 1 warning, 0 info)"
     assert "[CRITICAL] Pod api-1 is in CrashLoopBackOff (4 restarts)" in text
     assert text.index("[CRITICAL]") < text.index("[WARNING]")
-    assert "    run: logs pod/api-1 -n prod --previous" in lines
+    assert "    run: logs pod/api-1 -n prod -p" in lines
 
 
 def test_report_command_json(fake_k8s: FakeK8s, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

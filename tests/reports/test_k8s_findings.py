@@ -42,8 +42,8 @@ def test_crashloop_pod_of_a_deployment_suggests_previous_logs_and_rollback(fake_
     assert finding.scope == "default/prod"
     assert "7 restarts" in finding.title
     assert finding.commands == [
-        "logs pod/api-5d8f7c9b6-x2x9z -n prod --previous",
-        "describe pod api-5d8f7c9b6-x2x9z -n prod",
+        "logs pod/api-5d8f7c9b6-x2x9z -n prod -p",
+        "describe pod/api-5d8f7c9b6-x2x9z -n prod",
         "rollback deploy/api -n prod",
     ]
     assert "roll the deployment back" in finding.next_step
@@ -77,7 +77,7 @@ def test_image_pull_and_config_errors_are_critical(fake_k8s: FakeK8s):
     assert all(f.severity == Severity.CRITICAL for f in pulls.values())
     assert "registry.example/api:9.9" in pulls["pod/img-1"].detail
     assert "Back-off pulling image" in pulls["pod/img-1"].detail
-    assert pulls["pod/img-1"].commands == ["describe pod img-1 -n prod"]
+    assert pulls["pod/img-1"].commands == ["describe pod/img-1 -n prod"]
     assert set(by_kind(report, "pod_config_error")) == {"pod/cfg-1"}
     assert_commands_parse(report)
 
@@ -108,7 +108,9 @@ def test_error_pods_failed_phase_or_container_terminated_with_error(fake_k8s: Fa
     assert errors["pod/migrate-1"].title == "Pod migrate-1 failed (Evicted)"
     assert "low on memory" in errors["pod/migrate-1"].detail
     assert "exit code 2" in errors["pod/worker-1"].detail
-    assert errors["pod/worker-1"].commands[0] == "logs pod/worker-1 -n jobs"
+    assert (
+        errors["pod/worker-1"].commands[0] == 'logs pod/worker-1 -n "jobs"'
+    )  # a resource word: quoted
     assert all(f.severity == Severity.WARNING for f in errors.values())
     # Succeeded pods are filtered out by the API server (field selector), never seen
     assert report.counters["pods"] == 2
@@ -135,7 +137,7 @@ def test_pending_only_after_the_threshold(fake_k8s: FakeK8s):
     assert pending["pod/stuck-1"].title == "Pod stuck-1 has been Pending for 60m"
     assert "Insufficient cpu" in pending["pod/stuck-1"].detail
     assert pending["pod/stuck-1"].commands == [
-        "describe pod stuck-1 -n prod",
+        "describe pod/stuck-1 -n prod",
         "get events -n prod --warnings",
     ]
     assert_commands_parse(report)
@@ -157,7 +159,7 @@ def test_restart_counts_over_the_period(fake_k8s: FakeK8s):
     restarts = by_kind(report, "pod_restarts")
     assert list(restarts) == ["pod/flaky-1"]
     assert restarts["pod/flaky-1"].title == "Pod flaky-1 restarted 9 times"
-    assert restarts["pod/flaky-1"].commands[0] == "logs pod/flaky-1 -n prod --previous"
+    assert restarts["pod/flaky-1"].commands[0] == "logs pod/flaky-1 -n prod -p"
     assert_commands_parse(report)
 
 

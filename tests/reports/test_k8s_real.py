@@ -121,5 +121,5 @@ def test_nodes_not_ready_and_under_pressure(real_k8s: RealCluster, nodes: tuple[
     assert report.counters["nodes"] >= 3  # the cluster's own fake-node-1 is Ready
     crash = by_kind(report, "pod_crashloop")
     assert list(crash) == ["pod/api-1"]
-    assert crash["pod/api-1"].commands[0] == f"logs pod/api-1 -n {ns} --previous"
+    assert crash["pod/api-1"].commands[0] == f"logs pod/api-1 -n {ns} -p"
     assert_commands_parse(report)

@@ -97,7 +97,7 @@ def test_serve_http_subprocess_answers_challenge_and_rejects_unsigned(
     )
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.adapters.slack", "--mode", "http", "--port", "0"],
+        [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -156,7 +156,7 @@ def test_serve_socket_mode_subprocess_connects_and_answers(
     )
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.adapters.slack"],
+        [sys.executable, "-m", "bot.cli", "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -30,10 +30,6 @@ class SlackBot:
     frontend: SlackFrontEnd
 
 
-def build_app(*, service: OpsService, settings: Settings, client: WebClient | None = None) -> App:
-    return build_bot(service=service, settings=settings, client=client).app
-
-
 def build_bot(
     *,
     service: OpsService,
