@@ -17,6 +17,7 @@ import redis
 from pydantic import BaseModel, Field
 
 from bot.redact import redact_data
+from bot.redis_url import RedisClient
 
 log = logging.getLogger("opsbot.audit")
 
@@ -46,7 +47,7 @@ class AuditLog:
     without one it keeps the most recent entries in memory (console mode)."""
 
     def __init__(
-        self, *, client: redis.Redis | None = None, prefix: str = "opsbot", maxlen: int = 100_000
+        self, *, client: RedisClient | None = None, prefix: str = "opsbot", maxlen: int = 100_000
     ) -> None:
         self._client = client
         self._key = f"{prefix}:audit"

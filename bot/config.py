@@ -16,6 +16,16 @@ class Settings(BaseSettings):
     policy_path: Path = Field(default=Path("policies"), description="policy file or folder")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     key_prefix: str = Field(default="opsbot", description="prefix of every Redis key")
+    redis_ack_replicas: int | None = Field(
+        default=None,
+        ge=0,
+        le=5,
+        description="replicas that must acknowledge (WAIT) the writes that start a plan; "
+        "unset: 1 with redis+sentinel:// or redis+cluster://, 0 with one server",
+    )
+    redis_ack_timeout_ms: int = Field(
+        default=500, ge=10, le=1500, description="how long to WAIT for those replicas"
+    )
     log_level: str = "INFO"
 
     # --- Kubernetes

@@ -8,10 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import redis
-
 from bot.approvals.memory_store import MemoryApprovalStore
-from bot.approvals.redis_store import RedisApprovalStore, connect
+from bot.approvals.redis_store import RedisApprovalStore
 from bot.approvals.store import ApprovalStore
 from bot.audit import AuditLog
 from bot.backends.base import Backend
@@ -19,6 +17,7 @@ from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.executor import Executor
 from bot.inventory import BackendInventory
+from bot.redis_url import RedisClient, connect, default_ack_replicas
 from bot.service import OpsService
 
 log = logging.getLogger("opsbot.wiring")
@@ -29,12 +28,25 @@ class Wiring:
     service: OpsService
     backends: dict[BackendKind, Backend]
     notes: list[str] = field(default_factory=list)
-    redis_client: redis.Redis | None = None
+    redis_client: RedisClient | None = None
 
 
-def redis_client_from(settings: Settings) -> redis.Redis | None:
-    """One fail-fast client (short timeouts, one retry) shared by every Redis user."""
+def redis_client_from(settings: Settings) -> RedisClient | None:
+    """One fail-fast client (short timeouts, one retry) shared by every Redis user; REDIS_URL
+    may name one server, Sentinels or Cluster nodes (bot/approvals/redis_connect.py)."""
     return connect(settings.redis_url) if settings.redis_url else None
+
+
+def redis_store_from(settings: Settings, client: RedisClient) -> RedisApprovalStore:
+    replicas = settings.redis_ack_replicas
+    if replicas is None:
+        replicas = default_ack_replicas(settings.redis_url or "")
+    return RedisApprovalStore(
+        client,
+        prefix=settings.key_prefix,
+        ack_replicas=replicas,
+        ack_timeout_ms=settings.redis_ack_timeout_ms,
+    )
 
 
 def build_backends(settings: Settings) -> tuple[dict[BackendKind, Backend], list[str]]:
@@ -83,11 +95,7 @@ def build_policy(settings: Settings):  # type: ignore[no-untyped-def]
 def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
     client = redis_client_from(settings)
     if store is None:
-        store = (
-            RedisApprovalStore(client, prefix=settings.key_prefix)
-            if client is not None
-            else MemoryApprovalStore()
-        )
+        store = redis_store_from(settings, client) if client is not None else MemoryApprovalStore()
     backends, notes = build_backends(settings)
     if client is None:
         notes.append("Approvals: in-process store (set REDIS_URL for Redis; single process only)")

@@ -24,6 +24,7 @@ has() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]];
 static_busybox() { [[ -x /bin/busybox ]] && ! LC_ALL=C ldd /bin/busybox >/dev/null 2>&1; }
 missing=()
 has redis-server || missing+=(redis-server)
+has redis-sentinel || missing+=(redis-sentinel)   # tests/fixtures/redis_ha.py (failover tests)
 has dockerd || missing+=(docker.io)
 static_busybox || missing+=(busybox-static)
 has etcd || missing+=(etcd-server)

@@ -1,7 +1,10 @@
 """Lua scripts for RedisApprovalStore. Each state transition is one script, so Redis runs it
 atomically: no other command interleaves between the checks and the writes.
 
-Record layout under `{prefix}` (standalone Redis; scripts derive keys from ids in expire_due):
+Record layout under the hash tag `{prefix}` (braces included), so every key below hashes to
+ONE Redis Cluster slot and a script may touch any of them: the keys a script knows in advance
+come in KEYS; expire_due, interrupt_stale and create's per-user cap derive approval keys from
+the ids in the indices, which stay in the same slot because they carry the same tag.
   {prefix}:approval:{id}        hash  state, digest, requester (id), expires_at (epoch s),
                                       doc (static JSON), message (JSON), message_key,
                                       decided_by, result_summary, bv (ballots version)
@@ -32,8 +35,8 @@ local function settle(hash, votes, pending, id, state, by, ttl_ms)
 end
 """
 
-# KEYS: hash, votes, pending
-# ARGV: id, expires_at, pexpireat_ms, message_key ('' = none), requester id,
+# KEYS: hash, votes, pending[, message key]
+# ARGV: id, expires_at, pexpireat_ms, (unused), requester id,
 #       max pending ('' = no cap), now (epoch s), approval key prefix, field, value, ...
 # Reply: 1 created, 0 the id exists, {n} the requester already has n pending (the cap)
 CREATE = """
@@ -50,12 +53,12 @@ end
 redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-if ARGV[4] ~= '' then redis.call('SET', ARGV[4], ARGV[1], 'PXAT', ARGV[3]) end
+if KEYS[4] then redis.call('SET', KEYS[4], ARGV[1], 'PXAT', ARGV[3]) end
 return 1
 """
 
-# KEYS: hash
-# ARGV: id, message_key, message_json
+# KEYS: hash, message key
+# ARGV: id, message_key (= KEYS[2]), message_json
 BIND_MESSAGE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local old = redis.call('HGET', KEYS[1], 'message_key')
@@ -65,20 +68,20 @@ end
 redis.call('HSET', KEYS[1], 'message_key', ARGV[2], 'message', ARGV[3])
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl > 0 then
-  redis.call('SET', ARGV[2], ARGV[1], 'PX', pttl)
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', pttl)
 else
-  redis.call('SET', ARGV[2], ARGV[1])
+  redis.call('SET', KEYS[2], ARGV[1])
 end
 return 1
 """
 
-# KEYS: hash, votes, pending
+# KEYS: hash, votes, pending[, event key]
 # ARGV: id, voter, digest ('' = do not check), now, terminal_ttl_ms, ballot value,
-#       event time us, approve ('1' | '0'), event key ('' = none), event ttl s
+#       event time us, approve ('1' | '0'), (unused), event ttl s
 RECORD_BALLOT = (
     _HELPERS
     + """
-if ARGV[9] ~= '' and not redis.call('SET', ARGV[9], 1, 'NX', 'EX', ARGV[10]) then
+if KEYS[4] and not redis.call('SET', KEYS[4], 1, 'NX', 'EX', ARGV[10]) then
   return {'duplicate_event', '', {}}
 end
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -131,6 +134,29 @@ redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 return {'execute', 'executing', {}}
 """
 )
+
+# KEYS: hash, votes, pending, executing
+# ARGV: id, by, grace_ms (pending records live until expires_at + grace)
+# Undo a start that no replica acknowledged: executing -> pending again, the deciding voter's
+# ballot taken back (they are told to vote again), only if `by` started it and it is still
+# executing. Reply: 1 undone, 0 not (already finished, or another start).
+UNSTART = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'executing' then return 0 end
+if redis.call('HGET', KEYS[1], 'decided_by') ~= ARGV[2] then return 0 end
+local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_at'))
+local at = math.floor(expires * 1000) + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'pending')
+redis.call('HDEL', KEYS[1], 'decided_by')
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'bv', 1)
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[3], redis.call('HGET', KEYS[1], 'expires_at'), ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], at)
+redis.call('PEXPIREAT', KEYS[2], at)
+local msg = redis.call('HGET', KEYS[1], 'message_key')
+if msg and msg ~= '' then redis.call('PEXPIREAT', msg, at) end
+return 1
+"""
 
 # KEYS: hash, votes, pending
 # ARGV: id, by, digest ('' = do not check), now ('' = do not check), terminal_ttl_ms, new state

@@ -4,14 +4,15 @@ every state transition one atomic Lua script (see redis_scripts.py for the key l
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
 
 from bot.approvals import redis_scripts
 from bot.approvals.clock import to_epoch
@@ -19,6 +20,7 @@ from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPen
 from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
 from bot.approvals.store import INTERRUPTED_SUMMARY, StoreUnavailable
 from bot.models import MessageRef
+from bot.redis_url import RedisClient, connect, default_ack_replicas, where
 
 TERMINAL_TTL_SECONDS = 7 * 86400
 PENDING_GRACE_SECONDS = 86400
@@ -31,19 +33,22 @@ _DYNAMIC_FIELDS = {
     "result_summary",
     "message",
 }
-_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+_UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterError,  # a cluster without a master for the slot (failing over)
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.MovedError,  # the slot moved while a WAIT pipeline ran on the old node
+)
+DEFAULT_ACK_TIMEOUT_MS = 500
+log = logging.getLogger("opsbot.approvals.redis")
+
+__all__ = ["RedisApprovalStore", "connect"]
 
 
-def connect(url: str, *, timeout_seconds: float = 2.0) -> redis.Redis:
-    """A client that fails fast: socket timeouts and one short retry instead of redis-py's
-    default ten, so an outage surfaces as StoreUnavailable in seconds, never as a hang."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout_seconds,
-        socket_connect_timeout=timeout_seconds,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
-        health_check_interval=30,
-    )
+class NotAcknowledged(Exception):
+    """No replica acknowledged a write that decides an execution within the timeout."""
 
 
 def _text(value: Any) -> str:
@@ -69,18 +74,33 @@ def _outcome(reply: Any) -> VoteOutcome:
 
 class RedisApprovalStore:
     """ApprovalStore on Redis. Build the client with `connect(url)` (or any client with socket
-    timeouts set): Redis connection errors and timeouts raise StoreUnavailable."""
+    timeouts set): Redis connection errors and timeouts raise StoreUnavailable.
+
+    Every key is under the hash tag `{prefix}` (one Cluster slot, see redis_scripts.py).
+    `ack_replicas` > 0: create, the start of an execution and its result wait (WAIT) until
+    that many replicas hold them, at most `ack_timeout_ms`. A start no replica acknowledged is
+    taken back and the voter told to vote again (StoreUnavailable), so a failover to a replica
+    that never saw it cannot start the plan a second time."""
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         *,
         prefix: str = "opsbot",
         terminal_ttl_seconds: int = TERMINAL_TTL_SECONDS,
         pending_grace_seconds: int = PENDING_GRACE_SECONDS,
+        ack_replicas: int = 0,
+        ack_timeout_ms: int = DEFAULT_ACK_TIMEOUT_MS,
     ) -> None:
+        if "{" in prefix or "}" in prefix or not prefix:
+            raise ValueError(
+                f"OPSBOT_KEY_PREFIX={prefix!r}: use a non-empty prefix without braces "
+                "(opsbot wraps it in a Redis Cluster hash tag itself)"
+            )
         self._client = client
-        self._prefix = prefix
+        self._prefix = f"{{{prefix}}}"
+        self._ack_replicas = ack_replicas
+        self._ack_timeout_ms = ack_timeout_ms
         self._terminal_ttl_ms = str(terminal_ttl_seconds * 1000)
         self._grace_ms = pending_grace_seconds * 1000
         self._create = client.register_script(redis_scripts.CREATE)
@@ -91,10 +111,66 @@ class RedisApprovalStore:
         self._finish = client.register_script(redis_scripts.FINISH)
         self._expire_due = client.register_script(redis_scripts.EXPIRE_DUE)
         self._interrupt_stale = client.register_script(redis_scripts.INTERRUPT_STALE)
+        self._unstart = client.register_script(redis_scripts.UNSTART)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "opsbot") -> RedisApprovalStore:
-        return cls(connect(url), prefix=prefix)
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "opsbot",
+        ack_replicas: int | None = None,
+        ack_timeout_ms: int = DEFAULT_ACK_TIMEOUT_MS,
+    ) -> RedisApprovalStore:
+        """`ack_replicas` None: 1 for Sentinel and Cluster URLs, 0 for one server."""
+        return cls(
+            connect(url),
+            prefix=prefix,
+            ack_replicas=default_ack_replicas(url) if ack_replicas is None else ack_replicas,
+            ack_timeout_ms=ack_timeout_ms,
+        )
+
+    def _acknowledged(self, script: Script, keys: Sequence[str], args: Sequence[str]) -> Any:
+        """Run `script`, then WAIT on the same connection (WAIT counts the replicas holding
+        this connection's writes) when acknowledgements are required. Raise NotAcknowledged
+        (carrying the reply) when fewer replicas than required confirm in time."""
+        if self._ack_replicas <= 0:
+            return script(keys=keys, args=args)
+        node_client: redis.Redis
+        if isinstance(self._client, RedisCluster):
+            node = self._client.get_node_from_key(keys[0])  # type: ignore[no-untyped-call]
+            node_client = self._client.get_redis_connection(node)
+        else:
+            node_client = self._client
+        try:
+            pipe = node_client.pipeline(transaction=False)
+            script(keys=keys, args=args, client=pipe)
+            pipe.execute_command(  # type: ignore[no-untyped-call]
+                "WAIT", self._ack_replicas, self._ack_timeout_ms
+            )
+            reply, acked = pipe.execute()
+        except _UNAVAILABLE:
+            self._refresh_topology()
+            raise
+        if int(acked) < self._ack_replicas:
+            raise NotAcknowledged(reply, int(acked))
+        return reply
+
+    def _refresh_topology(self) -> None:
+        """After a node failed under a pinned pipeline, let the cluster client re-learn the
+        slot map (it does so itself for ordinary commands)."""
+        if isinstance(self._client, RedisCluster):
+            try:
+                self._client.nodes_manager.initialize()
+            except redis.exceptions.RedisError as exc:
+                log.info("cluster topology not refreshed yet: %s", exc)
+
+    def _not_acknowledged(self, what: str, acked: int) -> str:
+        return (
+            f"approval store unavailable: {what} was confirmed by {acked} of "
+            f"{self._ack_replicas} required Redis replica(s) within {self._ack_timeout_ms} ms, "
+            "so a failover could forget it"
+        )
 
     # ------------------------------------------------------------------------------ keys
 
@@ -106,6 +182,9 @@ class RedisApprovalStore:
 
     def _msg(self, message: MessageRef) -> str:
         return f"{self._prefix}:msg:{message.key}"
+
+    def _event(self, key: str) -> str:
+        return f"{self._prefix}:event:{key}"
 
     @property
     def _pending(self) -> str:
@@ -120,17 +199,16 @@ class RedisApprovalStore:
         try:
             yield
         except _UNAVAILABLE as exc:
-            kwargs = self._client.connection_pool.connection_kwargs
-            where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
             raise StoreUnavailable(
-                f"approval store unavailable: could not {action} in Redis at {where} "
+                f"approval store unavailable: could not {action} in Redis at "
+                f"{where(self._client)} "
                 f"({type(exc).__name__}: {exc}). Nothing was executed; check that redis-server "
                 "is running and REDIS_URL points at it, then retry."
             ) from exc
         except redis.exceptions.ReadOnlyError as exc:
             raise StoreUnavailable(
                 f"approval store unavailable: Redis is read-only (a replica?) and could not "
-                f"{action} ({exc}). Point REDIS_URL at the primary."
+                f"{action} ({exc}). Point REDIS_URL at the primary (or use redis+sentinel://)."
             ) from exc
 
     # ------------------------------------------------------------------------- protocol
@@ -151,27 +229,34 @@ class RedisApprovalStore:
             "bv": "0",
         }
         message_key = ""
+        keys = [self._hash(approval.id), self._votes(approval.id), self._pending]
         if approval.message is not None:
             message_key = self._msg(approval.message)
             fields["message"] = approval.message.model_dump_json()
             fields["message_key"] = message_key
+            keys.append(message_key)
         flat = [part for pair in fields.items() for part in pair]
         pexpireat_ms = str(int(expires * 1000) + self._grace_ms)
         args = [
             approval.id,
             repr(expires),
             pexpireat_ms,
-            message_key,
+            "",
             approval.requester.id,
             "" if max_pending is None else str(max_pending),
             repr(to_epoch(approval.created_at)),
             f"{self._prefix}:approval:",
         ]
         with self._guard("create an approval"):
-            created = self._create(
-                keys=[self._hash(approval.id), self._votes(approval.id), self._pending],
-                args=[*args, *flat],
-            )
+            try:
+                created = self._acknowledged(self._create, keys, [*args, *flat])
+            except NotAcknowledged as exc:
+                if exc.args[0] == 1:
+                    self._close_as(approval.id, by="", digest="", now="", state="cancelled")
+                raise StoreUnavailable(
+                    self._not_acknowledged(f"the new approval {approval.id}", exc.args[1])
+                    + "; it was cancelled, nothing was executed: ask again"
+                ) from exc
         if isinstance(created, list):
             raise TooManyPending(int(created[0]))
         if not created:
@@ -188,7 +273,7 @@ class RedisApprovalStore:
     def bind_message(self, approval_id: str, message: MessageRef) -> None:
         with self._guard("bind a message"):
             bound = self._bind(
-                keys=[self._hash(approval_id)],
+                keys=[self._hash(approval_id), self._msg(message)],
                 args=[approval_id, self._msg(message), message.model_dump_json()],
             )
         if not bound:
@@ -210,7 +295,12 @@ class RedisApprovalStore:
     ) -> VoteOutcome:
         with self._guard("record a vote"):
             reply = self._record(
-                keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
+                keys=[
+                    self._hash(approval_id),
+                    self._votes(approval_id),
+                    self._pending,
+                    *([self._event(event_key)] if event_key else []),
+                ],
                 args=[
                     approval_id,
                     ballot.voter.id,
@@ -220,7 +310,7 @@ class RedisApprovalStore:
                     _ballot_value(ballot),
                     str(ballot.at_us),
                     "1" if ballot.approve else "0",
-                    f"{self._prefix}:event:{event_key}" if event_key else "",
+                    "",
                     "86400",
                 ],
             )
@@ -229,22 +319,23 @@ class RedisApprovalStore:
     def try_execute(
         self, approval_id: str, *, ballots_version: int, by: str, now: datetime
     ) -> VoteOutcome:
+        keys = [self._hash(approval_id), self._votes(approval_id), self._pending, self._executing]
+        args = [approval_id, str(ballots_version), by, repr(to_epoch(now)), self._terminal_ttl_ms]
         with self._guard("start an approved plan"):
-            reply = self._try_execute(
-                keys=[
-                    self._hash(approval_id),
-                    self._votes(approval_id),
-                    self._pending,
-                    self._executing,
-                ],
-                args=[
-                    approval_id,
-                    str(ballots_version),
-                    by,
-                    repr(to_epoch(now)),
-                    self._terminal_ttl_ms,
-                ],
-            )
+            try:
+                reply = self._acknowledged(self._try_execute, keys, args)
+            except NotAcknowledged as exc:
+                if _text(exc.args[0][0]) != VoteResult.EXECUTE.value:
+                    return _outcome(exc.args[0])  # nothing started: nothing to take back
+                undone = self._unstart(keys=keys, args=[approval_id, by, str(self._grace_ms)])
+                raise StoreUnavailable(
+                    self._not_acknowledged(f"the start of approval {approval_id}", exc.args[1])
+                    + (
+                        "; the start and this vote were taken back and nothing was executed"
+                        if undone
+                        else "; nothing was executed"
+                    )
+                ) from exc
         return _outcome(reply)
 
     def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
@@ -272,12 +363,16 @@ class RedisApprovalStore:
         if state not in (ApprovalState.DONE, ApprovalState.FAILED):
             raise InvalidTransition(f"finish() takes done or failed, not {state}")
         with self._guard("record an execution result"):
-            reply = _text(
-                self._finish(
-                    keys=[self._hash(approval_id), self._votes(approval_id), self._executing],
-                    args=[state.value, summary, self._terminal_ttl_ms, approval_id],
-                )
-            )
+            keys = [self._hash(approval_id), self._votes(approval_id), self._executing]
+            args = [state.value, summary, self._terminal_ttl_ms, approval_id]
+            try:
+                reply = _text(self._acknowledged(self._finish, keys, args))
+            except NotAcknowledged as exc:
+                # The plan ran; nothing to take back. A failover now may show it interrupted
+                # (never re-run): say so in the log.
+                reply = _text(exc.args[0])
+                what = f"the result of {approval_id}"
+                log.warning("%s", self._not_acknowledged(what, exc.args[1]))
         if reply == "":
             raise ApprovalNotFound(f"cannot finish: no approval {approval_id}")
         if reply != "ok":
@@ -323,7 +418,7 @@ class RedisApprovalStore:
 
     def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
         with self._guard("claim an event"):
-            claimed = self._client.set(f"{self._prefix}:event:{key}", 1, nx=True, ex=ttl_seconds)
+            claimed = self._client.set(self._event(key), 1, nx=True, ex=ttl_seconds)
         return bool(claimed)
 
     def ping(self) -> None:

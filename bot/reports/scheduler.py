@@ -22,6 +22,7 @@ import redis
 
 from bot import metrics
 from bot.config import Settings
+from bot.redis_url import RedisClient
 from bot.reports.builder import ReportBuilder
 from bot.reports.models import HealthReport
 from bot.reports.schedules import ReportsConfig, Schedule, load_reports_config
@@ -64,7 +65,7 @@ class ReportScheduler:
         self,
         *,
         config: ReportsConfig,
-        redis_client: redis.Redis | None,
+        redis_client: RedisClient | None,
         post: PostFn,
         build: BuildFn,
         prefix: str = "opsbot",
@@ -186,7 +187,7 @@ class SchedulerHandle:
 def start_scheduler(
     *,
     settings: Settings,
-    redis_client: redis.Redis | None,
+    redis_client: RedisClient | None,
     post: PostFn,
     clock: Clock = utc_now,
     interval: float = 15.0,

@@ -8,8 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-import redis
-
+from bot.redis_url import RedisClient
 from bot.reports.models import HealthReport, ResolvedFinding, Severity, Trend
 
 KEEP_SECONDS = 30 * 86400
@@ -51,7 +50,7 @@ def snapshot(report: HealthReport) -> dict[str, Any]:
 
 
 def apply_trend(
-    client: redis.Redis, report: HealthReport, *, prefix: str, scope_key: str
+    client: RedisClient, report: HealthReport, *, prefix: str, scope_key: str
 ) -> HealthReport:
     """Attach the trend to `report` and store it as the new previous report of this scope."""
     key = trend_key(prefix=prefix, scope_key=scope_key)

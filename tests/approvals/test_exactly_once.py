@@ -167,4 +167,5 @@ def test_interrupt_sweeps_from_many_processes_report_each_stale_execution_once(
     for approval in fresh:
         stored = store.get(approval.id)
         assert stored is not None and stored.state is ApprovalState.EXECUTING
-    assert sorted(redis_client.zrange(f"{prefix}:executing", 0, -1)) == sorted(a.id for a in fresh)
+    executing = redis_client.zrange(f"{{{prefix}}}:executing", 0, -1)
+    assert sorted(executing) == sorted(a.id for a in fresh)

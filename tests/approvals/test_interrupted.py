@@ -94,19 +94,19 @@ def test_redis_keeps_the_executing_index_exact_and_applies_the_terminal_ttl(
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     finished = _executing(store)
     store.finish(finished.id, state=ApprovalState.FAILED, summary="boom")
-    assert redis_client.zrange(f"{prefix}:executing", 0, -1) == []  # finish removes it
+    assert redis_client.zrange(f"{{{prefix}}}:executing", 0, -1) == []  # finish removes it
 
     stale = _executing(store)
-    assert redis_client.zrange(f"{prefix}:executing", 0, -1) == [stale.id]
-    assert redis_client.zscore(f"{prefix}:executing", stale.id) == pytest.approx(
+    assert redis_client.zrange(f"{{{prefix}}}:executing", 0, -1) == [stale.id]
+    assert redis_client.zscore(f"{{{prefix}}}:executing", stale.id) == pytest.approx(
         STARTED.timestamp()
     )
-    redis_client.persist(f"{prefix}:approval:{stale.id}")  # prove the sweep sets the TTL itself
+    redis_client.persist(f"{{{prefix}}}:approval:{stale.id}")  # prove the sweep sets the TTL itself
 
     store.interrupt_stale(STARTED + timedelta(seconds=1000), older_than_seconds=900)
 
-    assert redis_client.zcard(f"{prefix}:executing") == 0
-    ttl = redis_client.ttl(f"{prefix}:approval:{stale.id}")
+    assert redis_client.zcard(f"{{{prefix}}}:executing") == 0
+    ttl = redis_client.ttl(f"{{{prefix}}}:approval:{stale.id}")
     assert TERMINAL_TTL_SECONDS - 60 < ttl <= TERMINAL_TTL_SECONDS
 
 
@@ -116,7 +116,7 @@ def test_redis_drops_index_entries_whose_record_aged_out(
     prefix = f"gone{uuid.uuid4().hex[:6]}"
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     approval = _executing(store)
-    redis_client.delete(f"{prefix}:approval:{approval.id}")
+    redis_client.delete(f"{{{prefix}}}:approval:{approval.id}")
 
     assert store.interrupt_stale(STARTED + timedelta(hours=1), older_than_seconds=900) == []
-    assert redis_client.zcard(f"{prefix}:executing") == 0
+    assert redis_client.zcard(f"{{{prefix}}}:executing") == 0

@@ -98,9 +98,9 @@ def test_records_age_out_pending_after_expiry_plus_grace_terminal_after_a_week(
     store.bind_message(approval.id, MESSAGE)
     vote(store, approval.id, voter_id="U-a", digest=approval.digest, counts_for=[0], now=soon)
     keys = [
-        f"{prefix}:approval:{approval.id}",
-        f"{prefix}:approval:{approval.id}:votes",
-        f"{prefix}:msg:{MESSAGE.key}",
+        f"{{{prefix}}}:approval:{approval.id}",
+        f"{{{prefix}}}:approval:{approval.id}:votes",
+        f"{{{prefix}}}:msg:{MESSAGE.key}",
     ]
 
     pending_ttls = [redis_client.ttl(key) for key in keys]
@@ -111,7 +111,7 @@ def test_records_age_out_pending_after_expiry_plus_grace_terminal_after_a_week(
     store.finish(approval.id, state=ApprovalState.DONE, summary="scaled web 2 -> 5")
     done_ttls = [redis_client.ttl(key) for key in keys]
     assert all(TERMINAL_TTL_SECONDS - 60 < ttl <= TERMINAL_TTL_SECONDS for ttl in done_ttls)
-    assert redis_client.zcard(f"{prefix}:pending") == 0
+    assert redis_client.zcard(f"{{{prefix}}}:pending") == 0
 
 
 def test_a_record_whose_plan_was_altered_in_redis_is_refused_on_read(
@@ -121,7 +121,7 @@ def test_a_record_whose_plan_was_altered_in_redis_is_refused_on_read(
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     approval = make_approval(replicas=5)
     store.create(approval)
-    key = f"{prefix}:approval:{approval.id}"
+    key = f"{{{prefix}}}:approval:{approval.id}"
     doc = json.loads(redis_client.hget(key, "doc"))
     doc["plan"]["steps"][0]["replicas"] = 500
     redis_client.hset(key, "doc", json.dumps(doc))

@@ -17,6 +17,7 @@ import redis
 from pydantic import BaseModel
 
 from bot.models import MessageRef
+from bot.redis_url import RedisClient, connect
 from bot.replies import Reply
 
 log = logging.getLogger("opsbot.slack.state")
@@ -70,7 +71,7 @@ class RedisState:
     """Shared state; on a Redis failure claims fail open (the service still de-duplicates
     everything that matters) and previews fall back to what the approval store holds."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str) -> None:
+    def __init__(self, client: RedisClient, *, prefix: str) -> None:
         self._client = client
         self._prefix = f"{prefix}:slack"
 
@@ -107,5 +108,4 @@ class RedisState:
 def state_from_url(redis_url: str | None, *, prefix: str) -> SlackState:
     if not redis_url:
         return MemoryState()
-    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-    return RedisState(client, prefix=prefix)
+    return RedisState(connect(redis_url, timeout_seconds=5), prefix=prefix)
