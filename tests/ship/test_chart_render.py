@@ -295,6 +295,7 @@ def test_optional_parts_render_and_validate(
         ({"replicaCount": "two"}, "replicaCount"),
         ({"replicas": 3}, "replicas"),
         ({"limits": {"requestsPerMinute": 0}}, "requestsPerMinute"),
+        ({"redis": {"url": "redis+sentinl://h:26379/m"}}, "url"),
         ({"approvals": {"maxPendingPerUser": 1000}}, "maxPendingPerUser"),
         ({"rbac": {"scope": "everything"}}, "scope"),
         ({"operations": {"enabled": ["format_disk"]}}, "/operations/enabled/0"),
@@ -329,3 +330,24 @@ def test_rendered_config_maps_are_configs_the_bot_accepts(
     assert [f.name for f in policy.files] == ["default.yaml"] and policy.rule_count > 0
     reports = parse_reports_config(maps["reports"]["reports.yaml"], source="chart reports.yaml")
     assert [s.name for s in reports.schedules] == [s["name"] for s in example["schedules"]]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+sentinel://sentinel-0.redis:26379,sentinel-1.redis:26379/mymaster/0",
+        "redis+cluster://redis-0.redis:7000,redis-1.redis:7001",
+        "rediss+sentinel://sentinel-0.redis:26379/mymaster",
+    ],
+)
+def test_sentinel_and_cluster_urls_pass_the_schema_and_reach_the_bot(
+    helm_chart: ChartInstaller, url: str
+) -> None:
+    from bot.redis_url import RedisMode, parse
+
+    env = _env(helm_chart.install({"redis": {"url": url}}))
+    assert env["REDIS_URL"] == url
+    assert parse(env["REDIS_URL"]).mode in {
+        RedisMode.SENTINEL,
+        RedisMode.CLUSTER,
+    }  # the bot's own parser accepts what the chart passes
