@@ -81,7 +81,7 @@ def test_a_slack_error_answer_is_logged_not_fatal(
 # ------------------------------------------------------------------------- two bot processes
 def _start_bot(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.adapters.slack", "--mode", "http", "--port", "0"],
+        [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
