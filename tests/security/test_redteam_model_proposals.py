@@ -79,3 +79,54 @@ def test_a_word_that_happens_to_be_a_context_name_does_not_choose_the_context(
 )
 def test_a_context_the_user_named_as_a_context_is_kept(text: str) -> None:
     assert _kept(text, _op(**RESTART_WEB, context="admin")) != []
+
+
+# ------------------------------------------------------------------- open (not fixed here)
+# Each xfail is strict: it fails the suite the day the hole closes, so the marker goes too.
+_OPEN = "open hole, red team report: numbers and targets are not bound to their clause/field"
+
+
+@pytest.mark.xfail(strict=True, reason=_OPEN)
+@pytest.mark.parametrize(
+    ("text", "replicas"),
+    [
+        ("scale web to 3 in prod, in 5 minutes", 5),
+        ("scale web in prod to 3 replicas (currently 10)", 10),
+        ("scale web to 2 and api to 50 in prod", 50),
+    ],
+)
+def test_a_number_said_for_another_purpose_is_not_a_replica_count(text: str, replicas: int) -> None:
+    op = _op(operation="scale_deployment", namespace="prod", name="web", replicas=replicas)
+    assert _kept(text, op) == []
+
+
+@pytest.mark.xfail(strict=True, reason=_OPEN)
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("restart web in prod and check api", {**RESTART_WEB, "name": "api"}),
+        (
+            "kill the stuck pod web-7f9c4-abcde in prod, and restart api",
+            {"operation": "delete_pod", "namespace": "prod", "name": "api-7f9c4-abcde"},
+        ),
+    ],
+)
+def test_a_verb_for_one_target_does_not_authorise_another(
+    text: str, fields: dict[str, Any]
+) -> None:
+    assert _kept(text, _op(**fields)) == []
+
+
+@pytest.mark.xfail(strict=True, reason="open hole: indirect questions read as requests")
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("tell me if I should restart web in prod", RESTART_WEB),
+        (
+            "restart web in prod, then tell me how to remove old pods",
+            {"operation": "delete_pod", "namespace": "prod", "name": "web-7f9c4-abcde"},
+        ),
+    ],
+)
+def test_an_indirect_question_is_not_a_request(text: str, fields: dict[str, Any]) -> None:
+    assert _kept(text, _op(**fields)) == []
