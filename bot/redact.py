@@ -53,6 +53,8 @@ def _redact_plain(text: str) -> str:
     text = _redact_key_blocks(text)
     text = _redact_mysql_passwords(text)  # first: "-pS3cret-Key" is no flag named "key"
     text = _redact_key_values(text)
+    text = _redact_named_values(text)
+    text = _redact_spaced_passwords(text)
     for pattern in rules.TOKEN_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return rules.BARE_AWS_SECRET.sub(_hide_bare_aws_secret, text)
@@ -91,6 +93,51 @@ def _redact_mysql_passwords(text: str) -> str:
     for i, line in enumerate(lines):
         if "-p" in line and rules.MYSQL_WORD.search(line.translate(_ASCII_LOWER)):
             lines[i] = rules.MYSQL_ATTACHED_PASSWORD.sub(lambda m: m.group(1) + REDACTED, line)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- name, then value
+def _redact_named_values(text: str) -> str:
+    """`{"name": "DB_PASSWORD", "value": X}`, `- name: API_TOKEN` / `value: X`, `<add
+    key="DbPassword" value="X"/>`: the value of a field whose sibling name is a secret key."""
+    if "value" not in text:
+        return text
+    names = list(rules.NAME_FIELD.finditer(text))
+    out: list[str] = []
+    pos = 0
+    for i, name in enumerate(names):
+        if name.start() < pos or not is_secret_key(name.group(1)):
+            continue
+        stop = min(
+            names[i + 1].start() if i + 1 < len(names) else len(text),
+            name.end() + rules.NAMED_VALUE_REACH,
+        )
+        value = rules.VALUE_FIELD.search(text, name.end(), stop)
+        if value is None:
+            continue
+        shown = value.group(2)
+        if shown.lower() in rules.PLACEHOLDERS or shown.strip("\\\"'") == REDACTED:
+            continue
+        out.append(text[pos : value.start(2)])
+        out.append(_hidden(shown))
+        pos = value.end(2)
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _redact_spaced_passwords(text: str) -> str:
+    """netrc `password X` and `... login ... -p X`, only on lines of those shapes."""
+    if "password" not in text and "login" not in text:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "password" in line and rules.NETRC_LINE.search(line):
+            line = rules.NETRC_PASSWORD.sub(lambda m: m.group(1) + REDACTED, line)
+        if "-p" in line and rules.LOGIN_LINE.search(line):
+            line = rules.LOGIN_PASSWORD.sub(lambda m: m.group(1) + REDACTED, line)
+        lines[i] = line
     return "\n".join(lines)
 
 

@@ -200,6 +200,24 @@ BARE_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9
 # mysql -pPASSWORD (attached), only on a line that runs a MySQL/MariaDB client
 MYSQL_ATTACHED_PASSWORD = re.compile(r"((?<!\S)-p)([^\s]{1,1024}+)")
 MYSQL_WORD = re.compile(r"mysql|mariadb")
+# A secret named in one field and held in another: Kubernetes env entries (`name: X` then
+# `value: Y`, JSON or YAML) and .NET appSettings (`<add key="X" value="Y"/>`). The name field
+# starts with a literal; its `value` field is searched only up to NAMED_VALUE_REACH characters
+# on and never past the next name field, so each scan is bounded.
+NAME_FIELD = re.compile(
+    r"(?<![\w-])(?:name|key)[\"']?[ \t]{0,8}+[:=][ \t]{0,8}+[\"']?([\w.-]{1,256}+)[\"']?"
+)
+VALUE_FIELD = re.compile(
+    r"((?<![\w-])value[\"']?[ \t]{0,8}+[:=][ \t]{0,8}+)"
+    r"(\\?\"[^\"\n]{0,2048}+\"|'[^'\n]{0,2048}+'|[^\s,;}/>]++)"
+)
+NAMED_VALUE_REACH = 256
+# Passwords after a space: netrc (`machine h login u password X`) and registry logins
+# (`docker|podman|helm|buildah ... login ... -p X`), only on lines of that shape.
+NETRC_PASSWORD = re.compile(r"((?<!\S)password[ \t]{1,8}+)([^\s]{1,1024}+)")
+NETRC_LINE = re.compile(r"(?<!\S)(?:machine|default)[ \t]")
+LOGIN_PASSWORD = re.compile(r"((?<!\S)-p[ \t]{1,8}+)(?!-)([^\s]{1,1024}+)")
+LOGIN_LINE = re.compile(r"(?<!\S)login(?!\S)")
 # base64 runs that may hide a secret (decoded and checked, one level deep)
 BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/]{16,4096}+={0,2}(?![A-Za-z0-9+/=_-])")
 

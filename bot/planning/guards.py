@@ -42,6 +42,8 @@ _SYNONYMS: dict[str, str] = {
     "restart_container": rf"\b({_RESTART})\b",
 }
 _NOT_VERBS = frozenset({"docker"})  # command prefixes, not verbs
+# a context counts as the user's only when named as one ("context admin", "the admin cluster")
+CONTEXT_NOUNS = frozenset({"context", "cluster", "ctx", "kubecontext", "kube-context"})
 
 
 @cache
@@ -124,7 +126,11 @@ def target_problems(op: Operation, wording: Wording, *, default_context: str | N
     model's. Applies to every step and lookup, reads included."""
     problems = []
     context = op.scope_context
-    if context is not None and context != default_context and not wording.names(context):
+    if (
+        context is not None
+        and context != default_context
+        and not wording.names_as(context, CONTEXT_NOUNS)
+    ):
         problems.append(f"your request did not name context '{context}'")
     host = op.scope_host
     host_field = type(op).model_fields.get("host")

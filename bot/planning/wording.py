@@ -44,9 +44,15 @@ NUMBER_WORDS: dict[str, int] = {
 }
 
 
+# apostrophes phones and Slack type ("don\u2019t") read as "'", so negations stay negations
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u201b\u02bc\u02b9\u2032\u00b4`", "'"))
+_QUESTION_TAIL = " \t!.)]}\"'\u00bb\u201d"
+
+
 def normalise(text: str) -> str:
-    """NFKC, lower case, format characters (zero-width, soft hyphen) removed."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, lower case, format characters (zero-width, soft hyphen) removed, apostrophes
+    unified."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
@@ -75,7 +81,8 @@ def _opens_question(text: str) -> bool:
 def _is_question(sentence: str) -> bool:
     if _POLITE_REQUEST.match(sentence):
         return False
-    return sentence.rstrip().endswith("?") or _opens_question(sentence)
+    # "restart web?!" and "(restart web?)" are questions too
+    return sentence.rstrip(_QUESTION_TAIL).endswith("?") or _opens_question(sentence)
 
 
 def _clause(text: str, *, question: bool) -> Clause:
@@ -130,6 +137,22 @@ class Wording:
         """Did the user name `name` as something to act on (and never in a negation)?"""
         lowered = name.lower()
         return lowered in self.positive_words and lowered not in self.negated_words
+
+    def names_as(self, name: str, nouns: frozenset[str]) -> bool:
+        """Did the user name `name` as one of `nouns` ("context admin", "the admin cluster",
+        "--context admin")? A word that merely equals it ("the admin team") does not count."""
+        lowered = name.lower()
+        if not self.names(lowered):
+            return False
+        for clause in self.clauses:
+            words = [w.lstrip("-") for w in clause.positive]
+            for i, word in enumerate(words):
+                if word != lowered:
+                    continue
+                near = {*words[max(i - 2, 0) : i], *words[i + 1 : i + 2]}
+                if near & nouns:
+                    return True
+        return False
 
     def negates(self, name: str) -> bool:
         return name.lower() in self.negated_words
