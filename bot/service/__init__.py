@@ -7,7 +7,12 @@ submission.py (run a read / preview and store a write), approval_flow.py (votes,
 undo, expiry, interrupted), runs.py (executor + audit), audit_records.py (audit entries).
 """
 
+from bot.service.contract import ChatService
 from bot.service.front import OpsService
 from bot.service.ports import PolicySource, RateLimiter
 
-__all__ = ["OpsService", "PolicySource", "RateLimiter"]
+__all__ = ["ChatService", "OpsService", "PolicySource", "RateLimiter"]
+
+
+def _implements_the_contract(service: OpsService) -> ChatService:
+    return service  # mypy checks OpsService against the front-end contract here

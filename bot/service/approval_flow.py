@@ -17,11 +17,10 @@ from bot.audit import AuditLog
 from bot.models import MessageRef, Principal, Request
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome
 from bot.render import render_execution
-from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
+from bot.replies import DuplicateReply, ExecutionReport, InvalidReply, Reply, VoteReply
 from bot.service import audit_records
 from bot.service.claims import EventClaims
 from bot.service.decider import Decider
-from bot.service.replying import reply
 from bot.service.runs import AuditedRuns
 from bot.service.submission import Submission
 
@@ -316,13 +315,13 @@ class ApprovalFlow:
         self, *, message: MessageRef, requester: Principal, event_id: str | None = None
     ) -> Reply:
         if event_id and not self.claims.first(f"undo:{event_id}"):
-            return Reply(kind=ReplyKind.DUPLICATE, text="")
+            return DuplicateReply()
         approval = self.approval_for_message(message)
         if approval is None or approval.state != ApprovalState.DONE or not approval.result_summary:
-            return reply(ReplyKind.INVALID, text="Only a completed plan can be undone.")
+            return InvalidReply(text="Only a completed plan can be undone.")
         execution = ExecutionReport.model_validate_json(approval.result_summary)
         if execution.undo_plan is None:
-            return reply(ReplyKind.INVALID, text="That plan cannot be undone automatically.")
+            return InvalidReply(text="That plan cannot be undone automatically.")
         requester = self.decider.effective(requester)
         self.audit.record(
             audit_records.undo_requested(execution.undo_plan, requester, approval_id=approval.id)

@@ -11,19 +11,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot import metrics
+from bot.approvals.models import PendingApproval
 from bot.approvals.store import ApprovalStore
 from bot.audit import AuditLog
 from bot.executor import Executor
 from bot.models import Request
+from bot.plan import Plan
 from bot.planning.base import Inventory, Planner
-from bot.replies import Reply, ReplyKind
+from bot.replies import DuplicateReply, RateLimitedReply, Reply
 from bot.service.approval_flow import ApprovalFlow
 from bot.service.claims import EventClaims
 from bot.service.decider import Decider
 from bot.service.intake import Intake
 from bot.service.lookups import PolicedLookups
 from bot.service.ports import PolicySource, RateLimiter
-from bot.service.replying import reply
 from bot.service.runs import AuditedRuns
 from bot.service.submission import Submission
 
@@ -33,6 +34,8 @@ def _utc_now() -> datetime:
 
 
 class OpsService:
+    """Implements ChatService (bot/service/contract.py), the contract front ends code against."""
+
     def __init__(
         self,
         *,
@@ -100,19 +103,22 @@ class OpsService:
         self.recover_interrupted = self.approvals.recover_interrupted
         self.retry_unfinished = self.approvals.retry_unfinished
 
+    def pending_approvals(self) -> list[PendingApproval]:
+        return self.store.list_pending()
+
     def handle_request(self, request: Request) -> Reply:
         if request.event_id and not self.claims.first(f"req:{request.event_id}"):
-            return Reply(kind=ReplyKind.DUPLICATE, text="")
+            return DuplicateReply()
         metrics.record_request(request.source)
         if self.request_limiter is not None:
             within_limit, retry_after = self.request_limiter.allow(request.principal.id)
             if not within_limit:
-                return reply(
-                    ReplyKind.DENIED,
+                return RateLimitedReply(
                     text=f"You are sending requests too fast: try again in {retry_after} s",
+                    retry_after_seconds=retry_after,
                 )
         requester = self.decider.effective(request.principal)
         planned = self.intake.plan(request, requester)
-        if isinstance(planned, Reply):
+        if not isinstance(planned, Plan):
             return planned
         return self.submission.submit(planned, requester=requester, request=request)

@@ -13,12 +13,11 @@ from bot.planning.base import Inventory, Planner
 from bot.planning.grounding import GroundingUnavailable, check_operation
 from bot.planning.guards import guard_writes
 from bot.planning.wording import Wording
-from bot.replies import Reply, ReplyKind
+from bot.replies import AnswerReply, ErrorReply, HelpReply, InvalidReply, Reply
 from bot.service import audit_records
 from bot.service.decider import Decider
 from bot.service.lookups import PolicedLookups
 from bot.service.ports import RateLimiter
-from bot.service.replying import reply
 
 
 class Intake:
@@ -44,13 +43,12 @@ class Intake:
         if isinstance(parsed, Parsed):
             return parsed.plan
         if isinstance(parsed, HelpRequested):
-            return Reply(kind=ReplyKind.HELP, text=parsed.text)
+            return HelpReply(text=parsed.text)
         if self.planner is None or self.inventory is None:
             if isinstance(parsed, ParseError):
-                return reply(ReplyKind.INVALID, text=parsed.message, usage=parsed.usage)
+                return InvalidReply(text=parsed.message, usage=parsed.usage)
             assert isinstance(parsed, NotACommand)
-            return reply(
-                ReplyKind.INVALID,
+            return InvalidReply(
                 text="I understand explicit commands only (no LLM is configured). "
                 "Try `help` for the list, e.g. `scale deploy/web --replicas 5 -n prod`.",
             )
@@ -62,8 +60,7 @@ class Intake:
         if self.rate_limiter is not None:
             within_limit, retry_after = self.rate_limiter.allow(requester.id)
             if not within_limit:
-                return reply(
-                    ReplyKind.INVALID,
+                return InvalidReply(
                     text=f"You have sent many plain-language requests; try again in {retry_after}s "
                     "or use an explicit command (`help`).",
                 )
@@ -71,8 +68,7 @@ class Intake:
         try:
             allowed = self.decider.readable_namespaces(requester, inventory.namespaces())
         except InventoryUnavailable as exc:
-            return reply(
-                ReplyKind.ERROR,
+            return ErrorReply(
                 text=f"I could not read the cluster to check names ({exc}), so nothing was "
                 "planned. Explicit commands still work (`help`).",
             )
@@ -98,13 +94,15 @@ class Intake:
                 self.decider.in_context(outcome.plan), allowed, inventory
             )
             if problems:
-                return reply(ReplyKind.INVALID, text="\n".join(problems))
+                return InvalidReply(text="\n".join(problems))
             return outcome.plan
-        text = outcome.answer or outcome.clarification or outcome.abstain_reason or outcome.error
-        kind = ReplyKind.RESULT if outcome.answer else ReplyKind.INVALID
-        if outcome.answer and outcome.evidence:
-            text = f"{outcome.answer}\n\nEvidence: " + "; ".join(outcome.evidence)
-        return reply(kind, text=text or "I could not turn that into a plan.")
+        if outcome.answer:
+            evidence = "; ".join(outcome.evidence)
+            return AnswerReply(
+                text=f"{outcome.answer}\n\nEvidence: {evidence}" if evidence else outcome.answer
+            )
+        text = outcome.clarification or outcome.abstain_reason or outcome.error
+        return InvalidReply(text=text or "I could not turn that into a plan.")
 
     def _proposal_problems(self, plan: Plan, wording: Wording, inventory: Inventory) -> list[str]:
         """Invariant 7, checked again here (whatever the Planner implementation): every step is

@@ -16,10 +16,17 @@ from bot.executor import Executor
 from bot.models import Principal, Request
 from bot.plan import Plan
 from bot.policy.decision import Decision, Outcome
-from bot.replies import Reply, ReplyKind
+from bot.replies import (
+    DeniedReply,
+    ErrorReply,
+    InvalidReply,
+    NeedsApprovalReply,
+    Reply,
+    ResultReply,
+)
 from bot.service import audit_records
 from bot.service.decider import Decider
-from bot.service.replying import reply
+from bot.service.replying import rendered
 from bot.service.runs import AuditedRuns
 
 
@@ -50,10 +57,10 @@ class Submission:
         metrics.record_plan(decision.outcome)
         self.audit.record(audit_records.decision(plan, requester, decision))
         if decision.outcome == Outcome.DENY:
-            return reply(ReplyKind.DENIED, plan=plan, decision=decision)
+            return rendered(DeniedReply(text="", plan=plan, decision=decision))
         if decision.outcome == Outcome.ALLOW:
             execution = self.runs.run(plan, requester)
-            return reply(ReplyKind.RESULT, plan=plan, decision=decision, execution=execution)
+            return rendered(ResultReply(text="", plan=plan, decision=decision, execution=execution))
         return self._store_for_approval(plan, requester, request, decision)
 
     def _store_for_approval(
@@ -79,23 +86,19 @@ class Submission:
         if failed:
             # Asking people to approve a change the server already refused wastes their time.
             lines = [f"- {p.description}: {p.dry_run_error or p.note}" for p in failed]
-            return reply(
-                ReplyKind.INVALID,
+            return InvalidReply(
                 text="The dry run failed, so nothing was put up for approval:\n" + "\n".join(lines),
             )
         try:
             self.store.create(approval, max_pending=self.max_pending_per_user)
         except TooManyPending as exc:
-            return reply(
-                ReplyKind.INVALID,
+            return InvalidReply(
                 text=f"You have {exc.pending} plans waiting for approval: cancel one or wait "
                 "for them to be approved, rejected or expire, then ask again. Nothing was stored.",
             )
         except StoreUnavailable as exc:
-            return reply(
-                ReplyKind.ERROR,
+            return ErrorReply(
                 plan=plan,
-                decision=decision,
                 text=f"The approval store is unavailable ({exc}); nothing was stored or run. "
                 "Try again when Redis is back.",
             )
@@ -104,11 +107,13 @@ class Submission:
                 plan, requester, approval_id=approval.id, expires_at=approval.expires_at
             )
         )
-        return reply(
-            ReplyKind.NEEDS_APPROVAL,
-            plan=plan,
-            decision=decision,
-            previews=previews,
-            approval_id=approval.id,
-            expires_at=approval.expires_at,
+        return rendered(
+            NeedsApprovalReply(
+                text="",
+                plan=plan,
+                decision=decision,
+                previews=previews,
+                approval_id=approval.id,
+                expires_at=approval.expires_at,
+            )
         )
