@@ -104,3 +104,13 @@ def render_execution(execution: ExecutionReport) -> str:
     if execution.undo_plan is not None:
         lines.append(f"Undo available: {execution.undo_plan.describe()}")
     return "\n".join(lines)
+
+
+def interrupted_notice(plan_description: str) -> str:
+    """What every front end says about a plan a stopped bot replica left mid-run (the one
+    wording; `plan_description` escaped by the caller for its platform)."""
+    return (
+        "The bot stopped while this plan was running, so it may be partly applied: "
+        f"{plan_description}. It will not be run again. Check the current state before asking "
+        "again."
+    )

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.models import MessageRef, Principal, Request
+from bot.render import interrupted_notice
 from bot.replies import NeedsApprovalReply
 from bot.service import ChatService
 
@@ -128,8 +129,7 @@ class ConsoleChat:
         for approval in interrupted:
             self.say(
                 f"[interrupted] {approval.id}  by {approval.requester.id}  "
-                f"{approval.plan.describe()}: the bot stopped while it was running; it will not "
-                "be run again. Check the current state before asking again."
+                + interrupted_notice(approval.plan.describe())
             )
         pending = self.service.pending_approvals()
         if not pending:

@@ -28,6 +28,7 @@ from bot.adapters.slack.users import UserDirectory
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
 from bot.config import Settings
 from bot.models import MessageRef, Principal, Request
+from bot.render import interrupted_notice
 from bot.replies import (
     DuplicateReply,
     ErrorReply,
@@ -435,9 +436,7 @@ class SlackFrontEnd:
                 approval,
                 status=ApprovalState.FAILED,
                 note="interrupted: check the current state",
-                notice=":warning: The bot stopped while this plan was running, so it may be "
-                f"partly applied: {escape(approval.plan.describe())}. It will not be run again. "
-                "Check the current state before asking again.",
+                notice=":warning: " + interrupted_notice(escape(approval.plan.describe())),
             )
         return len(interrupted)
 
