@@ -50,12 +50,19 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from datetime import UTC, datetime
 
+    from bot.service.decider import Decider
     from bot.wiring import effective_kube_context
 
-    engine = load_engine_or_deny(settings.policy_path)
-    requester = engine.effective_principal(_principal(args))
-    parsed = Parsed(plan=parsed.plan.with_default_context(effective_kube_context(settings)))
-    decision = engine.evaluate(parsed.plan, requester, now=datetime.now(UTC))
+    # the service's decider: enabled operations, the policy and the fail-closed checks
+    decider = Decider(
+        policy=load_engine_or_deny(settings.policy_path),
+        clock=lambda: datetime.now(UTC),
+        enabled_operations=frozenset(settings.enabled_operations),
+        default_context=effective_kube_context(settings),
+    )
+    requester = decider.effective(_principal(args))
+    parsed = Parsed(plan=decider.in_context(parsed.plan))
+    decision = decider.decide(parsed.plan, requester)
     if args.json:
         body = parsed.plan.model_dump(mode="json")
         body["decision"] = decision.model_dump(mode="json")

@@ -4,36 +4,43 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.plan import Plan
 from bot.policy.decision import Decision, Outcome
-from bot.replies import ExecutionReport, Reply, ReplyKind, StepPreview
+from bot.replies import (
+    DeniedReply,
+    ExecutionReport,
+    NeedsApprovalReply,
+    Reply,
+    ResultReply,
+    StepPreview,
+)
 
 _ICON = {"read": "·", "write": "✎", "destructive": "⚠"}
 
 
 def render_reply_text(reply: Reply) -> str:
-    parts: list[str] = []
-    if reply.plan is not None:
-        parts.append(_plan_lines(reply))
-    if reply.kind == ReplyKind.DENIED and reply.decision is not None:
-        parts.append("Denied by policy:\n" + "\n".join(f"  - {r}" for r in reply.decision.reasons))
-    if reply.kind == ReplyKind.NEEDS_APPROVAL:
-        if reply.previews:
-            parts.append(render_previews(reply.previews))
-        if reply.decision is not None:
-            parts.append(render_requirements(reply.decision, reply.expires_at))
-        if reply.approval_id:
-            parts.append(f"Approval id: {reply.approval_id}")
-    if reply.execution is not None:
-        parts.append(render_execution(reply.execution))
-    if reply.usage:
-        parts.append(f"Usage: {reply.usage}")
+    """The plain text of a reply built from its fields (plan, decision, previews, result)."""
+    match reply:
+        case ResultReply(plan=plan, execution=execution):
+            parts = [_plan_lines(plan), render_execution(execution)]
+        case DeniedReply(plan=plan, decision=decision):
+            reasons = "\n".join(f"  - {r}" for r in decision.reasons)
+            parts = [_plan_lines(plan), "Denied by policy:\n" + reasons]
+        case NeedsApprovalReply():
+            parts = [
+                _plan_lines(reply.plan),
+                render_previews(reply.previews) if reply.previews else "",
+                render_requirements(reply.decision, reply.expires_at),
+                f"Approval id: {reply.approval_id}",
+            ]
+        case _:
+            parts = [reply.text]
     return "\n\n".join(p for p in parts if p)
 
 
-def _plan_lines(reply: Reply) -> str:
-    assert reply.plan is not None
-    lines = [f"Plan ({reply.plan.source}, digest {reply.plan.digest[:12]}):"]
-    for i, step in enumerate(reply.plan.steps, 1):
+def _plan_lines(plan: Plan) -> str:
+    lines = [f"Plan ({plan.source}, digest {plan.digest[:12]}):"]
+    for i, step in enumerate(plan.steps, 1):
         lines.append(
             f"  {i}. {_ICON.get(step.risk.value, '?')} [{step.risk.value}] {step.describe()}"
         )
@@ -97,3 +104,13 @@ def render_execution(execution: ExecutionReport) -> str:
     if execution.undo_plan is not None:
         lines.append(f"Undo available: {execution.undo_plan.describe()}")
     return "\n".join(lines)
+
+
+def interrupted_notice(plan_description: str) -> str:
+    """What every front end says about a plan a stopped bot replica left mid-run (the one
+    wording; `plan_description` escaped by the caller for its platform)."""
+    return (
+        "The bot stopped while this plan was running, so it may be partly applied: "
+        f"{plan_description}. It will not be run again. Check the current state before asking "
+        "again."
+    )

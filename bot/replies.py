@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
 from bot.backends.base import Result
@@ -16,8 +16,10 @@ from bot.policy.decision import Decision
 
 class ReplyKind(StrEnum):
     RESULT = "result"  # read plan executed at once
+    ANSWER = "answer"  # a diagnosis from the planner, citing the reads it used
     NEEDS_APPROVAL = "needs_approval"  # write plan stored, waiting for votes
     DENIED = "denied"  # policy said no
+    RATE_LIMITED = "rate_limited"  # the user sent requests too fast; nothing was looked at
     INVALID = "invalid"  # could not understand the request (with usage)
     HELP = "help"
     ERROR = "error"  # something on our side failed (store down, backend not configured)
@@ -51,16 +53,84 @@ class ExecutionReport(BaseModel):
     duration_ms: float = 0.0
 
 
-class Reply(BaseModel):
-    kind: ReplyKind
+class _Reply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     text: str = Field(description="plain-text rendering; every adapter can show it")
-    plan: Plan | None = None
-    decision: Decision | None = None
+
+
+class ResultReply(_Reply):
+    """An allowed read, run at once."""
+
+    kind: Literal[ReplyKind.RESULT] = ReplyKind.RESULT
+    plan: Plan
+    decision: Decision
+    execution: ExecutionReport
+
+
+class AnswerReply(_Reply):
+    """A diagnosis in words (the text cites the reads it used); nothing was changed."""
+
+    kind: Literal[ReplyKind.ANSWER] = ReplyKind.ANSWER
+
+
+class NeedsApprovalReply(_Reply):
+    """A write plan stored and waiting for votes; post it, then `attach_message`."""
+
+    kind: Literal[ReplyKind.NEEDS_APPROVAL] = ReplyKind.NEEDS_APPROVAL
+    plan: Plan
+    decision: Decision
     previews: list[StepPreview] = Field(default_factory=list)
-    approval_id: str | None = None
-    expires_at: datetime | None = None
-    execution: ExecutionReport | None = None
-    usage: str | None = None
+    approval_id: str
+    expires_at: datetime
+
+
+class DeniedReply(_Reply):
+    kind: Literal[ReplyKind.DENIED] = ReplyKind.DENIED
+    plan: Plan
+    decision: Decision
+
+
+class RateLimitedReply(_Reply):
+    kind: Literal[ReplyKind.RATE_LIMITED] = ReplyKind.RATE_LIMITED
+    retry_after_seconds: int
+
+
+class InvalidReply(_Reply):
+    kind: Literal[ReplyKind.INVALID] = ReplyKind.INVALID
+    usage: str | None = Field(default=None, description="the command's usage line, if known")
+
+
+class HelpReply(_Reply):
+    kind: Literal[ReplyKind.HELP] = ReplyKind.HELP
+
+
+class ErrorReply(_Reply):
+    kind: Literal[ReplyKind.ERROR] = ReplyKind.ERROR
+    plan: Plan | None = Field(default=None, description="the plan that could not be handled")
+
+
+class DuplicateReply(_Reply):
+    """The event was handled before (another delivery or replica): post nothing."""
+
+    kind: Literal[ReplyKind.DUPLICATE] = ReplyKind.DUPLICATE
+    text: str = ""
+
+
+Reply = Annotated[
+    ResultReply
+    | AnswerReply
+    | NeedsApprovalReply
+    | DeniedReply
+    | RateLimitedReply
+    | InvalidReply
+    | HelpReply
+    | ErrorReply
+    | DuplicateReply,
+    Field(discriminator="kind"),
+]
+"""What the service answers a request or an undo: one of the kinds above, each with exactly
+the fields it has. Adapters `match` on the class (or `kind`)."""
 
 
 class VoteReply(BaseModel):

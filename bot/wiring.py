@@ -6,7 +6,9 @@ The only module that knows every concrete class; everything else depends on prot
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.approvals.memory_store import MemoryApprovalStore
 from bot.approvals.redis_store import RedisApprovalStore
@@ -92,42 +94,49 @@ def build_policy(settings: Settings):  # type: ignore[no-untyped-def]
     return load_engine_or_deny(settings.policy_path)
 
 
-def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
+def build(
+    settings: Settings,
+    *,
+    store: ApprovalStore | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Wiring:
+    """`clock`: the service's time (tests pass a fixed one; default: the wall clock)."""
     client = redis_client_from(settings)
     if store is None:
         store = redis_store_from(settings, client) if client is not None else MemoryApprovalStore()
     backends, notes = build_backends(settings)
     if client is None:
         notes.append("Approvals: in-process store (set REDIS_URL for Redis; single process only)")
+    from bot.planning.llm import OpenAIPlanner
+    from bot.planning.ratelimit import LlmRateLimiter, UserRateLimiter
+
+    planner = OpenAIPlanner.from_settings(settings)
+    if planner is None:
+        notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
     executor = Executor(backends=backends)
-    inventory = BackendInventory(backends)
     service = OpsService(
         policy=build_policy(settings),
         store=store,
         executor=executor,
         audit=AuditLog(client=client, prefix=settings.key_prefix),
-        inventory=inventory,
-        enabled_operations=frozenset(settings.enabled_operations),
-        default_context=effective_kube_context(settings),
-        max_pending_per_user=settings.max_pending_per_user,
-    )
-    from bot.planning.llm import OpenAIPlanner
-    from bot.planning.ratelimit import LlmRateLimiter, UserRateLimiter
-
-    service.request_limiter = UserRateLimiter(
-        client,
-        per_minute=settings.request_rate_limit_per_minute,
-        scope="requests",
-        key_prefix=settings.key_prefix,
-    )
-
-    service.planner = OpenAIPlanner.from_settings(settings, read_tool=service.planner_lookup)
-    if service.planner is None:
-        notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
-    else:
-        service.rate_limiter = LlmRateLimiter(
+        planner=planner,
+        inventory=BackendInventory(backends),
+        request_limiter=UserRateLimiter(
+            client,
+            per_minute=settings.request_rate_limit_per_minute,
+            scope="requests",
+            key_prefix=settings.key_prefix,
+        ),
+        llm_rate_limiter=LlmRateLimiter(
             client,
             per_minute=settings.llm_rate_limit_per_minute,
             key_prefix=settings.key_prefix,
         )
+        if planner is not None
+        else None,
+        enabled_operations=frozenset(settings.enabled_operations),
+        default_context=effective_kube_context(settings),
+        max_pending_per_user=settings.max_pending_per_user,
+        clock=clock,
+    )
     return Wiring(service=service, backends=backends, notes=notes, redis_client=client)

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.models import MessageRef, Principal, Request
-from bot.replies import ReplyKind
-from bot.service import OpsService
+from bot.render import interrupted_notice
+from bot.replies import NeedsApprovalReply
+from bot.service import ChatService
 
 HELP = (
     "Console commands: /as USER [g1,g2]  /approve [ID]  /reject [ID]  /undo [ID]  /pending  "
@@ -25,7 +26,7 @@ class ConsoleChat:
     def __init__(
         self,
         *,
-        service: OpsService,
+        service: ChatService,
         user: Principal,
         out: TextIO,
         interrupted_after_seconds: int = 900,
@@ -36,7 +37,6 @@ class ConsoleChat:
         self.out = out
         self.last_approval: str | None = None
         self.last_done: str | None = None
-        self._seq = 0
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -81,13 +81,12 @@ class ConsoleChat:
         self.say(f"Now acting as {name}.")
 
     def _request(self, text: str) -> None:
-        self._seq += 1
         reply = self.service.handle_request(
             Request(principal=self.user, text=text, source="console", event_id=None)
         )
         self.say(f"[{reply.kind.value}]")
         self.say(reply.text)
-        if reply.kind == ReplyKind.NEEDS_APPROVAL and reply.approval_id:
+        if isinstance(reply, NeedsApprovalReply):
             self.service.attach_message(reply.approval_id, _ref(reply.approval_id))
             self.last_approval = reply.approval_id
             self.say(f"Waiting for approval: /approve {reply.approval_id} (as an approver)")
@@ -119,7 +118,7 @@ class ConsoleChat:
         reply = self.service.request_undo(message=_ref(approval_id), requester=self.user)
         self.say(f"[{reply.kind.value}]")
         self.say(reply.text)
-        if reply.approval_id:
+        if isinstance(reply, NeedsApprovalReply):
             self.service.attach_message(reply.approval_id, _ref(reply.approval_id))
             self.last_approval = reply.approval_id
 
@@ -130,10 +129,9 @@ class ConsoleChat:
         for approval in interrupted:
             self.say(
                 f"[interrupted] {approval.id}  by {approval.requester.id}  "
-                f"{approval.plan.describe()}: the bot stopped while it was running; it will not "
-                "be run again. Check the current state before asking again."
+                + interrupted_notice(approval.plan.describe())
             )
-        pending = self.service.store.list_pending()
+        pending = self.service.pending_approvals()
         if not pending:
             self.say("No pending approvals.")
         for approval in pending:

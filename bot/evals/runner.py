@@ -48,6 +48,7 @@ def run_cases(cases: CaseFile, planner: OpenAIPlanner, reads: _CannedReads) -> l
             requester=EVAL_USER,
             inventory=inventory,
             allowed_namespaces=case.allowed_namespaces,
+            lookup=reads,
         )
         result = score_case(case, outcome)
         result.parser_got, result.parser_correct = _parser_verdict(case)
@@ -63,7 +64,7 @@ def eval_command(cases_path: Path, *, settings: Settings, out: TextIO, as_json: 
         out.write(f"error: {exc}\n")
         return 2
     reads = _CannedReads(cases.reads)
-    planner = OpenAIPlanner.from_settings(settings, read_tool=reads)
+    planner = OpenAIPlanner.from_settings(settings)
     if planner is None:
         out.write(
             "error: OPENAI_API_KEY is not set. The eval runs against an OpenAI-compatible "

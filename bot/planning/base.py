@@ -7,11 +7,12 @@ grounds, polices and previews that plan like any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from bot.catalog import Operation
 from bot.models import Principal, Request
 from bot.plan import Plan
 
@@ -61,7 +62,10 @@ class Planner(Protocol):
         inventory: Inventory,
         allowed_namespaces: Sequence[str] = ("*",),
         default_context: str | None = None,
+        lookup: Callable[[Operation], str] | None = None,
     ) -> PlannerOutcome:
         """`allowed_namespaces`: where the requester may read; names elsewhere stay unseen.
-        `default_context`: the deployment's context; any other must be named by the user."""
+        `default_context`: the deployment's context; any other must be named by the user.
+        `lookup`: runs one read for this request, policed and run as `requester` (None: the
+        planner plans without looking anything up)."""
         ...

@@ -3,9 +3,10 @@
 One call of `plan()` is a bounded loop: at most `max_steps` model calls (plus one repair of bad
 tool arguments), at most `max_lookups_per_reply` lookups run per model reply and
 `max_lookups_per_request` in all (the rest are answered "not run"). Lookups run through the
-injected read executor and come back as redacted, delimited data with evidence ids. The final
-turn's tool calls become a PlannerOutcome, after the code-level guard (guards.py: every step
-held to the user's words) and grounding: an unknown name is never returned as a plan.
+`lookup` function passed with each request (bound to its requester) and come back as redacted,
+delimited data with evidence ids. The final turn's tool calls become a PlannerOutcome, after the
+code-level guard (guards.py: every step held to the user's words) and grounding: an unknown
+name is never returned as a plan.
 """
 
 from __future__ import annotations
@@ -79,7 +80,6 @@ class OpenAIPlanner:
         client: OpenAI,
         model: str,
         max_steps: int = 4,
-        read_tool: ReadTool | None = None,
         max_data_chars: int = 3000,
         timeout_seconds: float | None = None,
         max_lookups_per_reply: int = 5,
@@ -88,7 +88,6 @@ class OpenAIPlanner:
         self._client = client
         self.model = model
         self.max_steps = max_steps
-        self._read_tool = read_tool
         self._max_data_chars = max_data_chars
         self._timeout_seconds = timeout_seconds
         self.max_lookups_per_reply = max_lookups_per_reply
@@ -96,9 +95,7 @@ class OpenAIPlanner:
         self._send_temperature = not model.startswith(_NO_TEMPERATURE_PREFIXES)
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, read_tool: ReadTool | None = None, max_retries: int = 2
-    ) -> OpenAIPlanner | None:
+    def from_settings(cls, settings: Settings, *, max_retries: int = 2) -> OpenAIPlanner | None:
         """The configured planner, or None when OPENAI_API_KEY is not set."""
         if settings.openai_api_key is None:
             return None
@@ -112,7 +109,6 @@ class OpenAIPlanner:
             client=client,
             model=settings.model,
             max_steps=settings.llm_max_steps,
-            read_tool=read_tool,
             max_data_chars=min(settings.max_output_chars, 6000),
             timeout_seconds=settings.llm_timeout_seconds,
             max_lookups_per_reply=settings.llm_max_lookups_per_reply,
@@ -129,6 +125,7 @@ class OpenAIPlanner:
         inventory: Inventory,
         allowed_namespaces: Sequence[str] = ("*",),
         default_context: str | None = None,
+        lookup: ReadTool | None = None,
     ) -> PlannerOutcome:
         started = time.perf_counter()
         wording = Wording.of(request.text)
@@ -138,7 +135,7 @@ class OpenAIPlanner:
             inventory_block=compact_inventory(
                 inventory, text=request.text, allowed_namespaces=allowed_namespaces
             ),
-            max_lookups=max(self.max_steps - 1, 0) if self._read_tool else 0,
+            max_lookups=max(self.max_steps - 1, 0) if lookup is not None else 0,
             per_reply=self.max_lookups_per_reply,
             per_request=self.max_lookups_per_request,
         )
@@ -154,7 +151,7 @@ class OpenAIPlanner:
             ],
             usage=usage,
             evidence=EvidenceLog(
-                read_tool=self._read_tool,
+                read_tool=lookup,
                 inventory=inventory,
                 allowed_namespaces=allowed_namespaces,
                 max_data_chars=self._max_data_chars,
@@ -162,7 +159,7 @@ class OpenAIPlanner:
                 default_context=default_context,
                 max_lookups=self.max_lookups_per_request,
             )
-            if self._read_tool is not None
+            if lookup is not None
             else None,
         )
         try:
@@ -237,7 +234,7 @@ class OpenAIPlanner:
         repairs_left = 1
         calls_made = 0
         while True:
-            final_turn = calls_made >= self.max_steps - 1 or self._read_tool is None
+            final_turn = calls_made >= self.max_steps - 1 or run.evidence is None
             message = self._complete(run, with_lookups=not final_turn)
             calls_made += 1
             tool_calls = list(message.tool_calls or [])

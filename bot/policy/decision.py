@@ -37,13 +37,11 @@ class ApprovalRequirement(BaseModel):
 
 
 class StepDecision(BaseModel):
-    """One step's verdict. `requirements`: every matching approval rule, all must be met;
-    `requirement` is the first of them (kept for older callers)."""
+    """One step's verdict. `requirements`: every matching approval rule, all must be met."""
 
     outcome: Outcome
     reasons: list[str] = Field(default_factory=list)
     matched_rules: list[str] = Field(default_factory=list)
-    requirement: ApprovalRequirement | None = None
     requirements: list[ApprovalRequirement] = Field(default_factory=list)
 
 
@@ -58,10 +56,6 @@ class Decision(BaseModel):
     @property
     def ttl_seconds(self) -> int | None:
         return min((r.ttl_seconds for r in self.requirements), default=None)
-
-    def requirements_admitting(self, voter: Principal, requester: Principal) -> list[int]:
-        """Indexes of the requirements `voter` counts toward (empty: the vote counts nothing)."""
-        return [i for i, r in enumerate(self.requirements) if r.admits(voter, requester)]
 
     @classmethod
     def deny(cls, *reasons: str) -> Decision:

@@ -174,7 +174,6 @@ class PolicyEngine:
             outcome=Outcome.NEEDS_APPROVAL,
             reasons=[f"{step.kind} in {where} needs approval per {_quoted(labels)}"],
             matched_rules=[*matched, *labels],
-            requirement=requirements[0],
             requirements=requirements,
         )
 
@@ -326,7 +325,7 @@ def _combine(steps: list[StepDecision]) -> Decision:
         return Decision(outcome=Outcome.DENY, reasons=reasons, steps=steps)
     requirements: list[ApprovalRequirement] = []
     for s in steps:
-        for requirement in s.requirements or ([s.requirement] if s.requirement else []):
+        for requirement in s.requirements:
             if requirement not in requirements:
                 requirements.append(requirement)
     if requirements:

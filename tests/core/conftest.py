@@ -76,10 +76,7 @@ def make_service(policy_file: Path) -> ServiceFactory:
                 **overrides,
             }
         )
-        service = build(settings, store=store).service
-        if clock is not None:
-            service.clock = clock
-        return service
+        return build(settings, store=store, clock=clock).service
 
     return factory
 

@@ -57,6 +57,17 @@ def test_plan_shows_the_decision_for_a_requester() -> None:
     assert "sre" in result.stdout
 
 
+def test_plan_decides_like_the_service_for_a_disabled_operation() -> None:
+    """`opsbot plan` uses the service's decider: an operation this deployment does not enable
+    is denied there, never shown as "needs approval"."""
+    env = {"OPSBOT_ENABLED_OPERATIONS": '["list_pods", "restart_deployment"]'}
+    result = run("plan", "--as", "alice", "scale deploy/web to 5 in staging", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Decision for alice: deny" in result.stdout
+    assert "scale_deployment is not enabled in this deployment" in result.stdout
+    assert "needs_approval" not in result.stdout
+
+
 def test_plan_reports_a_malformed_command() -> None:
     result = run("plan", "scale deploy/web --replicas lots")
     assert result.returncode == 2

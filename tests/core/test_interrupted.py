@@ -33,7 +33,7 @@ def service_and_clock(
     return make_service(redis_url=redis_url, clock=lambda: now[0]), now
 
 
-def _approved_but_never_finished(service: OpsService) -> PendingApproval:
+def _approved_but_never_finished(service: OpsService, *, at: datetime) -> PendingApproval:
     """The state a replica leaves behind when it dies after the completing vote: the store
     moved the plan to executing, and nothing ever ran or finished it."""
     reply = service.handle_request(Request(principal=ALICE, text="scale deploy/web to 3 in dev"))
@@ -46,7 +46,7 @@ def _approved_but_never_finished(service: OpsService) -> PendingApproval:
         voter_id="carol",
         digest=approval.digest,
         counts_for=[0],
-        now=service.clock(),
+        now=at,
     )
     assert outcome.result is VoteResult.EXECUTE
     return approval
@@ -56,7 +56,7 @@ def test_a_stale_execution_is_recovered_once_audited_and_failed(
     service_and_clock: tuple[OpsService, list[datetime]],
 ) -> None:
     service, now = service_and_clock
-    approval = _approved_but_never_finished(service)
+    approval = _approved_but_never_finished(service, at=now[0])
 
     now[0] = START + timedelta(minutes=14)
     assert service.recover_interrupted(older_than_seconds=900) == []
@@ -84,7 +84,7 @@ def test_the_default_cutoff_is_fifteen_minutes(
     service_and_clock: tuple[OpsService, list[datetime]],
 ) -> None:
     service, now = service_and_clock
-    approval = _approved_but_never_finished(service)
+    approval = _approved_but_never_finished(service, at=now[0])
     now[0] = START + timedelta(seconds=899)
     assert service.recover_interrupted() == []
     now[0] = START + timedelta(seconds=901)
@@ -128,7 +128,7 @@ def test_console_pending_reports_interrupted_plans(
     from bot.adapters.console import ConsoleChat
 
     service, now = service_and_clock
-    approval = _approved_but_never_finished(service)
+    approval = _approved_but_never_finished(service, at=now[0])
     out = io.StringIO()
     chat = ConsoleChat(service=service, user=CAROL, out=out, interrupted_after_seconds=600)
     chat.handle("/pending")

@@ -71,7 +71,7 @@ def test_a_name_that_does_not_exist_is_never_shown_as_executable(
     )
     reply = service.handle_request(Request(principal=ALICE, text=f"stop the {typo} container"))
     assert reply.kind == ReplyKind.INVALID
-    assert reply.plan is None and reply.approval_id is None
+    assert getattr(reply, "plan", None) is None and getattr(reply, "approval_id", None) is None
     assert web in reply.text  # did-you-mean from the live daemon
     assert service.store.list_pending() == []
 
@@ -91,9 +91,9 @@ def test_diagnosis_lookups_run_as_the_requester_and_ignore_planted_instructions(
         ),
     )
     reply = service.handle_request(Request(principal=ALICE, text=f"why is {web} unhappy?"))
-    assert reply.kind == ReplyKind.RESULT
+    assert reply.kind == ReplyKind.ANSWER  # a diagnosis in words; nothing ran or waits
     assert "[E1]" in reply.text
-    assert reply.approval_id is None and service.store.list_pending() == []
+    assert getattr(reply, "approval_id", None) is None and service.store.list_pending() == []
     sent = str(openai_fake.requests)
     assert "cannot reach db" in sent  # the real log reached the model ...
     assert "hunter2" not in sent  # ... redacted
@@ -158,7 +158,9 @@ def test_the_model_only_sees_namespaces_the_requester_may_read(
     assert "checkout" in prompt
     assert "billing" not in prompt.replace("checkout, billing and dns", "")
     assert "kube-system" not in prompt
-    assert reply.plan is None  # the model named a namespace outside the scope: never executable
+    assert (
+        getattr(reply, "plan", None) is None
+    )  # the model named a namespace outside the scope: never executable
     assert "outside your scope" in reply.text
 
 
@@ -202,7 +204,7 @@ def test_container_names_are_checked_on_the_host_the_step_names(
         calls(call("stop_container", container=web, host="edge", timeout_seconds=None))
     )
     reply = service.handle_request(Request(principal=ALICE, text=f"stop {web} on edge"))
-    assert reply.plan is None and reply.approval_id is None
+    assert getattr(reply, "plan", None) is None and getattr(reply, "approval_id", None) is None
     # stopped by grounding itself, not later by the preview's dry run
     assert "could not check names" in reply.text and "edge" in reply.text
     assert "dry run" not in reply.text

@@ -65,7 +65,7 @@ def test_answer_cites_the_lookups_it_used(
         ),
     )
     outcome = ask(
-        make_planner(read_tool=reads), "why is api crashlooping in staging?", seeded_inventory
+        make_planner(), "why is api crashlooping in staging?", seeded_inventory, lookup=reads
     )
 
     assert outcome.plan is None
@@ -85,7 +85,7 @@ def test_uncited_answer_gets_its_evidence_appended(
         calls(_pods("prod")),
         calls(call("answer", text="All pods are running.", evidence=[])),
     )
-    outcome = ask(make_planner(read_tool=Reads()), "what's wrong in prod?", seeded_inventory)
+    outcome = ask(make_planner(), "what's wrong in prod?", seeded_inventory, lookup=Reads())
 
     assert outcome.answer == "All pods are running. (evidence: [E1])"
     assert outcome.evidence == ["E1: list_pods(namespace=prod, all_namespaces=False)"]
@@ -115,7 +115,7 @@ def test_loop_is_bounded_by_max_steps(
     openai_fake.responder = curious_model
     reads = Reads()
     outcome = ask(
-        make_planner(read_tool=reads, llm_max_steps=3), "why is everything slow?", seeded_inventory
+        make_planner(llm_max_steps=3), "why is everything slow?", seeded_inventory, lookup=reads
     )
 
     assert len(openai_fake.requests) == 3
@@ -134,7 +134,7 @@ def test_repeated_identical_lookup_is_refused(
         calls(call("answer", text="ok [E1]", evidence=["E1"])),
     )
     reads = Reads()
-    outcome = ask(make_planner(read_tool=reads), "why is prod slow?", seeded_inventory)
+    outcome = ask(make_planner(), "why is prod slow?", seeded_inventory, lookup=reads)
 
     assert len(reads.calls) == 1
     refusal = openai_fake.requests[2]["messages"][-1]
@@ -157,10 +157,11 @@ def test_lookups_are_grounded_and_scoped_before_they_run(
     )
     reads = Reads()
     outcome = ask(
-        make_planner(read_tool=reads),
+        make_planner(),
         "why is api broken in staging?",
         seeded_inventory,
         allowed_namespaces=["staging"],
+        lookup=reads,
     )
 
     assert reads.calls == []
@@ -182,7 +183,7 @@ def test_failed_lookup_is_reported_as_evidence(
         calls(_pods("prod")),
         calls(call("answer", text="The cluster API did not answer [E1].", evidence=["E1"])),
     )
-    outcome = ask(make_planner(read_tool=Reads(fail=True)), "why is prod down?", seeded_inventory)
+    outcome = ask(make_planner(), "why is prod down?", seeded_inventory, lookup=Reads(fail=True))
 
     content = openai_fake.requests[1]["messages"][-1]["content"]
     assert "lookup failed: TimeoutError: kube api timed out" in content
@@ -195,7 +196,7 @@ def test_without_a_read_executor_no_lookup_tools_are_offered(
     openai_fake.script(
         calls(call("describe_deployment", name="api", namespace="staging", context=None))
     )
-    outcome = ask(make_planner(read_tool=None), "why is api slow in staging?", seeded_inventory)
+    outcome = ask(make_planner(), "why is api slow in staging?", seeded_inventory)
 
     offered = {t["function"]["name"] for t in openai_fake.requests[0]["tools"]}
     assert not any(name.startswith("lookup_") for name in offered)

@@ -58,9 +58,7 @@ def test_planted_instruction_in_logs_adds_no_write_and_secrets_never_reach_the_m
             ),
         ),
     )
-    outcome = ask(
-        make_planner(read_tool=reads), "why is api crashing in staging?", seeded_inventory
-    )
+    outcome = ask(make_planner(), "why is api crashing in staging?", seeded_inventory, lookup=reads)
 
     assert outcome.plan is None  # the planted delete never became a plan
     assert outcome.answer is not None and "[E1]" in outcome.answer
@@ -88,7 +86,7 @@ def test_planted_instruction_in_annotations_cannot_scale(
             call("scale_deployment", name="web", namespace="prod", replicas=0, context=None),
         ),
     )
-    outcome = ask(make_planner(read_tool=reads), "why is web slow in prod?", seeded_inventory)
+    outcome = ask(make_planner(), "why is web slow in prod?", seeded_inventory, lookup=reads)
 
     assert outcome.plan is None
     assert outcome.answer is not None and "scale_deployment" in outcome.answer  # shown as blocked
@@ -114,9 +112,10 @@ def test_requested_write_survives_but_a_planted_extra_write_does_not(
         ),
     )
     outcome = ask(
-        make_planner(read_tool=reads),
+        make_planner(),
         "api in staging seems stuck, check its logs and restart it",
         seeded_inventory,
+        lookup=reads,
     )
 
     assert outcome.plan is not None
@@ -157,7 +156,7 @@ def test_data_cannot_close_its_own_block(
         ),
         calls(call("answer", text="Nothing unusual [E1]", evidence=["E1"])),
     )
-    outcome = ask(make_planner(read_tool=reads), "why is prod noisy?", seeded_inventory)
+    outcome = ask(make_planner(), "why is prod noisy?", seeded_inventory, lookup=reads)
 
     content = openai_fake.requests[1]["messages"][-1]["content"]
     assert content.count("</untrusted-data>") == 1

@@ -29,11 +29,16 @@ approvals:
 """
 
 
+def admitting(decision: Decision, voter: Principal, requester: Principal) -> list[int]:
+    """Indexes of the requirements `voter` counts toward (as PendingApproval.counted does)."""
+    return [i for i, r in enumerate(decision.requirements) if r.admits(voter, requester)]
+
+
 def _votes_until_done(
     eng: PolicyEngine, decision: Decision, requester: Principal, voters: list[Principal]
 ) -> list[VoteResult]:
     """Vote through the real memory store the way the service does: each voter counts toward
-    every requirement it satisfies (`requirements_admitting`)."""
+    every requirement it satisfies (`admitting`)."""
     store = MemoryApprovalStore()
     the_plan = plan(scale("prod"))
     store.create(
@@ -48,7 +53,7 @@ def _votes_until_done(
     )
     results: list[VoteResult] = []
     for at, voter in enumerate(voters):
-        counts = decision.requirements_admitting(eng.effective_principal(voter), requester)
+        counts = admitting(decision, eng.effective_principal(voter), requester)
         if counts:
             store.record_ballot(
                 "a1",
@@ -97,8 +102,8 @@ def test_one_voter_counts_toward_every_requirement_it_satisfies(tmp_path: Path) 
     eng = engine(tmp_path, GENERIC_AND_PROD)
     bob = who("bob", "dev")
     decision = decide(eng, bob, scale("prod"))
-    assert decision.requirements_admitting(who("carol", "sre"), bob) == [0, 1]
-    assert decision.requirements_admitting(who("dave", "dev"), bob) == [0]
+    assert admitting(decision, who("carol", "sre"), bob) == [0, 1]
+    assert admitting(decision, who("dave", "dev"), bob) == [0]
     # carol (SRE) plus one more person: both rules met with two votes
     votes = _votes_until_done(eng, decision, bob, [who("carol", "sre"), who("dave", "dev")])
     assert votes == [VoteResult.RECORDED, VoteResult.EXECUTE]
@@ -111,7 +116,7 @@ def test_each_requirement_keeps_its_own_self_approval_flag(tmp_path: Path) -> No
     generic, prod = decision.requirements
     assert (generic.allow_self_approval, prod.allow_self_approval) == (False, True)
     # alice's own vote counts only for the rule that allows self-approval
-    assert decision.requirements_admitting(alice, alice) == [1]
+    assert admitting(decision, alice, alice) == [1]
 
 
 def test_two_scoped_rules_are_both_required_and_deduplicated_across_steps(
@@ -144,8 +149,8 @@ approvals:
         ["prod-sre"],
     ]
     assert decision.ttl_seconds == 300
-    assert decision.requirements_admitting(who("carol", "sre"), who("bob")) == [0]
-    assert decision.requirements_admitting(who("dana"), who("bob")) == [1]
+    assert admitting(decision, who("carol", "sre"), who("bob")) == [0]
+    assert admitting(decision, who("dana"), who("bob")) == [1]
 
 
 def test_identical_rules_under_one_name_are_one_requirement(tmp_path: Path) -> None:

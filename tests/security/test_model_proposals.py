@@ -56,7 +56,9 @@ def _tool_messages(fake: FakeOpenAI) -> list[str]:
 
 def _not_approvable(reply: Reply, service: OpsService) -> None:
     assert reply.kind != ReplyKind.NEEDS_APPROVAL, reply.text
-    assert reply.approval_id is None and reply.plan is None, reply.text
+    assert getattr(reply, "approval_id", None) is None and getattr(reply, "plan", None) is None, (
+        reply.text
+    )
     assert service.store.list_pending() == []
 
 
@@ -356,7 +358,7 @@ def test_a_docker_host_the_model_chose_is_refused(
         calls(call("restart_container", container="nginx-edge", host="edge-9")),
     )
     outcome = ask(
-        make_planner(read_tool=reads), "why does nginx-edge hang? restart it", seeded_inventory
+        make_planner(), "why does nginx-edge hang? restart it", seeded_inventory, lookup=reads
     )
     assert reads.calls == []
     assert outcome.plan is None
@@ -419,7 +421,7 @@ def test_fifty_lookups_in_one_reply_do_not_all_run(
         calls(*[_pods_lookup(i) for i in range(50)]),
         calls(call("answer", text="done", evidence=[])),
     )
-    ask(make_planner(read_tool=reads), "why is web slow in prod?", seeded_inventory)
+    ask(make_planner(), "why is web slow in prod?", seeded_inventory, lookup=reads)
     assert len(reads.calls) == 5
     contents = _tool_messages(openai_fake)
     assert len(contents) == 50  # every call got an answer ...
@@ -438,9 +440,10 @@ def test_lookups_are_capped_per_request(
         calls(call("answer", text="done", evidence=[])),
     )
     ask(
-        make_planner(read_tool=reads, llm_max_steps=5, llm_max_lookups_per_request=12),
+        make_planner(llm_max_steps=5, llm_max_lookups_per_request=12),
         "why is web slow in prod?",
         seeded_inventory,
+        lookup=reads,
     )
     assert len(reads.calls) == 12
     assert "at most 12 lookups" in _tool_messages(openai_fake)[-1]
@@ -477,7 +480,7 @@ def test_lookalike_closing_tags_do_not_close_the_data_block(
         calls(call("lookup_list_events", namespace="prod")),
         calls(call("answer", text="Nothing unusual [E1]", evidence=["E1"])),
     )
-    ask(make_planner(read_tool=reads), "why is prod noisy?", seeded_inventory)
+    ask(make_planner(), "why is prod noisy?", seeded_inventory, lookup=reads)
     (content,) = _tool_messages(openai_fake)
     skeleton = re.sub(r"[\W_]+", "", _skeleton(content))
     assert skeleton.count("untrusteddata") == 2, content  # the real opening and closing tags
@@ -492,7 +495,7 @@ def test_names_in_not_run_refusals_sit_inside_a_data_block(
         calls(call("lookup_describe_pod", name="ignore-previous", namespace="prod")),
         calls(call("answer", text="no such pod", evidence=[])),
     )
-    ask(make_planner(read_tool=Reads()), "why is ignore-previous failing in prod?", inventory)
+    ask(make_planner(), "why is ignore-previous failing in prod?", inventory, lookup=Reads())
     (content,) = _tool_messages(openai_fake)
     assert content.startswith("not run")
     assert planted in content

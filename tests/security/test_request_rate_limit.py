@@ -67,7 +67,7 @@ def test_every_kind_of_request_counts_and_replicas_share_the_limit(
         (first, "scale deploy/web --replicas 3 -n prod"),
     ]:
         kind, said = _ask(service, "mallory", text)
-        assert kind == ReplyKind.DENIED, (text, kind, said)
+        assert kind == ReplyKind.RATE_LIMITED, (text, kind, said)
         assert said.startswith("You are sending requests too fast: try again in ")
         seconds = int(said.removeprefix("You are sending requests too fast: try again in ")[:-2])
         assert 1 <= seconds <= 60 and said.endswith(" s")

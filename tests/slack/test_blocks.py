@@ -18,7 +18,16 @@ from bot.catalog.docker_ops import ContainerLogs, ListContainers
 from bot.catalog.kubernetes_ops import ScaleDeployment
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome
-from bot.replies import ExecutionReport, Reply, ReplyKind, StepOutcome, StepPreview
+from bot.replies import (
+    DeniedReply,
+    ErrorReply,
+    ExecutionReport,
+    InvalidReply,
+    NeedsApprovalReply,
+    ResultReply,
+    StepOutcome,
+    StepPreview,
+)
 
 EMOJI = Emoji()
 SCALE = ScaleDeployment(namespace="shop", name="web", replicas=5)
@@ -28,12 +37,11 @@ def _all_text(blocks: list[dict[str, object]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-def _preview_reply() -> Reply:
+def _preview_reply() -> NeedsApprovalReply:
     requirement = ApprovalRequirement(
         rule="sre-two", count=2, approver_groups=frozenset({"sre"}), ttl_seconds=1800
     )
-    return Reply(
-        kind=ReplyKind.NEEDS_APPROVAL,
+    return NeedsApprovalReply(
         text="plain",
         plan=Plan(steps=[SCALE]),
         decision=Decision(
@@ -204,10 +212,10 @@ def test_secrets_in_output_are_redacted() -> None:
 
 
 def test_read_results_denials_and_usage() -> None:
-    read = Reply(
-        kind=ReplyKind.RESULT,
+    read = ResultReply(
         text="t",
         plan=Plan(steps=[ListContainers()]),
+        decision=Decision(outcome=Outcome.ALLOW),
         execution=ExecutionReport(
             plan_digest="d",
             steps=[
@@ -225,16 +233,14 @@ def test_read_results_denials_and_usage() -> None:
         ).blocks
     )
     assert "<@U1>: `/ops docker ps`" in text and "_Nothing found._" in text and "undo" not in text
-    denied = Reply(
-        kind=ReplyKind.DENIED,
+    denied = DeniedReply(
         text="denied",
         plan=Plan(steps=[ContainerLogs(container="x")]),
         decision=Decision.deny("kube-system is managed through GitOps"),
     )
     text = _all_text(reply_blocks(denied, emoji=EMOJI, max_chars=3500).blocks)
     assert "Denied by policy" in text and "GitOps" in text
-    invalid = Reply(
-        kind=ReplyKind.INVALID,
+    invalid = InvalidReply(
         text="replicas must be a number",
         usage="scale deploy/NAME --replicas N [-n NS]",
     )
@@ -254,9 +260,8 @@ def _assert_inert(text: str) -> None:
 
 
 def test_an_llm_explanation_is_escaped_and_labelled_as_the_models() -> None:
-    reply = _preview_reply()
-    assert reply.plan is not None
-    reply.plan = Plan(steps=[SCALE], source="llm", explanation=f"Scaling up. {HOSTILE}")
+    plan = Plan(steps=[SCALE], source="llm", explanation=f"Scaling up. {HOSTILE}")
+    reply = _preview_reply().model_copy(update={"plan": plan})
     rendered = preview_blocks(reply, status="pending", emoji=EMOJI)
     note = next(b for b in rendered.blocks if b["type"] == "context")["elements"][0]["text"]
     assert note == f"_Model's note (unverified): _Scaling up. {ESCAPED}"
@@ -265,9 +270,7 @@ def test_an_llm_explanation_is_escaped_and_labelled_as_the_models() -> None:
 
 
 def test_fallback_texts_from_replies_and_outputs_are_escaped() -> None:
-    error = reply_blocks(
-        Reply(kind=ReplyKind.ERROR, text=f"pod {HOSTILE} not found"), emoji=EMOJI, max_chars=3500
-    )
+    error = reply_blocks(ErrorReply(text=f"pod {HOSTILE} not found"), emoji=EMOJI, max_chars=3500)
     assert error.text == f"pod {ESCAPED} not found"
     _assert_inert(_all_text(error.blocks))
     report = ExecutionReport(

@@ -16,7 +16,17 @@ from bot.backends.base import Result, Status
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome
 from bot.redact import redact, truncate
-from bot.replies import ExecutionReport, Reply, ReplyKind, StepPreview
+from bot.replies import (
+    DeniedReply,
+    ExecutionReport,
+    HelpReply,
+    InvalidReply,
+    NeedsApprovalReply,
+    Reply,
+    ReplyKind,
+    ResultReply,
+    StepPreview,
+)
 
 Block = dict[str, Any]
 
@@ -150,7 +160,7 @@ def decision_line(decision: Decision) -> str:
 
 
 def preview_blocks(
-    reply: Reply,
+    reply: NeedsApprovalReply,
     *,
     status: str,
     emoji: Emoji,
@@ -160,7 +170,6 @@ def preview_blocks(
     note: str | None = None,
 ) -> Rendered:
     """The plan preview message; re-rendered with a new `status` for every chat.update."""
-    assert reply.plan is not None, "a preview needs a plan"
     plan = reply.plan
     title = "Undo plan" if plan.source == "undo" else "Plan"
     head = f"*{title}* ({len(plan.steps)} step{'s' if len(plan.steps) != 1 else ''})"
@@ -176,17 +185,15 @@ def preview_blocks(
         preview = reply.previews[i] if i < len(reply.previews) else previews.get(plan.steps[i].kind)
         blocks.append(step_block(i, plan, preview))
     decision = reply.decision
-    lines = [decision_line(decision)] if decision else []
-    if decision and decision.requirements:
+    lines = [decision_line(decision)]
+    if decision.requirements:
         counts = tally if tally and len(tally) == len(decision.requirements) else None
         lines += [
             requirement_line(r, counts[i] if counts else None)
             for i, r in enumerate(decision.requirements)
         ]
-    if reply.expires_at is not None:
-        lines.append(f"Expires {slack_date(reply.expires_at)}")
-    if lines:
-        blocks.append(section("\n".join(lines)))
+    lines.append(f"Expires {slack_date(reply.expires_at)}")
+    blocks.append(section("\n".join(lines)))
     blocks.append(status_block(status, emoji=emoji, note=note, digest=plan.digest))
     text = f"{STATUS_LABEL.get(status, escape(status))}: {escape(plan.describe())}"
     return Rendered(text=text[:3000], blocks=blocks)
@@ -212,10 +219,9 @@ def status_block(status: str, *, emoji: Emoji, note: str | None, digest: str) ->
     return context(" · ".join(parts), block_id="status")
 
 
-def reply_from_approval(approval: PendingApproval) -> Reply:
+def reply_from_approval(approval: PendingApproval) -> NeedsApprovalReply:
     """A preview rebuilt from the store when the original is not cached (no dry-run details)."""
-    return Reply(
-        kind=ReplyKind.NEEDS_APPROVAL,
+    return NeedsApprovalReply(
         text=approval.plan.describe(),
         plan=approval.plan,
         decision=Decision(outcome=Outcome.NEEDS_APPROVAL, requirements=approval.requirements),
@@ -234,35 +240,36 @@ def reply_blocks(
     request_text: str | None = None,
 ) -> Rendered:
     """Any reply that is not a pending preview: results, denials, help, errors."""
-    if reply.kind == ReplyKind.NEEDS_APPROVAL and reply.plan is not None:
+    if isinstance(reply, NeedsApprovalReply):
         return preview_blocks(
             reply, status="pending", emoji=emoji, requester=requester, request_text=request_text
         )
     intro: list[Block] = []
     if requester and request_text:
         intro.append(context(f"<@{escape(requester)}>: `{escape(request_text[:300])}`"))
-    if reply.execution is not None:
+    if isinstance(reply, ResultReply):
         rendered = execution_blocks(
             reply.execution, emoji=emoji, max_chars=max_chars, offer_undo=False
         )
         rendered.blocks[:0] = intro
         return rendered
     blocks = list(intro)
-    if reply.kind == ReplyKind.DENIED:
-        lines = [":no_entry: *Denied by policy*"]
-        if reply.plan is not None:
-            lines += [f"• {escape(s.describe())}" for s in reply.plan.steps]
-        if reply.decision is not None:
-            lines += [f"> {escape(r)}" for r in reply.decision.reasons]
-        blocks.append(section("\n".join(lines)))
-    elif reply.kind == ReplyKind.HELP:
-        blocks.append(section(code(reply.text[: SECTION_LIMIT - _CODE_OVERHEAD])))
-    else:
-        icon = {ReplyKind.ERROR: ":warning: ", ReplyKind.INVALID: ":thinking_face: "}.get(
-            reply.kind, ""
-        )
-        blocks.append(section(icon + escape(reply.text or "Nothing to report.")))
-    if reply.usage:
+    match reply:
+        case DeniedReply(plan=plan, decision=decision):
+            lines = [":no_entry: *Denied by policy*"]
+            lines += [f"• {escape(s.describe())}" for s in plan.steps]
+            lines += [f"> {escape(r)}" for r in decision.reasons]
+            blocks.append(section("\n".join(lines)))
+        case HelpReply():
+            blocks.append(section(code(reply.text[: SECTION_LIMIT - _CODE_OVERHEAD])))
+        case _:
+            icon = {
+                ReplyKind.ERROR: ":warning: ",
+                ReplyKind.INVALID: ":thinking_face: ",
+                ReplyKind.RATE_LIMITED: ":hourglass: ",
+            }.get(reply.kind, "")
+            blocks.append(section(icon + escape(reply.text or "Nothing to report.")))
+    if isinstance(reply, InvalidReply) and reply.usage:
         blocks.append(section("*Usage:*\n" + code(reply.usage[: SECTION_LIMIT - _CODE_OVERHEAD])))
     return Rendered(text=escape(reply.text or reply.kind.value)[:3000], blocks=blocks)
 

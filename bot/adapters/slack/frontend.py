@@ -28,8 +28,17 @@ from bot.adapters.slack.users import UserDirectory
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
 from bot.config import Settings
 from bot.models import MessageRef, Principal, Request
-from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
-from bot.service import OpsService
+from bot.render import interrupted_notice
+from bot.replies import (
+    DuplicateReply,
+    ErrorReply,
+    ExecutionReport,
+    InvalidReply,
+    NeedsApprovalReply,
+    Reply,
+    VoteReply,
+)
+from bot.service import ChatService
 
 log = logging.getLogger("opsbot.slack")
 
@@ -61,7 +70,7 @@ class SlackFrontEnd:
     def __init__(
         self,
         *,
-        service: OpsService,
+        service: ChatService,
         client: WebClient,
         settings: Settings,
         users: UserDirectory,
@@ -88,8 +97,7 @@ class SlackFrontEnd:
         text = _MENTION.sub("", incoming.text).strip()
         working = False  # the :eyes: reaction on the request while it is handled
         if len(text) > MAX_REQUEST_CHARS:
-            reply = Reply(
-                kind=ReplyKind.INVALID,
+            reply: Reply = InvalidReply(
                 text=f"That request is {len(text)} characters long; the limit is "
                 f"{MAX_REQUEST_CHARS}. Send a shorter command.",
             )
@@ -109,13 +117,12 @@ class SlackFrontEnd:
                 reply = self.service.handle_request(request)
             except Exception:  # the service answers errors as replies; this is a bug
                 log.exception("handling request %s failed", incoming.event_id)
-                reply = Reply(
-                    kind=ReplyKind.ERROR,
+                reply = ErrorReply(
                     text="Something went wrong on my side while handling this request; "
                     "the details are in the bot's log. Try again, or ask your "
                     "platform team if it keeps failing.",
                 )
-        if reply.kind == ReplyKind.DUPLICATE:
+        if isinstance(reply, DuplicateReply):
             return  # another delivery of this event owns the request (and the reaction)
         shown_text = f"{incoming.command} {text}" if incoming.command else None
         try:
@@ -180,7 +187,7 @@ class SlackFrontEnd:
         request_text: str | None,
     ) -> str:
         """Post a reply (a preview waiting for votes, or anything else) and return its ts."""
-        if reply.kind == ReplyKind.NEEDS_APPROVAL and reply.approval_id and reply.plan:
+        if isinstance(reply, NeedsApprovalReply):
             return self._post_preview(
                 reply,
                 channel=channel,
@@ -201,14 +208,13 @@ class SlackFrontEnd:
 
     def _post_preview(
         self,
-        reply: Reply,
+        reply: NeedsApprovalReply,
         *,
         channel: str,
         thread_ts: str | None,
         requester: str | None,
         request_text: str | None,
     ) -> str:
-        assert reply.approval_id is not None
         rendered = preview_blocks(
             reply,
             status="pending",
@@ -260,7 +266,7 @@ class SlackFrontEnd:
         event_time = slack_time(event_ts) if event_ts else None
         shown = self.state.load_preview(message)
         # The vote is for the plan this message shows; a different digest never counts.
-        shown_digest = shown.reply.plan.digest if shown and shown.reply.plan else None
+        shown_digest = shown.reply.plan.digest if shown else None
         if name == self.emoji.reject:
             if added:
                 self._after_vote(
@@ -350,9 +356,9 @@ class SlackFrontEnd:
             return  # the emoji on some other message: not ours
         requester = self.users.principal(user)
         reply = self.service.request_undo(message=message, requester=requester, event_id=event_id)
-        if reply.kind == ReplyKind.DUPLICATE:
+        if isinstance(reply, DuplicateReply):
             return
-        if reply.kind in (ReplyKind.INVALID, ReplyKind.ERROR) and not reply.plan:
+        if isinstance(reply, InvalidReply) or (isinstance(reply, ErrorReply) and not reply.plan):
             self._ephemeral(message, user=user, text=reply.text)
             return
         self.post_reply(
@@ -430,9 +436,7 @@ class SlackFrontEnd:
                 approval,
                 status=ApprovalState.FAILED,
                 note="interrupted: check the current state",
-                notice=":warning: The bot stopped while this plan was running, so it may be "
-                f"partly applied: {escape(approval.plan.describe())}. It will not be run again. "
-                "Check the current state before asking again.",
+                notice=":warning: " + interrupted_notice(escape(approval.plan.describe())),
             )
         return len(interrupted)
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from bot.models import MessageRef
 from bot.redis_url import RedisClient, connect
-from bot.replies import Reply
+from bot.replies import NeedsApprovalReply
 
 log = logging.getLogger("opsbot.slack.state")
 
@@ -28,7 +28,7 @@ PREVIEW_TTL_SECONDS = 8 * 86400  # longer than an approval lives plus the undo w
 class ShownPreview(BaseModel):
     """A preview message as first posted: enough to render it again with a new status."""
 
-    reply: Reply
+    reply: NeedsApprovalReply
     requester: str | None = None
     request_text: str | None = None
     thread_ts: str | None = None

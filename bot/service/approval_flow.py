@@ -1,24 +1,54 @@
-"""The approval flow: votes, rejections, exactly-once execution, undo and expiry."""
+"""The approval flow: votes, withdrawals, rejections, exactly-once execution, undo, expiry
+and plans interrupted mid-run."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from bot import metrics
 from bot.approvals.clock import to_micros
 from bot.approvals.counting import count_and_start
+from bot.approvals.errors import ApprovalNotFound, InvalidTransition
 from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
-from bot.approvals.store import StoreUnavailable
-from bot.audit import AuditEntry
+from bot.approvals.store import ApprovalStore, StoreUnavailable
+from bot.audit import AuditLog
 from bot.models import MessageRef, Principal, Request
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome
 from bot.render import render_execution
-from bot.replies import ExecutionReport, Reply, ReplyKind, VoteReply
-from bot.service_base import ServiceBase, log
+from bot.replies import DuplicateReply, ExecutionReport, InvalidReply, Reply, VoteReply
+from bot.service import audit_records
+from bot.service.claims import EventClaims
+from bot.service.decider import Decider
+from bot.service.runs import AuditedRuns
+from bot.service.submission import Submission
+
+log = logging.getLogger("opsbot.service")
 
 
-class ApprovalFlow(ServiceBase):
+class ApprovalFlow:
+    def __init__(
+        self,
+        *,
+        decider: Decider,
+        store: ApprovalStore,
+        audit: AuditLog,
+        runs: AuditedRuns,
+        submission: Submission,
+        claims: EventClaims,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.decider = decider
+        self.store = store
+        self.audit = audit
+        self.runs = runs
+        self.submission = submission
+        self.claims = claims
+        self.clock = clock
+        # approval id -> (state, summary) of runs whose finish() the store could not take yet
+        self._unfinished: dict[str, tuple[ApprovalState, str]] = {}
+
     def attach_message(self, approval_id: str, message: MessageRef) -> None:
         self.store.bind_message(approval_id, message)
 
@@ -45,7 +75,7 @@ class ApprovalFlow(ServiceBase):
         of the plan the voter saw; a different one never counts."""
         try:
             if not approve:
-                if event_id and not self._claim(f"vote:{event_id}"):
+                if event_id and not self.claims.first(f"vote:{event_id}"):
                     return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
                 return self._reject(message, voter, digest=shown_digest)
             return self._approve(
@@ -88,7 +118,7 @@ class ApprovalFlow(ServiceBase):
             return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
         view = self._current_view(approval.id)
         outcome = outcome.model_copy(update={"tally": view.tally() if view else []})
-        self._audit_vote(approval, voter, outcome)
+        self.audit.record(audit_records.vote(approval, voter, outcome))
         return VoteReply(
             result=outcome.result,
             text=_vote_text(outcome, view or approval),
@@ -105,9 +135,7 @@ class ApprovalFlow(ServiceBase):
     ) -> tuple[Decision, list[ApprovalRequirement]]:
         """The policy's decision on this plan NOW, for the requester's current groups, and the
         requirements to count under (the stored ones when the policy denies)."""
-        decision = self._evaluate(
-            approval.plan, self.policy.effective_principal(approval.requester)
-        )
+        decision = self.decider.decide(approval.plan, self.decider.effective(approval.requester))
         if decision.outcome is Outcome.NEEDS_APPROVAL:
             return decision, decision.requirements
         return decision, approval.requirements
@@ -117,7 +145,7 @@ class ApprovalFlow(ServiceBase):
         if stored is None:
             return None
         _, requirements = self._current_requirements(stored)
-        return stored.counted(requirements, self.policy.effective_principal)
+        return stored.counted(requirements, self.decider.effective)
 
     def _approve(
         self,
@@ -132,7 +160,7 @@ class ApprovalFlow(ServiceBase):
         approval = self._find(message)
         if approval is None:
             return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        effective = self.policy.effective_principal
+        effective = self.decider.effective
         decision, requirements = self._current_requirements(approval)
         if decision.outcome is Outcome.DENY and approval.state is ApprovalState.PENDING:
             return self._refuse_by_policy(approval, effective(voter), decision)
@@ -151,7 +179,7 @@ class ApprovalFlow(ServiceBase):
         if outcome.result is VoteResult.DUPLICATE_EVENT:
             return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
         if outcome.result is not VoteResult.RECORDED:
-            self._audit_vote(approval, voter, outcome)
+            self.audit.record(audit_records.vote(approval, voter, outcome))
             view = self._current_view(approval.id)
             return VoteReply(
                 result=outcome.result,
@@ -173,7 +201,7 @@ class ApprovalFlow(ServiceBase):
             if outcome.result is not VoteResult.EXECUTE
             else outcome
         )
-        self._audit_vote(approval, voter, recorded)
+        self.audit.record(audit_records.vote(approval, voter, recorded))
         if outcome.result is not VoteResult.EXECUTE or counted.approval is None:
             changed = requirements != approval.requirements
             text = _vote_text(recorded, counted.approval or approval)
@@ -195,11 +223,13 @@ class ApprovalFlow(ServiceBase):
             f"  - {reason}" for reason in decision.reasons
         )
         if outcome.result is VoteResult.REFUSED:
-            self._audit_closed(
-                approval,
-                event="refused",
-                outcome=ApprovalState.REFUSED.value,
-                reasons=decision.reasons,
+            self.audit.record(
+                audit_records.closed(
+                    approval,
+                    event="refused",
+                    outcome=ApprovalState.REFUSED.value,
+                    reasons=decision.reasons,
+                )
             )
         else:
             text = _vote_text(outcome, approval)
@@ -215,16 +245,16 @@ class ApprovalFlow(ServiceBase):
         approval = self._find(message)
         if approval is None:
             return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        voter = self.policy.effective_principal(voter)
+        voter = self.decider.effective(voter)
         _, requirements = self._current_requirements(approval)
-        requester = self.policy.effective_principal(approval.requester)
+        requester = self.decider.effective(approval.requester)
         may_reject = any(r.admits(voter, requester) for r in requirements)
         if not may_reject and voter.id != approval.requester.id:
             return self._refuse_vote(approval, voter, requirements)
         outcome = self.store.reject(
             approval.id, by=voter.id, digest=digest or approval.digest, now=self.clock()
         )
-        self._audit_vote(approval, voter, outcome)
+        self.audit.record(audit_records.vote(approval, voter, outcome))
         text = f"Rejected by {voter.display}." if outcome.result == VoteResult.REJECTED else ""
         return VoteReply(
             result=outcome.result,
@@ -246,16 +276,7 @@ class ApprovalFlow(ServiceBase):
             users = sorted({u for r in requirements for u in r.approver_users})
             allowed = ", ".join([*(f"group {g}" for g in who), *users]) or "nobody"
             text = f"Your vote does not count: approvers for this plan are {allowed}."
-        self.audit.record(
-            AuditEntry(
-                event="vote_refused",
-                requester=approval.requester.id,
-                actor=voter.id,
-                approval_id=approval.id,
-                plan_digest=approval.digest,
-                reasons=[text],
-            )
-        )
+        self.audit.record(audit_records.vote_refused(approval, voter, text))
         return VoteReply(result=VoteResult.UNAUTHORIZED, text=text, approval=approval)
 
     def _execute_approved(
@@ -270,15 +291,17 @@ class ApprovalFlow(ServiceBase):
         if on_executing is not None:
             try:
                 on_executing(approval)
-            except Exception:  # noqa: BLE001 - a display hook never stops an approved plan
+            except Exception:
                 log.warning("on_executing hook failed", exc_info=True)
-        requester = self.policy.effective_principal(approval.requester)
-        execution = self.executor.run(approval.plan, actor=requester, approval_id=approval.id)
-        execution = self._without_disabled_undo(execution)
+        requester = self.decider.effective(approval.requester)
+        # audited inside run(), first: the write has happened even if the store cannot
+        # record it now
+        execution = self.runs.run(
+            approval.plan, requester, approval_id=approval.id, approvers=list(approval.votes)
+        )
+        execution = self.decider.without_disabled_undo(execution)
         text = render_execution(execution)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
-        # Audit first: the write has happened even if the store cannot record it now.
-        self._audit_execution(approval.plan, requester, execution, approvers=list(approval.votes))
         self._record_finish(approval.id, state=state, summary=execution.model_dump_json())
         return VoteReply(
             result=VoteResult.EXECUTE,
@@ -291,23 +314,17 @@ class ApprovalFlow(ServiceBase):
     def request_undo(
         self, *, message: MessageRef, requester: Principal, event_id: str | None = None
     ) -> Reply:
-        if event_id and not self._claim(f"undo:{event_id}"):
-            return Reply(kind=ReplyKind.DUPLICATE, text="")
+        if event_id and not self.claims.first(f"undo:{event_id}"):
+            return DuplicateReply()
         approval = self.approval_for_message(message)
         if approval is None or approval.state != ApprovalState.DONE or not approval.result_summary:
-            return self._reply(ReplyKind.INVALID, text="Only a completed plan can be undone.")
+            return InvalidReply(text="Only a completed plan can be undone.")
         execution = ExecutionReport.model_validate_json(approval.result_summary)
         if execution.undo_plan is None:
-            return self._reply(ReplyKind.INVALID, text="That plan cannot be undone automatically.")
-        requester = self.policy.effective_principal(requester)
+            return InvalidReply(text="That plan cannot be undone automatically.")
+        requester = self.decider.effective(requester)
         self.audit.record(
-            AuditEntry(
-                event="undo_requested",
-                requester=requester.id,
-                approval_id=approval.id,
-                plan_digest=execution.undo_plan.digest,
-                plan=execution.undo_plan.describe(),
-            )
+            audit_records.undo_requested(execution.undo_plan, requester, approval_id=approval.id)
         )
         request = Request(
             principal=requester,
@@ -316,13 +333,13 @@ class ApprovalFlow(ServiceBase):
             channel=approval.channel,
             thread=approval.thread,
         )
-        return self.submit_plan(execution.undo_plan, requester=requester, request=request)
+        return self.submission.submit(execution.undo_plan, requester=requester, request=request)
 
     def expire_due(self) -> list[PendingApproval]:
         expired = self.store.expire_due(self.clock())
         for approval in expired:
-            self._audit_closed(approval, event="expired")
-        return [a.counted(a.requirements, self.policy.effective_principal) for a in expired]
+            self.audit.record(audit_records.closed(approval, event="expired"))
+        return [a.counted(a.requirements, self.decider.effective) for a in expired]
 
     def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
         """Mark plans left executing longer than `older_than_seconds` (their bot replica
@@ -333,13 +350,46 @@ class ApprovalFlow(ServiceBase):
             self.clock(), older_than_seconds=older_than_seconds
         )
         for approval in interrupted:
-            self._audit_closed(
-                approval,
-                event="interrupted",
-                outcome=ApprovalState.FAILED.value,
-                reasons=[approval.result_summary or ""],
+            self.audit.record(
+                audit_records.closed(
+                    approval,
+                    event="interrupted",
+                    outcome=ApprovalState.FAILED.value,
+                    reasons=[approval.result_summary or ""],
+                )
             )
         return interrupted
+
+    def _record_finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+        """executing -> done|failed. If the store is away, keep the result here and record it
+        at the next sweep (`retry_unfinished`), so the plan is never reported "interrupted"
+        while this replica knows its real result (the voter and the audit log have it now)."""
+        try:
+            self.store.finish(approval_id, state=state, summary=summary)
+        except StoreUnavailable:
+            log.warning("could not record the result of %s yet; will retry", approval_id)
+            self._unfinished[approval_id] = (state, summary)
+        except InvalidTransition:
+            # the run outlasted the interrupted-execution cutoff and another sweep already
+            # marked it failed and told the thread; the audit entry has the real result
+            log.warning(
+                "approval %s finished after it was marked interrupted; its result is in the "
+                "audit log only",
+                approval_id,
+                exc_info=True,
+            )
+
+    def retry_unfinished(self) -> int:
+        """Record results kept while the store was away; returns how many are still kept."""
+        for approval_id, (state, summary) in list(self._unfinished.items()):
+            try:
+                self.store.finish(approval_id, state=state, summary=summary)
+            except StoreUnavailable:
+                break
+            except (InvalidTransition, ApprovalNotFound):
+                log.warning("result of %s could not be recorded", approval_id, exc_info=True)
+            del self._unfinished[approval_id]
+        return len(self._unfinished)
 
 
 def _not_recorded(exc: StoreUnavailable) -> VoteReply:

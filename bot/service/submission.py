@@ -1,0 +1,119 @@
+"""A plan on its way in (from a request or an undo): police it, run it at once when it is an
+allowed read, or preview it and store it to wait for votes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot import metrics
+from bot.approvals.errors import TooManyPending
+from bot.approvals.models import PendingApproval
+from bot.approvals.store import ApprovalStore, StoreUnavailable
+from bot.audit import AuditLog
+from bot.executor import Executor
+from bot.models import Principal, Request
+from bot.plan import Plan
+from bot.policy.decision import Decision, Outcome
+from bot.replies import (
+    DeniedReply,
+    ErrorReply,
+    InvalidReply,
+    NeedsApprovalReply,
+    Reply,
+    ResultReply,
+)
+from bot.service import audit_records
+from bot.service.decider import Decider
+from bot.service.replying import rendered
+from bot.service.runs import AuditedRuns
+
+
+class Submission:
+    def __init__(
+        self,
+        *,
+        decider: Decider,
+        runs: AuditedRuns,
+        executor: Executor,
+        store: ApprovalStore,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        max_pending_per_user: int | None = None,
+    ) -> None:
+        self.decider = decider
+        self.runs = runs
+        self.executor = executor
+        self.store = store
+        self.audit = audit
+        self.clock = clock
+        self.max_pending_per_user = max_pending_per_user
+
+    def submit(self, plan: Plan, *, requester: Principal, request: Request) -> Reply:
+        """Police a plan; run it at once when it is an allowed read, else store it for votes."""
+        plan = self.decider.in_context(plan)
+        decision = self.decider.decide(plan, requester)
+        metrics.record_plan(decision.outcome)
+        self.audit.record(audit_records.decision(plan, requester, decision))
+        if decision.outcome == Outcome.DENY:
+            return rendered(DeniedReply(text="", plan=plan, decision=decision))
+        if decision.outcome == Outcome.ALLOW:
+            execution = self.runs.run(plan, requester)
+            return rendered(ResultReply(text="", plan=plan, decision=decision, execution=execution))
+        return self._store_for_approval(plan, requester, request, decision)
+
+    def _store_for_approval(
+        self, plan: Plan, requester: Principal, request: Request, decision: Decision
+    ) -> Reply:
+        now = self.clock()
+        ttl = decision.ttl_seconds or 900
+        approval = PendingApproval(
+            id=uuid.uuid4().hex[:16],
+            plan=plan,
+            # as the adapter gave it: the policy's groups are added afresh when votes are
+            # counted and when it runs, so a policy change applies to waiting plans too
+            requester=request.principal if request.principal.id == requester.id else requester,
+            requirements=decision.requirements,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            request_text=request.text,
+            channel=request.channel,
+            thread=request.thread,
+        )
+        previews = self.executor.preview(plan, actor=requester)
+        failed = [p for p in previews if p.dry_run_ok is False]
+        if failed:
+            # Asking people to approve a change the server already refused wastes their time.
+            lines = [f"- {p.description}: {p.dry_run_error or p.note}" for p in failed]
+            return InvalidReply(
+                text="The dry run failed, so nothing was put up for approval:\n" + "\n".join(lines),
+            )
+        try:
+            self.store.create(approval, max_pending=self.max_pending_per_user)
+        except TooManyPending as exc:
+            return InvalidReply(
+                text=f"You have {exc.pending} plans waiting for approval: cancel one or wait "
+                "for them to be approved, rejected or expire, then ask again. Nothing was stored.",
+            )
+        except StoreUnavailable as exc:
+            return ErrorReply(
+                plan=plan,
+                text=f"The approval store is unavailable ({exc}); nothing was stored or run. "
+                "Try again when Redis is back.",
+            )
+        self.audit.record(
+            audit_records.approval_created(
+                plan, requester, approval_id=approval.id, expires_at=approval.expires_at
+            )
+        )
+        return rendered(
+            NeedsApprovalReply(
+                text="",
+                plan=plan,
+                decision=decision,
+                previews=previews,
+                approval_id=approval.id,
+                expires_at=approval.expires_at,
+            )
+        )
