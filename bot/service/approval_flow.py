@@ -178,7 +178,10 @@ class ApprovalFlow:
         )
         if outcome.result is VoteResult.DUPLICATE_EVENT:
             return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
-        if outcome.result is not VoteResult.RECORDED:
+        # A repeated approval is counted again: the requirements may have been lowered since,
+        # or a failover may have cut off the count after the ballot was stored.
+        repeated = outcome.result is VoteResult.DUPLICATE
+        if outcome.result not in (VoteResult.RECORDED, VoteResult.DUPLICATE):
             self.audit.record(audit_records.vote(approval, voter, outcome))
             view = self._current_view(approval.id)
             return VoteReply(
@@ -197,7 +200,9 @@ class ApprovalFlow:
         )
         outcome = counted.outcome
         recorded = (
-            outcome.model_copy(update={"result": VoteResult.RECORDED})
+            outcome.model_copy(
+                update={"result": VoteResult.DUPLICATE if repeated else VoteResult.RECORDED}
+            )
             if outcome.result is not VoteResult.EXECUTE
             else outcome
         )

@@ -13,6 +13,7 @@ from bot.approvals.models import VoteResult
 from bot.models import MessageRef, Principal, Request
 from bot.replies import ReplyKind
 from tests.core.conftest import ALICE, BOB, CAROL, ServiceFactory
+from tests.fixtures.services import RealCluster
 
 
 def _deployment(name: str, replicas: int) -> client.V1Deployment:
@@ -181,6 +182,9 @@ def test_impersonation_applies_the_clusters_rbac(
             ],
         ),
     )
+    # RBAC changes reach the authorizer's cache a moment later: wait until they are in force
+    _wait_until_allowed(real_k8s, "opsbot", verb="impersonate", resource="users")
+    _wait_until_allowed(real_k8s, "alice", verb="list", resource="deployments", group="apps", ns=ns)
     monkeypatch.setenv("KUBECONFIG", str(real_k8s.kubeconfig))
     from bot.approvals.memory_store import MemoryApprovalStore
 
@@ -215,3 +219,29 @@ def test_a_write_whose_dry_run_fails_is_not_put_up_for_approval(
     assert "wbe" in reply.text and "dry run failed" in reply.text.lower()
     assert f"list deployments -n {ns}" in reply.text  # what to try next
     assert service.store.list_pending() == []
+
+
+def _wait_until_allowed(
+    real_k8s: RealCluster,
+    user: str,
+    *,
+    verb: str,
+    resource: str,
+    group: str = "",
+    ns: str | None = None,
+) -> None:
+    """Ask the API server (SubjectAccessReview) until `user` may `verb` `resource` (10 s)."""
+    api = client.AuthorizationV1Api(real_k8s.admin())
+    review = client.V1SubjectAccessReview(
+        spec=client.V1SubjectAccessReviewSpec(
+            user=user,
+            resource_attributes=client.V1ResourceAttributes(
+                verb=verb, resource=resource, group=group, namespace=ns
+            ),
+        )
+    )
+    deadline = time.monotonic() + 10
+    while not api.create_subject_access_review(review).status.allowed:
+        if time.monotonic() > deadline:
+            pytest.fail(f"RBAC for {user} ({verb} {resource}) not in force after 10 s")
+        time.sleep(0.1)

@@ -96,3 +96,28 @@ def test_a_voter_removed_from_the_approver_group_no_longer_counts(pods: Pods) ->
     assert vote.execution is None
     assert "1 more from @sre" in vote.text
     assert new.vote(message=message, voter=ALICE, approve=True).result is VoteResult.EXECUTE
+
+
+def test_a_vote_already_cast_counts_again_when_the_count_was_lowered(pods: Pods) -> None:
+    """Count lowered 2 -> 1 while carol's vote waited: carol's repeated reaction (a new event,
+    or a retry after a failover cut off the count) runs the plan; it is not shrugged off as
+    "already approved" while the plan sits pending with enough votes."""
+    old = pods.pod(policy(count=2))
+    message = ask(old)
+    assert old.vote(message=message, voter=CAROL, approve=True).result is VoteResult.RECORDED
+    new = pods.pod(policy(count=1))
+
+    again = new.vote(message=message, voter=CAROL, approve=True)
+    assert again.result is VoteResult.EXECUTE, again.text
+    assert again.execution is not None
+    assert _state(new, message) is not ApprovalState.PENDING
+
+
+def test_a_repeated_vote_that_is_still_short_says_so(pods: Pods) -> None:
+    pod = pods.pod(policy(count=2))
+    message = ask(pod)
+    assert pod.vote(message=message, voter=CAROL, approve=True).result is VoteResult.RECORDED
+    again = pod.vote(message=message, voter=CAROL, approve=True)
+    assert again.result is VoteResult.DUPLICATE, again.text
+    assert "already approved" in again.text
+    assert _state(pod, message) is ApprovalState.PENDING
