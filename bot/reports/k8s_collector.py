@@ -16,6 +16,7 @@ from typing import Any
 from bot.backends.base import ErrorKind
 from bot.backends.kubernetes_client import KubeSession
 from bot.backends.kubernetes_errors import KubeError
+from bot.catalog.jobs_nodes_ops import CordonNode, DescribeNode, DrainNode
 from bot.catalog.kubernetes_ops import (
     DescribeDeployment,
     DescribePod,
@@ -24,7 +25,6 @@ from bot.catalog.kubernetes_ops import (
     PodLogs,
     RollbackDeployment,
 )
-from bot.catalog.jobs_nodes_ops import CordonNode, DescribeNode, DrainNode
 from bot.redact import redact, truncate
 from bot.reports.models import Finding, Severity
 from bot.reports.scope import Thresholds
