@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
 
+from bot.backends import kubernetes_jobs as jobs
+from bot.backends import kubernetes_nodes as nodes
 from bot.backends import kubernetes_reads as reads
 from bot.backends import kubernetes_writes as writes
 from bot.backends.base import Backend, ErrorKind, Preview, Result, Status
@@ -25,6 +27,7 @@ from bot.backends.kubernetes_client import (
 )
 from bot.backends.kubernetes_errors import KubeError
 from bot.catalog import BackendKind, Operation
+from bot.catalog import jobs_nodes_ops as jn
 from bot.catalog.kubernetes_ops import (
     DeletePod,
     DescribeDeployment,
@@ -133,7 +136,7 @@ class KubernetesBackend:
     def _run(
         self, op: Operation, actor: Principal | None, body: Callable[[KubeSession, Any], Any]
     ) -> Any:
-        if not isinstance(op, KubernetesOperation):
+        if not isinstance(op, KubernetesOperation | jn.NodeOperation):
             return Result(
                 status=Status.ERROR,
                 call="-",
@@ -214,6 +217,20 @@ def _handlers(settings: Settings) -> Dispatch[KubeSession]:
             handler(RestartDeployment, writes.execute_restart, writes.preview_restart),
             handler(RollbackDeployment, writes.execute_rollback, writes.preview_rollback),
             handler(DeletePod, writes.execute_delete_pod, writes.preview_delete_pod),
+            # Jobs, CronJobs and Nodes (bot/backends/kubernetes_jobs.py, kubernetes_nodes.py)
+            handler(jn.ListCronJobs, jobs.list_cronjobs),
+            handler(jn.DescribeCronJob, jobs.describe_cronjob),
+            handler(jn.TriggerCronJob, jobs.execute_trigger, jobs.preview_trigger),
+            handler(jn.SuspendCronJob, jobs.execute_suspend, jobs.preview_suspend),
+            handler(jn.ResumeCronJob, jobs.execute_suspend, jobs.preview_suspend),
+            handler(jn.ListJobs, jobs.list_jobs),
+            handler(jn.DescribeJob, jobs.describe_job),
+            handler(jn.DeleteJob, jobs.execute_delete_job, jobs.preview_delete_job),
+            handler(jn.ListNodes, nodes.list_nodes),
+            handler(jn.DescribeNode, nodes.describe_node),
+            handler(jn.CordonNode, nodes.execute_cordon, nodes.preview_cordon),
+            handler(jn.UncordonNode, nodes.execute_cordon, nodes.preview_cordon),
+            handler(jn.DrainNode, nodes.execute_drain, nodes.preview_drain),
         ],
     )
 

@@ -17,6 +17,7 @@ from bot.catalog.docker_ops import (
     StopContainer,
 )
 from bot.catalog.health_ops import HealthReport
+from bot.catalog.jobs_nodes_ops import JOBS_NODES_OPERATIONS, JobsNodesOperation
 from bot.catalog.kubernetes_ops import (
     DeletePod,
     DescribeDeployment,
@@ -41,6 +42,7 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     RestartDeployment,
     RollbackDeployment,
     DeletePod,
+    *JOBS_NODES_OPERATIONS,
     ListContainers,
     InspectContainer,
     ContainerLogs,
@@ -63,6 +65,7 @@ AnyOperation = Annotated[
     | RestartDeployment
     | RollbackDeployment
     | DeletePod
+    | JobsNodesOperation
     | ListContainers
     | InspectContainer
     | ContainerLogs

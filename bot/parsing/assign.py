@@ -118,6 +118,8 @@ def build(command: Command, words: Words, positionals: list[tuple[Token, str]]) 
             and (token.index - 1 in replica_indexes)
         ):
             continue  # "to 5 replicas"
+        if token.word in command.filler_words:
+            continue  # "trigger cronjob/x now"
         if role_index >= len(roles):
             raise Problem(_extra_word(command, text, positionals[0][1]), [command])
         role = roles[role_index]

@@ -34,6 +34,7 @@ class Command:
     positionals: tuple[str, ...] = ()
     to_field: str | None = None
     flag_overrides: dict[str, str] = field(default_factory=dict)
+    filler_words: frozenset[str] = frozenset()  # bare words read as nothing: "trigger x now"
 
     @property
     def operation(self) -> type[Operation]:
@@ -150,6 +151,118 @@ _TABLE: tuple[Command, ...] = (
         positionals=("name",),
         usage=(f"delete pod NAME [--grace-period SECONDS] {_NS}",),
         examples=("delete pod api-7f9c -n prod", "delete pod/api-7f9c -n prod --grace-period 0"),
+    ),
+    # ---- Jobs, CronJobs and Nodes (bot/catalog/jobs_nodes_ops.py)
+    Command(
+        kind="list_cronjobs",
+        phrases=(("get",), ("list",), ()),
+        resource="cronjobs",
+        type_required=True,
+        usage=(f"get cronjobs [-l SELECTOR] [-A] {_NS}", "cronjobs in NAMESPACE"),
+        examples=("get cronjobs -n prod", "cronjobs in prod"),
+    ),
+    Command(
+        kind="describe_cronjob",
+        phrases=(("describe",),),
+        resource="cronjobs",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"describe cronjob NAME {_NS}", "describe cronjob/NAME in NAMESPACE"),
+        examples=("describe cronjob/nightly-backup -n prod",),
+    ),
+    Command(
+        kind="trigger_cronjob",
+        phrases=(("trigger",), ("run",)),
+        resource="cronjobs",
+        positionals=("name",),
+        filler_words=frozenset({"now"}),
+        usage=(f"trigger cronjob/NAME [now] {_NS}", "run cronjob NAME now in NAMESPACE"),
+        examples=("trigger cronjob/nightly-backup -n prod", "trigger cronjob/nightly-backup now"),
+    ),
+    Command(
+        kind="suspend_cronjob",
+        phrases=(("suspend",), ("pause",)),
+        resource="cronjobs",
+        positionals=("name",),
+        usage=(f"suspend cronjob/NAME {_NS}", "pause cronjob NAME in NAMESPACE"),
+        examples=("suspend cronjob/nightly-backup -n prod",),
+    ),
+    Command(
+        kind="resume_cronjob",
+        phrases=(("resume",), ("unsuspend",)),
+        resource="cronjobs",
+        positionals=("name",),
+        usage=(f"resume cronjob/NAME {_NS}", "resume cronjob NAME in NAMESPACE"),
+        examples=("resume cronjob/nightly-backup -n prod",),
+    ),
+    Command(
+        kind="list_jobs",
+        phrases=(("get",), ("list",), ()),
+        resource="jobs",
+        type_required=True,
+        usage=(f"get jobs [-l SELECTOR] [-A] {_NS}", "jobs in NAMESPACE"),
+        examples=("get jobs -n prod", "jobs in prod"),
+    ),
+    Command(
+        kind="describe_job",
+        phrases=(("describe",),),
+        resource="jobs",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"describe job NAME {_NS}", "describe job/NAME in NAMESPACE"),
+        examples=("describe job/nightly-backup-28110 -n prod",),
+    ),
+    Command(
+        kind="delete_job",
+        phrases=(("delete",),),
+        resource="jobs",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"delete job NAME [--even-if-active] {_NS}",),
+        examples=("delete job/nightly-backup-28110 -n prod",),
+    ),
+    Command(
+        kind="list_nodes",
+        phrases=(("get",), ("list",), ()),
+        resource="nodes",
+        type_required=True,
+        usage=("get nodes [-l SELECTOR] [--context CONTEXT]", "nodes"),
+        examples=("get nodes", "nodes"),
+    ),
+    Command(
+        kind="describe_node",
+        phrases=(("describe",),),
+        resource="nodes",
+        type_required=True,
+        positionals=("name",),
+        usage=("describe node NAME [--context CONTEXT]", "describe node/NAME"),
+        examples=("describe node/node-3",),
+    ),
+    Command(
+        kind="cordon_node",
+        phrases=(("cordon",),),
+        resource="nodes",
+        positionals=("name",),
+        usage=("cordon [node/]NAME [--context CONTEXT]",),
+        examples=("cordon node-3", "cordon node/node-3"),
+    ),
+    Command(
+        kind="uncordon_node",
+        phrases=(("uncordon",),),
+        resource="nodes",
+        positionals=("name",),
+        usage=("uncordon [node/]NAME [--context CONTEXT]",),
+        examples=("uncordon node-3",),
+    ),
+    Command(
+        kind="drain_node",
+        phrases=(("drain",),),
+        resource="nodes",
+        positionals=("name",),
+        usage=(
+            "drain [node/]NAME [--delete-emptydir-data] [--timeout SECONDS] [--context CONTEXT]",
+        ),
+        examples=("drain node-3", "drain node/node-3 --delete-emptydir-data --timeout 300"),
     ),
     Command(
         kind="list_containers",

@@ -18,15 +18,29 @@ RESOURCE_WORDS: dict[str, frozenset[str]] = {
         {"deploy", "deploys", "deployment", "deployments", "deployment.apps", "deployments.apps"}
     ),
     "events": frozenset({"event", "events", "ev"}),
+    # Jobs, CronJobs and Nodes (bot/catalog/jobs_nodes_ops.py)
+    "cronjobs": frozenset({"cronjob", "cronjobs", "cj", "cronjob.batch", "cronjobs.batch"}),
+    "jobs": frozenset({"job", "jobs", "job.batch", "jobs.batch"}),
+    "nodes": frozenset({"node", "nodes"}),
 }
 # The singular word used in hints and canonical commands.
-RESOURCE_SINGULAR: dict[str, str] = {"pods": "pod", "deployments": "deploy", "events": "events"}
+RESOURCE_SINGULAR: dict[str, str] = {
+    "pods": "pod",
+    "deployments": "deploy",
+    "events": "events",
+    "cronjobs": "cronjob",
+    "jobs": "job",
+    "nodes": "node",
+}
 # Plural words that start a command on their own: "pods in prod".
 NOUN_FIRST: dict[str, str] = {
     "pods": "pods",
     "deployments": "deployments",
     "deploys": "deployments",
     "events": "events",
+    "cronjobs": "cronjobs",
+    "jobs": "jobs",
+    "nodes": "nodes",
 }
 
 # Kubernetes resource types that exist but that no catalog operation acts on: named so that
@@ -45,13 +59,6 @@ OTHER_RESOURCE_WORDS: frozenset[str] = frozenset(
         "service",
         "services",
         "svc",
-        "job",
-        "jobs",
-        "cronjob",
-        "cronjobs",
-        "cj",
-        "node",
-        "nodes",
         "namespace",
         "namespaces",
         "ns",
@@ -126,6 +133,8 @@ FLAGS: dict[str, Flag] = {
     "--container": Flag("container", backends=_K8S, placeholder="CONTAINER"),
     "--grace-period": Flag("grace_period_seconds", placeholder="SECONDS"),
     "--to-revision": Flag("to_revision", placeholder="N"),
+    "--delete-emptydir-data": Flag("delete_emptydir_data", ValueKind.BOOL),
+    "--even-if-active": Flag("even_if_active", ValueKind.BOOL),
     "--warnings": Flag("warnings_only", ValueKind.BOOL),
     "--warnings-only": Flag("warnings_only", ValueKind.BOOL),
     "--for": Flag("object_name", ValueKind.REF, placeholder="NAME"),

@@ -16,6 +16,7 @@ from typing import Any
 from bot.backends.base import ErrorKind
 from bot.backends.kubernetes_client import KubeSession
 from bot.backends.kubernetes_errors import KubeError
+from bot.catalog.jobs_nodes_ops import CordonNode, DescribeNode, DrainNode
 from bot.catalog.kubernetes_ops import (
     DescribeDeployment,
     DescribePod,
@@ -154,6 +155,10 @@ class _Collector:
         for node in self._pages("GET /api/v1/nodes", self.s.core.list_node):
             self.sink.count("nodes")
             name = str(node["metadata"]["name"])
+            context = self.target.context
+            describe = suggestion(DescribeNode, context=context, name=name)
+            cordon = suggestion(CordonNode, context=context, name=name)
+            drain = suggestion(DrainNode, context=context, name=name)
             conditions = {
                 c.get("type"): c for c in (node.get("status") or {}).get("conditions") or []
             }
@@ -174,6 +179,7 @@ class _Collector:
                         ),
                         next_step="Check the node's kubelet and network; pods on it are not "
                         "being managed. Cordon and drain it if it does not recover.",
+                        commands=suggestions(describe, cordon, drain),
                     )
                 )
             for kind in NODE_PRESSURE:
@@ -190,6 +196,7 @@ class _Collector:
                             detail=_clean(cond.get("message") or ""),
                             next_step="Free resources on the node or move workloads off it; "
                             "the kubelet evicts pods under pressure.",
+                            commands=suggestions(describe, cordon),
                         )
                     )
 

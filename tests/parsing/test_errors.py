@@ -100,18 +100,23 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ("logs api in", "'in' needs a value after it", "pod_logs"),
     (
         "delete api-7f9c -n prod",
-        "delete needs the object type: write 'delete pod api-7f9c'",
-        "delete_pod",
-    ),
-    ("delete deploy/web", "delete works on pods, not 'deploy'", "delete_pod"),
-    (
-        "describe web",
-        "describe needs the object type: write 'describe pod web' or 'describe deploy web'",
+        "delete needs the object type: write 'delete pod api-7f9c' or 'delete job api-7f9c'",
         None,
     ),
-    ("get", "missing what to get: pods, events or deployments", None),
-    ("get web", "get works on pods, events or deployments, not 'web'", None),
-    ("get services", "get works on pods, events or deployments, not 'services'", None),
+    ("delete deploy/web", "delete works on pods or jobs, not 'deploy'", None),
+    (
+        "describe web",
+        "describe needs the object type: write 'describe pod web', 'describe deploy web', "
+        "'describe cronjob web', 'describe job web' or 'describe node web'",
+        None,
+    ),
+    ("get", "missing what to get: pods, events, deployments, cronjobs, jobs or nodes", None),
+    ("get web", "get works on pods, events, deployments, cronjobs, jobs or nodes, not 'web'", None),
+    (
+        "get services",
+        "get works on pods, events, deployments, cronjobs, jobs or nodes, not 'services'",
+        None,
+    ),
     (
         "get pods web",
         "unexpected 'web': get pods takes only options; to see one, use 'describe pod web'",
@@ -190,7 +195,8 @@ def test_error_message_and_closest_command(text: str, message: str, command: str
 def test_usage_of_ambiguous_verbs_lists_every_candidate() -> None:
     result = parse_command("describe web")
     assert isinstance(result, ParseError)
-    assert result.usage == usage_for("describe_pod") + "\n" + usage_for("describe_deployment")
+    kinds = ["describe_pod", "describe_deployment", "describe_cronjob", "describe_job"]
+    assert result.usage == "\n".join(usage_for(k) for k in [*kinds, "describe_node"])
 
 
 def test_more_than_ten_steps_is_an_error() -> None:

@@ -54,7 +54,16 @@ def test_bare_help_shows_everything(text: str) -> None:
         ("help scale_deployment", ["scale_deployment"]),
         ("help rollout undo", ["rollback_deployment"]),
         ("help get pods", ["list_pods"]),
-        ("help describe", ["describe_pod", "describe_deployment"]),
+        (
+            "help describe",
+            [
+                "describe_pod",
+                "describe_deployment",
+                "describe_cronjob",
+                "describe_job",
+                "describe_node",
+            ],
+        ),
         ("help docker logs", ["container_logs"]),
         ("scale --help", ["scale_deployment"]),
         ("docker ps -h", ["list_containers"]),

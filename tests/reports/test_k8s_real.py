@@ -115,9 +115,18 @@ def test_nodes_not_ready_and_under_pressure(real_k8s: RealCluster, nodes: tuple[
     assert list(not_ready) == [f"node/{down}"]
     assert not_ready[f"node/{down}"].severity == Severity.CRITICAL
     assert "container runtime is down" in not_ready[f"node/{down}"].detail
+    assert not_ready[f"node/{down}"].commands == [
+        f"describe node/{down}",
+        f"cordon node/{down}",
+        f"drain node/{down}",
+    ]
     pressure = by_kind(report, "node_pressure")
     assert list(pressure) == [f"node/{squeezed}:MemoryPressure"]
     assert "available memory is 90Mi" in pressure[f"node/{squeezed}:MemoryPressure"].detail
+    assert pressure[f"node/{squeezed}:MemoryPressure"].commands == [
+        f"describe node/{squeezed}",
+        f"cordon node/{squeezed}",
+    ]
     assert report.counters["nodes"] >= 3  # the cluster's own fake-node-1 is Ready
     crash = by_kind(report, "pod_crashloop")
     assert list(crash) == ["pod/api-1"]
