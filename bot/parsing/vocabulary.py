@@ -18,15 +18,37 @@ RESOURCE_WORDS: dict[str, frozenset[str]] = {
         {"deploy", "deploys", "deployment", "deployments", "deployment.apps", "deployments.apps"}
     ),
     "events": frozenset({"event", "events", "ev"}),
+    # day-2 reads (bot/catalog/reads_ops.py)
+    "services": frozenset({"svc", "service", "services"}),
+    "ingresses": frozenset({"ing", "ingress", "ingresses", "ingresses.networking.k8s.io"}),
+    "configmaps": frozenset({"cm", "configmap", "configmaps"}),
+    "namespaces": frozenset({"ns", "namespace", "namespaces"}),
+    "persistentvolumeclaims": frozenset(
+        {"pvc", "pvcs", "persistentvolumeclaim", "persistentvolumeclaims"}
+    ),
 }
 # The singular word used in hints and canonical commands.
-RESOURCE_SINGULAR: dict[str, str] = {"pods": "pod", "deployments": "deploy", "events": "events"}
+RESOURCE_SINGULAR: dict[str, str] = {
+    "pods": "pod",
+    "deployments": "deploy",
+    "events": "events",
+    "services": "svc",
+    "ingresses": "ingress",
+    "configmaps": "cm",
+    "namespaces": "ns",
+    "persistentvolumeclaims": "pvc",
+}
 # Plural words that start a command on their own: "pods in prod".
 NOUN_FIRST: dict[str, str] = {
     "pods": "pods",
     "deployments": "deployments",
     "deploys": "deployments",
     "events": "events",
+    "services": "services",
+    "ingresses": "ingresses",
+    "configmaps": "configmaps",
+    "namespaces": "namespaces",
+    "pvcs": "persistentvolumeclaims",
 }
 
 # Kubernetes resource types that exist but that no catalog operation acts on: named so that
@@ -42,9 +64,6 @@ OTHER_RESOURCE_WORDS: frozenset[str] = frozenset(
         "replicaset",
         "replicasets",
         "rs",
-        "service",
-        "services",
-        "svc",
         "job",
         "jobs",
         "cronjob",
@@ -52,21 +71,9 @@ OTHER_RESOURCE_WORDS: frozenset[str] = frozenset(
         "cj",
         "node",
         "nodes",
-        "namespace",
-        "namespaces",
-        "ns",
-        "configmap",
-        "configmaps",
-        "cm",
         "secret",
         "secrets",
-        "ingress",
-        "ingresses",
-        "ing",
-        "pvc",
         "pv",
-        "persistentvolumeclaim",
-        "persistentvolumeclaims",
         "hpa",
         "endpoints",
         "ep",

@@ -106,12 +106,16 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ("delete deploy/web", "delete works on pods, not 'deploy'", "delete_pod"),
     (
         "describe web",
-        "describe needs the object type: write 'describe pod web' or 'describe deploy web'",
+        "describe needs the object type: write 'describe pod web', 'describe deploy web', "
+        "'describe svc web' or 'describe cm web'",
         None,
     ),
-    ("get", "missing what to get: pods, events or deployments", None),
-    ("get web", "get works on pods, events or deployments, not 'web'", None),
-    ("get services", "get works on pods, events or deployments, not 'services'", None),
+    (
+        "get",
+        "missing resource type as kubectl writes it: plural, singular, short name or "
+        "plural.group (e.g. certificates.cert-manager.io)",
+        "get_resource",
+    ),
     (
         "get pods web",
         "unexpected 'web': get pods takes only options; to see one, use 'describe pod web'",
@@ -146,12 +150,14 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ),
     (
         "docker rm web-1",
-        "unknown docker command 'rm'; docker commands are: ps, inspect, logs, start, stop, restart",
+        "unknown docker command 'rm'; docker commands are: ps, inspect, logs, start, stop, "
+        "restart, stats, top",
         None,
     ),
     (
         "docker",
-        "missing docker command; docker commands are: ps, inspect, logs, start, stop, restart",
+        "missing docker command; docker commands are: ps, inspect, logs, start, stop, "
+        "restart, stats, top",
         None,
     ),
     (
@@ -190,7 +196,8 @@ def test_error_message_and_closest_command(text: str, message: str, command: str
 def test_usage_of_ambiguous_verbs_lists_every_candidate() -> None:
     result = parse_command("describe web")
     assert isinstance(result, ParseError)
-    assert result.usage == usage_for("describe_pod") + "\n" + usage_for("describe_deployment")
+    kinds = ("describe_pod", "describe_deployment", "describe_service", "get_configmaps")
+    assert result.usage == "\n".join(usage_for(k) for k in kinds)
 
 
 def test_more_than_ten_steps_is_an_error() -> None:

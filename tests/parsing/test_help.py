@@ -54,7 +54,10 @@ def test_bare_help_shows_everything(text: str) -> None:
         ("help scale_deployment", ["scale_deployment"]),
         ("help rollout undo", ["rollback_deployment"]),
         ("help get pods", ["list_pods"]),
-        ("help describe", ["describe_pod", "describe_deployment"]),
+        (
+            "help describe",
+            ["describe_pod", "describe_deployment", "describe_service", "get_configmaps"],
+        ),
         ("help docker logs", ["container_logs"]),
         ("scale --help", ["scale_deployment"]),
         ("docker ps -h", ["list_containers"]),
@@ -72,7 +75,7 @@ def test_help_docker_shows_every_docker_command() -> None:
     result = parse_command("help docker")
     assert isinstance(result, HelpRequested)
     docker = [k for k, op in OPERATIONS.items() if op.backend.value == "docker"]
-    assert len(docker) == 6
+    assert len(docker) == 8
     for kind in docker:
         assert COMMANDS[kind].usage[0] in result.text
 
