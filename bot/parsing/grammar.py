@@ -86,7 +86,7 @@ def _words_list(items: Sequence[str]) -> str:
 
 
 def _generic_values(
-    positionals: list[Token], allowed: list[str | None]
+    positionals: list[Token], allowed: Sequence[str | None]
 ) -> list[tuple[Token, str]] | None:
     """`KIND [NAME]` or `KIND/NAME` for a type no other candidate takes (None: one does)."""
     first = positionals[0]
