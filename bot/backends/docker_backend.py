@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.backends import docker_stats
 from bot.backends.base import ErrorKind, Preview, Result, Status
 from bot.backends.dispatch import Dispatch, handler
 from bot.backends.docker_hosts import DockerFailure, DockerHosts
@@ -34,6 +35,7 @@ from bot.catalog.docker_ops import (
     StartContainer,
     StopContainer,
 )
+from bot.catalog.reads_ops import DockerStats, DockerTop
 from bot.config import Settings
 from bot.models import Principal
 from bot.redact import redact, truncate
@@ -335,6 +337,9 @@ DISPATCH: Dispatch[DockerBackend] = Dispatch(
         handler(StartContainer, DockerBackend._write, DockerBackend._preview_write),
         handler(StopContainer, DockerBackend._write, DockerBackend._preview_write),
         handler(RestartContainer, DockerBackend._write, DockerBackend._preview_write),
+        # day-2 reads (bot/backends/docker_stats.py)
+        handler(DockerStats, docker_stats.docker_stats),
+        handler(DockerTop, docker_stats.docker_top),
     ],
 )
 

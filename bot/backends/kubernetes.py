@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
 
+from bot.backends import kubernetes_day2_reads as day2
+from bot.backends import kubernetes_generic as generic
 from bot.backends import kubernetes_jobs as jobs
 from bot.backends import kubernetes_nodes as nodes
 from bot.backends import kubernetes_reads as reads
@@ -26,7 +28,7 @@ from bot.backends.kubernetes_client import (
     default_factory,
 )
 from bot.backends.kubernetes_errors import KubeError
-from bot.catalog import BackendKind, Operation
+from bot.catalog import BackendKind, Operation, reads_ops
 from bot.catalog import jobs_nodes_ops as jn
 from bot.catalog.kubernetes_ops import (
     DeletePod,
@@ -231,6 +233,15 @@ def _handlers(settings: Settings) -> Dispatch[KubeSession]:
             handler(jn.CordonNode, nodes.execute_cordon, nodes.preview_cordon),
             handler(jn.UncordonNode, nodes.execute_cordon, nodes.preview_cordon),
             handler(jn.DrainNode, nodes.execute_drain, nodes.preview_drain),
+            # day-2 reads (bot/backends/kubernetes_day2_reads.py, kubernetes_generic.py)
+            handler(reads_ops.ListServices, day2.list_services),
+            handler(reads_ops.DescribeService, day2.describe_service),
+            handler(reads_ops.ListIngresses, day2.list_ingresses),
+            handler(reads_ops.GetConfigMaps, day2.get_configmaps),
+            handler(reads_ops.ReadConfigMapValues, day2.read_configmap_values),
+            handler(reads_ops.ListNamespaces, day2.list_namespaces),
+            handler(reads_ops.ListPvcs, day2.list_pvcs),
+            handler(reads_ops.GetResource, generic.get_resource),
         ],
     )
 
@@ -263,6 +274,8 @@ def hint_for(op: Operation, err: KubeError) -> str | None:
         if isinstance(op, RollbackDeployment) and "revision" in err.message:
             return f"see the revisions with `describe deployment {name} -n {ns}`"
         return f"check the name with {lister}"
+    if err.kind == ErrorKind.FORBIDDEN and "never readable" in err.message:
+        return "Secrets stay out of chat; use your own kubectl access if you may read them"
     if err.kind == ErrorKind.FORBIDDEN:
         return "ask a cluster admin for that RBAC permission, or ask someone who has it to run this"
     if err.kind == ErrorKind.CONFLICT:

@@ -30,6 +30,19 @@ from bot.catalog.kubernetes_ops import (
     RollbackDeployment,
     ScaleDeployment,
 )
+from bot.catalog.reads_ops import (
+    READS_OPERATIONS,
+    DescribeService,
+    DockerStats,
+    DockerTop,
+    GetConfigMaps,
+    GetResource,
+    ListIngresses,
+    ListNamespaces,
+    ListPvcs,
+    ListServices,
+    ReadConfigMapValues,
+)
 
 OPERATION_TYPES: tuple[type[Operation], ...] = (
     ListPods,
@@ -50,6 +63,7 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     StopContainer,
     RestartContainer,
     HealthReport,
+    *READS_OPERATIONS,
 )
 
 OPERATIONS: dict[str, type[Operation]] = {op.kind: op for op in OPERATION_TYPES}
@@ -72,7 +86,18 @@ AnyOperation = Annotated[
     | StartContainer
     | StopContainer
     | RestartContainer
-    | HealthReport,
+    | HealthReport
+    # day-2 reads (bot/catalog/reads_ops.py)
+    | ListServices
+    | DescribeService
+    | ListIngresses
+    | GetConfigMaps
+    | ReadConfigMapValues
+    | ListNamespaces
+    | ListPvcs
+    | GetResource
+    | DockerStats
+    | DockerTop,
     Field(discriminator="operation"),
 ]
 

@@ -23,6 +23,8 @@ class Command:
     type_required: the object type must be named (`describe pod x`, never `describe x`).
     positionals: catalog fields filled by bare words, in order.
     to_field: the field "to N" sets.
+    generic: resource types no other command of the verb takes go to this one, as its first
+    positional (the backend finds them by discovery): `get certificates.cert-manager.io`.
     """
 
     kind: str
@@ -35,6 +37,7 @@ class Command:
     to_field: str | None = None
     flag_overrides: dict[str, str] = field(default_factory=dict)
     filler_words: frozenset[str] = frozenset()  # bare words read as nothing: "trigger x now"
+    generic: bool = False
 
     @property
     def operation(self) -> type[Operation]:
@@ -305,6 +308,89 @@ _TABLE: tuple[Command, ...] = (
         positionals=("container",),
         usage=("docker restart CONTAINER [-t SECONDS] [--host HOST | on HOST]",),
         examples=("docker restart web-1", "docker restart web-1 on edge-1"),
+    ),
+    # day-2 reads (bot/catalog/reads_ops.py)
+    Command(
+        kind="list_services",
+        phrases=(("get",), ("list",), ()),
+        resource="services",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"get svc [NAME] [-A] {_NS}", "services in NAMESPACE"),
+        examples=("get svc -n prod", "services in prod"),
+    ),
+    Command(
+        kind="describe_service",
+        phrases=(("describe",),),
+        resource="services",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"describe svc NAME {_NS}", "describe svc/NAME in NAMESPACE"),
+        examples=("describe svc/web -n prod",),
+    ),
+    Command(
+        kind="list_ingresses",
+        phrases=(("get",), ("list",), ()),
+        resource="ingresses",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"get ingress [NAME] [-A] {_NS}", "ingresses in NAMESPACE"),
+        examples=("get ingress -n prod", "ingresses in prod"),
+    ),
+    Command(
+        kind="get_configmaps",
+        phrases=(("get",), ("list",), ("describe",), ()),
+        resource="configmaps",
+        type_required=True,
+        positionals=("name",),
+        usage=(f"get cm [NAME] [-A] {_NS}", "configmaps in NAMESPACE"),
+        examples=("get configmap app-config -n prod", "get cm -n prod", "configmaps in prod"),
+    ),
+    Command(
+        kind="read_configmap_values",
+        phrases=(("values",),),
+        resource="configmaps",
+        positionals=("name",),
+        usage=(f"values cm/NAME {_NS}", "values configmap NAME in NAMESPACE"),
+        examples=("values cm/app-config -n prod",),
+    ),
+    Command(
+        kind="list_namespaces",
+        phrases=(("get",), ("list",), ()),
+        resource="namespaces",
+        type_required=True,
+        usage=("get ns [--context CONTEXT]", "namespaces"),
+        examples=("get ns", "namespaces"),
+    ),
+    Command(
+        kind="list_pvcs",
+        phrases=(("get",), ("list",), ()),
+        resource="persistentvolumeclaims",
+        type_required=True,
+        usage=(f"get pvc [-A] {_NS}", "pvcs in NAMESPACE"),
+        examples=("get pvc -n prod", "pvcs in prod"),
+    ),
+    Command(
+        kind="get_resource",
+        phrases=(("get",),),
+        positionals=("resource_type", "name"),
+        generic=True,
+        usage=(f"get KIND [NAME] [-A] {_NS}", "get KIND/NAME in NAMESPACE"),
+        examples=("get certificates.cert-manager.io -n prod", "get sts -n prod"),
+    ),
+    Command(
+        kind="docker_stats",
+        phrases=(("docker", "stats"),),
+        positionals=("container",),
+        usage=("docker stats [CONTAINER] [--host HOST]",),
+        examples=("docker stats", "docker stats --host edge-1"),
+    ),
+    Command(
+        kind="docker_top",
+        phrases=(("docker", "top"),),
+        positionals=("container",),
+        usage=("docker top CONTAINER [--host HOST]",),
+        examples=("docker top web-1",),
     ),
     Command(
         kind="health_report",

@@ -85,6 +85,23 @@ def _words_list(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
+def _generic_values(
+    positionals: list[Token], allowed: Sequence[str | None]
+) -> list[tuple[Token, str]] | None:
+    """`KIND [NAME]` or `KIND/NAME` for a type no other candidate takes (None: one does)."""
+    first = positionals[0]
+    type_word, slash, name = first.text.partition("/")
+    known = resource_of(type_word.lower())
+    if known is not None and known in allowed:
+        return None
+    if not slash:
+        return [(t, t.text) for t in positionals]
+    if not name:
+        return [(first, type_word)]
+    named = Token(text=name, quoted=first.quoted, index=first.index)
+    return [(first, type_word), (named, name), *[(t, t.text) for t in positionals[1:]]]
+
+
 def _resolve(words: Words, match: VerbMatch) -> tuple[Command, list[tuple[Token, str]]]:
     """Pick the command from the verb and the object type; returns (command, positionals)
     where each positional is (token, value text) with any TYPE/ prefix removed."""
@@ -99,6 +116,11 @@ def _resolve(words: Words, match: VerbMatch) -> tuple[Command, list[tuple[Token,
         kinds = _words_list([r for r in dict.fromkeys(allowed) if r])
         return Problem(f"{verb} works on {kinds}, not {word!r}", candidates)
 
+    generic = next((c for c in candidates if c.generic), None)
+    if generic is not None and positionals and positionals[0].word is not None:
+        routed = _generic_values(positionals, allowed)
+        if routed is not None:
+            return generic, routed
     if typed and resource is None and positionals and positionals[0].word is not None:
         first = positionals[0].word
         if "/" not in first and is_type_word(first):

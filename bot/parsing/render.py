@@ -29,7 +29,7 @@ def format_command(op: Operation) -> str:
     parts = list(next(p for p in command.phrases if p))
     data = op.model_dump(exclude={"operation"}, exclude_defaults=True)
     positional = command.positionals[0] if command.positionals else None
-    if command.resource and command.type_required and not command.positionals:
+    if command.resource and command.type_required and positional not in data:
         parts.append(command.resource)
     if positional in data and positional != "namespace":
         value = str(data.pop(positional))
@@ -37,6 +37,8 @@ def format_command(op: Operation) -> str:
             parts.append(f"{RESOURCE_SINGULAR[command.resource]}/{value}")
         else:
             parts.append(quote(value))
+        if command.generic and "name" in data:
+            parts.append(quote(str(data.pop("name"))))
     for field, value in data.items():
         flag = _canonical_flag(command.kind, field)
         spec = FLAGS[flag]

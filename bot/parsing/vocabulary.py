@@ -22,6 +22,14 @@ RESOURCE_WORDS: dict[str, frozenset[str]] = {
     "cronjobs": frozenset({"cronjob", "cronjobs", "cj", "cronjob.batch", "cronjobs.batch"}),
     "jobs": frozenset({"job", "jobs", "job.batch", "jobs.batch"}),
     "nodes": frozenset({"node", "nodes"}),
+    # day-2 reads (bot/catalog/reads_ops.py)
+    "services": frozenset({"svc", "service", "services"}),
+    "ingresses": frozenset({"ing", "ingress", "ingresses", "ingresses.networking.k8s.io"}),
+    "configmaps": frozenset({"cm", "configmap", "configmaps"}),
+    "namespaces": frozenset({"ns", "namespace", "namespaces"}),
+    "persistentvolumeclaims": frozenset(
+        {"pvc", "pvcs", "persistentvolumeclaim", "persistentvolumeclaims"}
+    ),
 }
 # The singular word used in hints and canonical commands.
 RESOURCE_SINGULAR: dict[str, str] = {
@@ -31,6 +39,11 @@ RESOURCE_SINGULAR: dict[str, str] = {
     "cronjobs": "cronjob",
     "jobs": "job",
     "nodes": "node",
+    "services": "svc",
+    "ingresses": "ingress",
+    "configmaps": "cm",
+    "namespaces": "ns",
+    "persistentvolumeclaims": "pvc",
 }
 # Plural words that start a command on their own: "pods in prod".
 NOUN_FIRST: dict[str, str] = {
@@ -41,6 +54,11 @@ NOUN_FIRST: dict[str, str] = {
     "cronjobs": "cronjobs",
     "jobs": "jobs",
     "nodes": "nodes",
+    "services": "services",
+    "ingresses": "ingresses",
+    "configmaps": "configmaps",
+    "namespaces": "namespaces",
+    "pvcs": "persistentvolumeclaims",
 }
 
 # Kubernetes resource types that exist but that no catalog operation acts on: named so that
@@ -56,24 +74,9 @@ OTHER_RESOURCE_WORDS: frozenset[str] = frozenset(
         "replicaset",
         "replicasets",
         "rs",
-        "service",
-        "services",
-        "svc",
-        "namespace",
-        "namespaces",
-        "ns",
-        "configmap",
-        "configmaps",
-        "cm",
         "secret",
         "secrets",
-        "ingress",
-        "ingresses",
-        "ing",
-        "pvc",
         "pv",
-        "persistentvolumeclaim",
-        "persistentvolumeclaims",
         "hpa",
         "endpoints",
         "ep",

@@ -107,15 +107,15 @@ ERRORS: list[tuple[str, str, str | None]] = [
     (
         "describe web",
         "describe needs the object type: write 'describe pod web', 'describe deploy web', "
-        "'describe cronjob web', 'describe job web' or 'describe node web'",
+        "'describe cronjob web', 'describe job web', 'describe node web', 'describe svc web' "
+        "or 'describe cm web'",
         None,
     ),
-    ("get", "missing what to get: pods, events, deployments, cronjobs, jobs or nodes", None),
-    ("get web", "get works on pods, events, deployments, cronjobs, jobs or nodes, not 'web'", None),
     (
-        "get services",
-        "get works on pods, events, deployments, cronjobs, jobs or nodes, not 'services'",
-        None,
+        "get",
+        "missing resource type as kubectl writes it: plural, singular, short name or "
+        "plural.group (e.g. certificates.cert-manager.io)",
+        "get_resource",
     ),
     (
         "get pods web",
@@ -151,12 +151,14 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ),
     (
         "docker rm web-1",
-        "unknown docker command 'rm'; docker commands are: ps, inspect, logs, start, stop, restart",
+        "unknown docker command 'rm'; docker commands are: ps, inspect, logs, start, stop, "
+        "restart, stats, top",
         None,
     ),
     (
         "docker",
-        "missing docker command; docker commands are: ps, inspect, logs, start, stop, restart",
+        "missing docker command; docker commands are: ps, inspect, logs, start, stop, "
+        "restart, stats, top",
         None,
     ),
     (
@@ -195,8 +197,16 @@ def test_error_message_and_closest_command(text: str, message: str, command: str
 def test_usage_of_ambiguous_verbs_lists_every_candidate() -> None:
     result = parse_command("describe web")
     assert isinstance(result, ParseError)
-    kinds = ["describe_pod", "describe_deployment", "describe_cronjob", "describe_job"]
-    assert result.usage == "\n".join(usage_for(k) for k in [*kinds, "describe_node"])
+    kinds = (
+        "describe_pod",
+        "describe_deployment",
+        "describe_cronjob",
+        "describe_job",
+        "describe_node",
+        "describe_service",
+        "get_configmaps",
+    )
+    assert result.usage == "\n".join(usage_for(k) for k in kinds)
 
 
 def test_more_than_ten_steps_is_an_error() -> None:

@@ -62,6 +62,8 @@ def test_bare_help_shows_everything(text: str) -> None:
                 "describe_cronjob",
                 "describe_job",
                 "describe_node",
+                "describe_service",
+                "get_configmaps",
             ],
         ),
         ("help docker logs", ["container_logs"]),
@@ -81,7 +83,7 @@ def test_help_docker_shows_every_docker_command() -> None:
     result = parse_command("help docker")
     assert isinstance(result, HelpRequested)
     docker = [k for k, op in OPERATIONS.items() if op.backend.value == "docker"]
-    assert len(docker) == 6
+    assert len(docker) == 8
     for kind in docker:
         assert COMMANDS[kind].usage[0] in result.text
 

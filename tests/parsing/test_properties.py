@@ -62,6 +62,7 @@ _PATTERNS = {
     "context": r"[A-Za-z0-9_.@:/-]{1,24}",
     "host": r"[A-Za-z0-9_.@:/-]{1,24}",
     "label_selector": r"[A-Za-z0-9_./=!,() -]{1,32}",
+    "resource_type": r"(sts|nodes|certificates\.cert-manager\.io|widget[a-z]{0,8})",
 }
 
 
@@ -114,6 +115,7 @@ def test_round_trip_covers_every_kind_with_every_field_set() -> None:
         "host": "edge-1",
         "label_selector": "app in (web, api),tier!=db",
         "container": "pod",
+        "resource_type": "certificates.cert-manager.io",
         "all": True,
         "previous": True,
         "warnings_only": True,

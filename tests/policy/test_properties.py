@@ -31,6 +31,7 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "host": st.sampled_from(HOSTS),
     "name": st.sampled_from(["web", "api-7f9c", "db"]),
     "container": st.sampled_from(["web-1", "db"]),
+    "resource_type": st.sampled_from(["sts", "certificates.cert-manager.io", "nodes"]),
     "replicas": st.integers(0, 1000),
     "tail_lines": st.integers(1, 5000),
     "since_seconds": st.none() | st.integers(1, 7 * 86400),

@@ -82,7 +82,7 @@ def test_example_values_files_pass_the_schema_and_load(tmp_path: Path) -> None:
 
 def test_security_table_is_the_derived_rbac() -> None:
     rows = re.findall(
-        r"^\| `(\w+)` \| `([a-z/]+)` \| ([a-z, ]+) \|", _section(SECTIONS[3]), re.MULTILINE
+        r"^\| `([\w.]+)` \| `([a-z/]+)` \| ([a-z, ]+) \|", _section(SECTIONS[3]), re.MULTILINE
     )
     documented = [
         {"apiGroups": ["" if g == "core" else g], "resources": [r], "verbs": v.split(", ")}
