@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 from typing import Any
 
@@ -43,7 +44,9 @@ def redact(text: str) -> str:
 
 
 def _redact_once(text: str) -> str:
+    text = _redact_secret_manifests(text)
     text = _redact_plain(text)
+    text = _redact_encoded_lines(text)
     if len(text) >= 16:
         text = rules.BASE64_RUN.sub(_hide_encoded_secret, text)
     return text
@@ -51,6 +54,7 @@ def _redact_once(text: str) -> str:
 
 def _redact_plain(text: str) -> str:
     text = _redact_key_blocks(text)
+    text = rules.PGPASS_LINE.sub(lambda m: m.group(1) + REDACTED, text) if ":" in text else text
     text = _redact_mysql_passwords(text)  # first: "-pS3cret-Key" is no flag named "key"
     text = _redact_key_values(text)
     text = _redact_named_values(text)
@@ -93,6 +97,56 @@ def _redact_mysql_passwords(text: str) -> str:
     for i, line in enumerate(lines):
         if "-p" in line and rules.MYSQL_WORD.search(line.translate(_ASCII_LOWER)):
             lines[i] = rules.MYSQL_ATTACHED_PASSWORD.sub(lambda m: m.group(1) + REDACTED, line)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- encodings, Secret manifests
+def _redact_encoded_lines(text: str) -> str:
+    """`password&#61;X`, `&quot;token&quot;: &quot;X&quot;`, `"pass\\u0077ord": "X"`: a line
+    whose entities or escapes, once decoded, hold a secret is shown decoded and redacted."""
+    if "&" not in text and "\\u" not in text:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not rules.ENCODED_MARK.search(line):
+            continue
+        decoded = html.unescape(rules.JSON_U_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line))
+        if decoded != line and "\n" not in decoded:
+            hidden = _redact_plain(decoded)
+            if hidden != decoded:
+                lines[i] = hidden
+    return "\n".join(lines)
+
+
+def _redact_secret_manifests(text: str) -> str:
+    """Every value under `data:` / `stringData:` of a YAML document that is `kind: Secret`
+    (kubectl prints `data` before `kind`, so the whole document is looked at first)."""
+    if "Secret" not in text or "ata" not in text:
+        return text
+    docs = rules.DOCUMENT_SPLIT.split(text)
+    seps = rules.DOCUMENT_SPLIT.findall(text)
+    for n, doc in enumerate(docs):
+        if rules.SECRET_KIND.search(doc):
+            docs[n] = _hide_secret_data(doc)
+    return "".join(d + (seps[i] if i < len(seps) else "") for i, d in enumerate(docs))
+
+
+def _hide_secret_data(doc: str) -> str:
+    lines = doc.split("\n")
+    data_indent: int | None = None
+    for i, line in enumerate(lines):
+        body = line.lstrip(" \t")
+        indent = len(line) - len(body)
+        if data_indent is not None and body and indent > data_indent:
+            entry = rules.DATA_ENTRY.fullmatch(line)
+            if entry and not rules.BLOCK_INDICATOR.fullmatch(entry.group(2)):
+                lines[i] = entry.group(1) + REDACTED
+            elif not entry:
+                lines[i] = line[:indent] + REDACTED
+            continue
+        if body:
+            key = rules.SECRET_DATA_KEY.fullmatch(line)
+            data_indent = len(key.group(1)) if key else None
     return "\n".join(lines)
 
 

@@ -189,6 +189,9 @@ TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # passwords in URLs, also with an empty user name (redis://:pw@host)
     re.compile(r"(://[^/\s:@]{0,256}+:)([^@\s/]{1,1024}+)(?=@)"),
+    # htpasswd / crypt(3) hashes (`user:$apr1$...`, `$2y$10$...`, `{SHA}...`): the scheme stays
+    re.compile(r"((?<![\w$])\$(?:apr1|2[abxy]|[156]|sha1|y|7)\$)([./A-Za-z0-9$=+]{8,1024}+)"),
+    re.compile(r"(\{S?SHA\})([A-Za-z0-9+/]{20,88}+={0,2})"),
     # curl -u user:password / --user user:password (not uid:gid)
     re.compile(
         r"((?<!\S)(?:-u|--user)[ =]?[^\s:@/'\"]{1,256}+:)(?![0-9]++(?:\s|$))([^\s'\"]{1,1024}+)"
@@ -227,3 +230,22 @@ KEY_BLOCK_MARK = re.compile(
     r"-----(BEGIN|END) (?:[A-Z0-9]{1,24} ){0,4}PRIVATE KEY(?: BLOCK)?-----"
     r"|(PuTTY-User-Key-File-[0-9]{1,2}:)|(Private-MAC:[ \t]{0,8}+[0-9a-fA-F]{0,256}+)"
 )
+
+# ---------------------------------------------------------------- encodings and file formats
+# a line whose HTML entities or JSON \\u escapes may spell a secret key (decoded, then judged)
+ENCODED_MARK = re.compile(
+    r"&(?:#[0-9]{1,7}+|#[xX][0-9a-fA-F]{1,6}+|[a-zA-Z]{2,8}+);|\\u[0-9a-fA-F]{4}"
+)
+JSON_U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# ~/.pgpass: host:port:database:user:password (the host has a letter, "." or "*": no clock)
+PGPASS_LINE = re.compile(
+    r"(?m)^([ \t]{0,64}+(?=[^:\s]{0,256}?[A-Za-z.*])[^:\s]{1,256}+:(?:[0-9]{1,5}+|\*):"
+    r"[^:\s]{1,256}+:[^:\s]{1,256}+:)([^\s]{1,1024}+)[ \t]*+$"
+)
+# a Kubernetes Secret manifest: every value under its data:/stringData: is a secret
+SECRET_KIND = re.compile(
+    r"(?m)^[ \t-]*+[\"']?kind[\"']?[ \t]*+:[ \t]*+[\"']?Secret[\"']?[ \t]*+,?$"
+)
+SECRET_DATA_KEY = re.compile(r"([ \t]*+)[\"']?(?:data|stringData)[\"']?[ \t]*+:[ \t]*+$")
+DATA_ENTRY = re.compile(r"([ \t]*+[\"']?[^\s:\"']{1,256}+[\"']?[ \t]*+:[ \t]*+)(\S.*)")
+DOCUMENT_SPLIT = re.compile(r"(?m)^---[ \t]*+$")

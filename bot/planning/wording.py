@@ -6,7 +6,11 @@ never to the model's. The reading is deliberately conservative:
   ("can you / could you / please ..." openers are polite requests);
 - words after a negation in the same clause ("not like X", "except X", "don't restart") are
   negated: they never name a target, a namespace or a value;
-- a number counts only as a standalone word ("web-2" does not say 2) or a number word.
+- a number counts only as a standalone word ("web-2" does not say 2) or a number word, and
+  as a value only when said with the phrase of its field ("to 3", "3 replicas",
+  "--replicas 3", "revision 4", "tail 50 lines"), in the clause it is said about: "in 5
+  minutes", "(currently 10)" and "it has 10 replicas" say no value;
+- indirect questions ("tell me if I should ...", "I wonder whether ...") are questions.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.parsing.vocabulary import FLAGS, KEYWORD_FIELDS, REPLICA_WORDS, ValueKind
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_CLAUSE_SPLIT = re.compile(r"\s*[,;:]\s+|\s+(?:and|but|then|or|so)\s+")
+_CLAUSE_SPLIT = re.compile(r"\s*[,;:()\[\]]\s*|\s+(?:and|but|then|or|so)\s+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _QUESTION_OPENERS = frozenset(
@@ -28,6 +34,15 @@ _QUESTION_OPENERS = frozenset(
 )
 _POLITE_REQUEST = re.compile(r"^(please\s+|pls\s+|kindly\s+)?(can|could|would|will)\s+you\b")
 _FILLERS = frozenset(re.split(r"\s+", "please pls kindly just now also hey ok okay so then"))
+# "tell me if I should restart web", "I wonder whether ...": a question said as a statement
+_INDIRECT_QUESTION = re.compile(
+    r"^(?:(?:please|pls|kindly|just|and|but|then|so|also|now|ok|okay|hey)\s+)*"
+    r"(?:(?:can|could|would|will)\s+you\s+)?"
+    r"(?:tell\s+me|show\s+me|explain(?:\s+to\s+me)?|let\s+me\s+know|i\s+want\s+to\s+know"
+    r"|i'?d\s+like\s+to\s+know|i\s+wonder|i'?m\s+wondering|i\s+am\s+wondering|wondering"
+    r"|do\s+you\s+think|any\s+idea|no\s+idea)"
+    r"\s+(?:if|whether|how|what|why|when|which|who|where)\b"
+)
 _NEGATION = re.compile(
     r"\b(not|no|never|without|except|excluding|unlike|instead\s+of|rather\s+than|other\s+than)\b"
     r"|n't\b|\b(dont|cant|wont|shouldnt|isnt|arent)\b"
@@ -69,9 +84,26 @@ class Clause:
     positive: tuple[str, ...]
     negated: tuple[str, ...]
     positive_text: str
+    sentence: int = 0
+    values: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def lead(self) -> str:
+        """The clause's first word that is not a filler, article or object type: its verb, the
+        name it is about ("and api to 3") or a connective ("in 5 minutes")."""
+        for word in self.positive:
+            if word not in _LEAD_SKIP:
+                return word
+        return ""
+
+    def said(self, field: str) -> frozenset[int]:
+        """The numbers this clause says as `field` ("@to": said after "to")."""
+        return frozenset(v for f, v in self.values if f == field)
 
 
 def _opens_question(text: str) -> bool:
+    if _INDIRECT_QUESTION.match(text.strip()):
+        return True
     if _POLITE_REQUEST.match(text):
         return False
     words = [w for w in re.findall(r"[a-z']+", text) if w not in _FILLERS]
@@ -85,7 +117,7 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip(_QUESTION_TAIL).endswith("?") or _opens_question(sentence)
 
 
-def _clause(text: str, *, question: bool) -> Clause:
+def _clause(text: str, *, question: bool, sentence: int) -> Clause:
     negation = _NEGATION.search(text)
     cut = negation.start() if negation else len(text)
     return Clause(
@@ -94,6 +126,8 @@ def _clause(text: str, *, question: bool) -> Clause:
         positive=tuple(_words(text[:cut])),
         negated=tuple(_words(text[cut:])),
         positive_text=text[:cut],
+        sentence=sentence,
+        values=said_values(text[:cut]),
     )
 
 
@@ -108,13 +142,13 @@ class Wording:
     def of(cls, text: str) -> Wording:
         clean = _THOUSANDS.sub("", normalise(text))
         clauses: list[Clause] = []
-        for sentence in _SENTENCE_END.split(clean):
+        for index, sentence in enumerate(_SENTENCE_END.split(clean)):
             sentence = sentence.strip()
             if not sentence:
                 continue
             question = _is_question(sentence)
             clauses += [
-                _clause(part, question=question)
+                _clause(part, question=question, sentence=index)
                 for part in _CLAUSE_SPLIT.split(sentence)
                 if part.strip()
             ]
@@ -167,3 +201,71 @@ class Wording:
             elif word in NUMBER_WORDS:
                 found.add(NUMBER_WORDS[word])
         return frozenset(found)
+
+
+# ---------------------------------------------------------------- values tied to their field
+_NUMBER = rf"(?<![\w.-])(\d+|{'|'.join(NUMBER_WORDS)})(?![\w-]|\.\w)"
+_FLAG_FIELDS: dict[str, str] = {
+    flag.lower(): spec.field
+    for flag, spec in FLAGS.items()
+    if spec.value == ValueKind.TEXT and flag.startswith("--")
+} | {flag: spec.field for flag, spec in FLAGS.items() if flag == "-t"}
+_REPLICAS = "|".join(sorted(REPLICA_WORDS | {"instance", "instances", "copies"}))
+# English phrases per catalog field ("to" sets the command's `to_field`: KEYWORD_FIELDS)
+_FIELD_PHRASES: dict[str, tuple[str, ...]] = {
+    "replicas": (
+        rf"\b(?:{_REPLICAS})\s*(?:to|=|:|of)?\s*{_NUMBER}",
+        rf"{_NUMBER}\s+(?:{_REPLICAS})\b",
+    ),
+    "to_revision": (rf"\b(?:revision|rev|version)\s*(?:#|no\.?|number)?\s*{_NUMBER}",),
+    "tail_lines": (rf"\b(?:tail|last|first)\s+{_NUMBER}", rf"{_NUMBER}\s+lines?\b"),
+    "grace_period_seconds": (rf"\bgrace(?:\s+period)?\s*(?:of|=|:)?\s*{_NUMBER}",),
+    "timeout_seconds": (
+        rf"\btimeout\s*(?:of|=|:)?\s*{_NUMBER}",
+        rf"{_NUMBER}[\s-]*(?:s|secs?|seconds?)\s+timeout\b",
+    ),
+    "limit": (rf"\blimit\s*(?:of|to|=|:)?\s*{_NUMBER}",),
+    KEYWORD_FIELDS["to"]: (rf"\bto\s+{_NUMBER}",),
+}
+_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (field, re.compile(f"(?<![\\w-]){re.escape(flag)}(?:\\s+|=){_NUMBER}"))
+    for flag, field in _FLAG_FIELDS.items()
+) + tuple(
+    (field, re.compile(phrase)) for field, phrases in _FIELD_PHRASES.items() for phrase in phrases
+)
+# a count said about the present, not asked for: "(currently 10)", "it has 10 replicas"
+_STATE = re.compile(
+    r"\b(currently|presently|already|still|has|have|had|is|are|was|were|from|running|been)"
+    r"(\s+[a-z]\S*){0,2}\s*$"
+)
+# words a clause may open with before its subject; connectives keep the clause's subject
+_LEAD_SKIP = _FILLERS | frozenset(
+    re.split(
+        r"\s+",
+        "and but or the a an its it their both too pod pods deployment deployments "
+        "deploy container containers",
+    )
+)
+CONNECTIVES = (
+    frozenset(
+        re.split(
+            r"\s+", "to in on at with for from by using via into of within inside after before"
+        )
+    )
+    | REPLICA_WORDS
+)
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def said_values(text: str) -> tuple[tuple[str, int], ...]:
+    """(field, number) for each number `text` says with a field's phrase; each pattern is a
+    plain regular expression (linear in the text)."""
+    found: list[tuple[str, int]] = []
+    for field, pattern in _VALUE_PATTERNS:
+        for match in pattern.finditer(text):
+            if not _STATE.search(text[: match.start()]):
+                found.append((field, _number(match.group(1))))
+    return tuple(dict.fromkeys(found))

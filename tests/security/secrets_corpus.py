@@ -437,7 +437,41 @@ def _shape_samples() -> list[Sample]:
     return [s for name, build in PASSWORD_SHAPES for s in _shape(name, build)]
 
 
-SECRET_SAMPLES: list[Sample] = _token_samples() + _shape_samples() + ISSUE_EXAMPLES
+# Red team LOW items: encodings and file formats that hid a secret from the rules above.
+_HASH_APR1 = "$apr1$Zq8vK2mL$Wb7TnW9bYc3Hs0kLp4Xr7."
+_HASH_BCRYPT = "$2y$10$Zq8vK2mLp4Xr7TnW9bYc3uHs0kLpWb7TnW9bYc3Hs0kLp4Xr7TnW9"
+ENCODING_EXAMPLES: list[Sample] = [
+    Sample("html-entity-eq", "login failed for password&#61;Ht-Ent1ty-Pw9", "Ht-Ent1ty-Pw9"),
+    Sample(
+        "html-entity-json",
+        "<pre>{&quot;password&quot;: &quot;Qu0t-Ent1ty-Pw&quot;}</pre>",
+        "Qu0t-Ent1ty-Pw",
+    ),
+    Sample("html-entity-hex", "api_key&#x3d;Hex-Ent1ty-K3y7", "Hex-Ent1ty-K3y7"),
+    Sample("json-u-escape", '{"pass\\u0077ord": "Uesc-Pw-8812x"}', "Uesc-Pw-8812x"),
+    Sample("json-u-escape-key", '{"\\u0074oken":"Uesc-T0ken-55aa"}', "Uesc-T0ken-55aa"),
+    Sample("pgpass", "db.internal:5432:shop:app:Pg-Pass-Line-3", "Pg-Pass-Line-3"),
+    Sample("pgpass-wildcard", "  *:*:*:replicator:Pg-Wild-Pw-77", "Pg-Wild-Pw-77"),
+    Sample(
+        "k8s-secret-data",
+        "apiVersion: v1\ndata:\n  DB_URL: cG9zdGdyZXM6Ly9hcHBAZGI=\n  tls.crt: "
+        "TFMwdExTMUNSVWRKVGlCRFJWSlU=\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque",
+        "cG9zdGdyZXM6Ly9hcHBAZGI=",
+    ),
+    Sample(
+        "k8s-secret-stringdata",
+        "---\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  config.ini: "
+        "url=Plain-Str1ng-Data\n  user: admin\n---\nkind: ConfigMap",
+        "Plain-Str1ng-Data",
+    ),
+    Sample("htpasswd-apr1", f"admin:{_HASH_APR1}", _HASH_APR1[6:]),
+    Sample("htpasswd-bcrypt", f"bob:{_HASH_BCRYPT}", _HASH_BCRYPT[7:]),
+    Sample("htpasswd-sha", "ops:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "W6ph5Mm5Pz8GgiULbPgzG37mj9g="),
+]
+
+SECRET_SAMPLES: list[Sample] = (
+    _token_samples() + _shape_samples() + ISSUE_EXAMPLES + ENCODING_EXAMPLES
+)
 
 # ---------------------------------------------------------------- clean text
 NAMES = [
@@ -583,7 +617,17 @@ def _clean_samples() -> list[str]:
     return out
 
 
-CLEAN_SAMPLES: list[str] = _clean_samples()
+# text close to the encoding and file shapes above that must stay as it is
+ENCODING_CLEAN = [
+    "<p>Tom &amp; Jerry &quot;said&quot; hi &#61; hello</p>",
+    '{"msg": "caf\\u00e9 opened", "user": "bob"}',
+    "2026-11-21 10:00:01:123:456 INFO tick",
+    "12:30:45:123:456",
+    "apiVersion: v1\ndata:\n  LOG_LEVEL: debug\nkind: ConfigMap\nmetadata:\n  name: app",
+    "price is $5 and $10 today",
+    "aa:bb:cc:dd:ee:ff link up",
+]
+CLEAN_SAMPLES: list[str] = _clean_samples() + ENCODING_CLEAN
 
 
 def leaked(secret: str, output: str) -> bool:

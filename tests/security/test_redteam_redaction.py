@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.redact import REDACTED, redact
+from tests.security.secrets_corpus import ENCODING_CLEAN, ENCODING_EXAMPLES, Sample, leaked
 
 SECRET = "Zq8vK2mLp4Xr7TnW9bYc3Hs"
 
@@ -24,6 +25,38 @@ LEAKS = {
     "docker login -p": f"+ docker login -u bob -p {SECRET} registry.example.com",
     "helm registry login --password space": f"helm registry login r.io -u bob -p {SECRET}",
 }
+
+
+@pytest.mark.parametrize("sample", ENCODING_EXAMPLES, ids=[s.format for s in ENCODING_EXAMPLES])
+def test_encoded_and_file_format_secrets_are_hidden(sample: Sample) -> None:
+    """HTML entities, JSON \\u escapes, pgpass lines, Secret manifests, htpasswd hashes."""
+    out = redact(sample.text)
+    assert not leaked(sample.secret, out), out
+    assert REDACTED in out
+    assert redact(out) == out
+
+
+@pytest.mark.parametrize("text", ENCODING_CLEAN)
+def test_text_shaped_like_those_formats_stays(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "&#61;" * 40_000,
+        "password&quot;" * 15_000,
+        "\\u0070" * 35_000,
+        "a:1:b:c:" * 25_000,
+        "$2y$10$" * 30_000,
+        "kind: Secret\ndata:\n" + "  k: v\n" * 30_000,
+    ],
+    ids=["entities", "quot-keys", "u-escapes", "pgpass-like", "bcrypt-prefix", "secret-rows"],
+)
+def test_adversarial_encoded_lines_finish(text: str) -> None:
+    out = redact(text)
+    assert redact(out) == out
 
 
 @pytest.mark.parametrize("text", list(LEAKS.values()), ids=list(LEAKS))
