@@ -37,7 +37,11 @@ SMALL = {
             "request": "scale web to 5 in prod",
             "expect": {"steps": [{"operation": "scale_deployment", "name": "web", "replicas": 6}]},
         },
-        {"id": "right-abstain", "request": "open a shell in pod web-1", "expect": {"outcome": "abstain"}},
+        {
+            "id": "right-abstain",
+            "request": "open a shell in pod web-1",
+            "expect": {"outcome": "abstain"},
+        },
         {
             "id": "hallucinated",
             "request": "make the checkout thing bigger in prod, 4 replicas",
