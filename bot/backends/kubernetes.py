@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
 
+from bot.backends import kubernetes_autoscaling as hpa
 from bot.backends import kubernetes_reads as reads
+from bot.backends import kubernetes_rollout as rollout
+from bot.backends import kubernetes_workloads as workloads
 from bot.backends import kubernetes_writes as writes
 from bot.backends.base import Backend, ErrorKind, Preview, Result, Status
 from bot.backends.dispatch import Dispatch, handler
@@ -37,6 +40,26 @@ from bot.catalog.kubernetes_ops import (
     RestartDeployment,
     RollbackDeployment,
     ScaleDeployment,
+)
+from bot.catalog.workload_ops import (
+    DescribeDaemonSet,
+    DescribeHpa,
+    DescribeStatefulSet,
+    ListDaemonSets,
+    ListHpas,
+    ListStatefulSets,
+    RestartDaemonSet,
+    RestartStatefulSet,
+    RollbackDaemonSet,
+    RollbackStatefulSet,
+    RolloutHistoryDaemonSet,
+    RolloutHistoryDeployment,
+    RolloutHistoryStatefulSet,
+    RolloutStatusDaemonSet,
+    RolloutStatusDeployment,
+    RolloutStatusStatefulSet,
+    ScaleStatefulSet,
+    SetHpaReplicas,
 )
 from bot.config import Settings
 from bot.models import Principal
@@ -210,10 +233,37 @@ def _handlers(settings: Settings) -> Dispatch[KubeSession]:
             handler(ListEvents, reads.list_events),
             handler(ListDeployments, reads.list_deployments),
             handler(DescribeDeployment, reads.describe_deployment),
-            handler(ScaleDeployment, writes.execute_scale, writes.preview_scale),
+            handler(
+                ScaleDeployment,
+                writes.execute_scale,
+                hpa.with_hpa_note("Deployment", writes.preview_scale),
+            ),
             handler(RestartDeployment, writes.execute_restart, writes.preview_restart),
             handler(RollbackDeployment, writes.execute_rollback, writes.preview_rollback),
             handler(DeletePod, writes.execute_delete_pod, writes.preview_delete_pod),
+            # workloads beyond Deployments, rollout status/history, autoscalers (workload_ops)
+            handler(ListStatefulSets, workloads.list_statefulsets),
+            handler(DescribeStatefulSet, workloads.describe_statefulset),
+            handler(
+                ScaleStatefulSet,
+                workloads.execute_scale_statefulset,
+                hpa.with_hpa_note("StatefulSet", workloads.preview_scale_statefulset),
+            ),
+            handler(RestartStatefulSet, workloads.execute_restart, workloads.preview_restart),
+            handler(RollbackStatefulSet, workloads.execute_rollback, workloads.preview_rollback),
+            handler(ListDaemonSets, workloads.list_daemonsets),
+            handler(DescribeDaemonSet, workloads.describe_daemonset),
+            handler(RestartDaemonSet, workloads.execute_restart, workloads.preview_restart),
+            handler(RollbackDaemonSet, workloads.execute_rollback, workloads.preview_rollback),
+            handler(RolloutStatusDeployment, rollout.rollout_status_deployment),
+            handler(RolloutStatusStatefulSet, rollout.rollout_status_statefulset),
+            handler(RolloutStatusDaemonSet, rollout.rollout_status_daemonset),
+            handler(RolloutHistoryDeployment, rollout.rollout_history_deployment),
+            handler(RolloutHistoryStatefulSet, rollout.rollout_history_statefulset),
+            handler(RolloutHistoryDaemonSet, rollout.rollout_history_daemonset),
+            handler(ListHpas, hpa.list_hpas),
+            handler(DescribeHpa, hpa.describe_hpa),
+            handler(SetHpaReplicas, hpa.execute_set_hpa, hpa.preview_set_hpa),
         ],
     )
 

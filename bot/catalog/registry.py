@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
@@ -29,6 +29,7 @@ from bot.catalog.kubernetes_ops import (
     RollbackDeployment,
     ScaleDeployment,
 )
+from bot.catalog.workload_ops import WORKLOAD_OPERATIONS
 
 OPERATION_TYPES: tuple[type[Operation], ...] = (
     ListPods,
@@ -48,30 +49,16 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     StopContainer,
     RestartContainer,
     HealthReport,
+    *WORKLOAD_OPERATIONS,
 )
 
 OPERATIONS: dict[str, type[Operation]] = {op.kind: op for op in OPERATION_TYPES}
 
-AnyOperation = Annotated[
-    ListPods
-    | DescribePod
-    | PodLogs
-    | ListEvents
-    | ListDeployments
-    | DescribeDeployment
-    | ScaleDeployment
-    | RestartDeployment
-    | RollbackDeployment
-    | DeletePod
-    | ListContainers
-    | InspectContainer
-    | ContainerLogs
-    | StartContainer
-    | StopContainer
-    | RestartContainer
-    | HealthReport,
-    Field(discriminator="operation"),
-]
+if TYPE_CHECKING:
+    AnyOperation = Operation
+else:
+    # The discriminated union of every catalog operation, derived from the one list above.
+    AnyOperation = Annotated[Union[OPERATION_TYPES], Field(discriminator="operation")]  # noqa: UP007
 
 _ADAPTER: TypeAdapter[Operation] = TypeAdapter(AnyOperation)
 
