@@ -183,19 +183,24 @@ def describe_hpa(s: KubeSession, op: DescribeHpa) -> Result:
 
 
 # ---------------------------------------------------------------- set min/max
+def _invalid(message: str) -> KubeError:
+    """Bad min/max for this HPA (a user error, refused before anything is sent)."""
+    return KubeError(kind=ErrorKind.INVALID, call="-", message=message)
+
+
 def _limits(hpa: dict[str, Any]) -> dict[str, int]:
     row = hpa_row(hpa)
     return {"min_replicas": row["min_replicas"], "max_replicas": row["max_replicas"]}
 
 
 def _desired(op: SetHpaReplicas, current: dict[str, int]) -> dict[str, int]:
+    if op.min_replicas is None and op.max_replicas is None:
+        raise _invalid("give a new minimum (--min N), a new maximum (--max N) or both")
     low = op.min_replicas if op.min_replicas is not None else current["min_replicas"]
     high = op.max_replicas if op.max_replicas is not None else current["max_replicas"]
     if low > high:
-        raise KubeError(
-            kind=ErrorKind.INVALID,
-            call="-",
-            message=f"the minimum ({low}) would be above the maximum ({high}) of "
+        raise _invalid(
+            f"the minimum ({low}) would be above the maximum ({high}) of "
             f"horizontalpodautoscaler {op.namespace}/{op.name}; give both --min and --max",
         )
     return {"min_replicas": low, "max_replicas": high}

@@ -39,15 +39,20 @@ ERRORS: list[tuple[str, str, str | None]] = [
         "scale_deployment",
     ),
     ("get pods -a", "-a does not apply to get pods; did you mean -A?", "list_pods"),
-    ("get pods --selectr app=web", "unknown option --selectr; did you mean --selector?", None),
-    ("scale statefulset/x 3", "scale works on deployments, not 'statefulset'", "scale_deployment"),
-    ("scale sts x 3", "scale works on deployments, not 'sts'", "scale_deployment"),
+    (
+        "get pods --selectr app=web",
+        "unknown option --selectr; did you mean --selector?",
+        "list_pods",
+    ),
+    ("scale daemonset/x 3", "scale works on deployments or statefulsets, not 'daemonset'", None),
+    ("scale rs x 3", "scale works on deployments or statefulsets, not 'rs'", None),
     (
         "restart job",
-        "restart works on deployments, not 'job'; for a deployment named 'job' write deploy/job",
+        "restart works on deployments, statefulsets or daemonsets, not 'job'; "
+        "for a deployment named 'job' write deploy/job",
         "restart_deployment",
     ),
-    ("scale foo/x 3", "unknown resource type 'foo' in 'foo/x'", "scale_deployment"),
+    ("scale foo/x 3", "unknown resource type 'foo' in 'foo/x'", None),
     (
         "scale web 5 to 6",
         "replicas given twice: 5 ('5') and 6 ('to 6'); give it once",
@@ -106,12 +111,25 @@ ERRORS: list[tuple[str, str, str | None]] = [
     ("delete deploy/web", "delete works on pods, not 'deploy'", "delete_pod"),
     (
         "describe web",
-        "describe needs the object type: write 'describe pod web' or 'describe deploy web'",
+        "describe needs the object type: write 'describe pod web', 'describe deploy web', "
+        "'describe sts web', 'describe ds web' or 'describe hpa web'",
         None,
     ),
-    ("get", "missing what to get: pods, events or deployments", None),
-    ("get web", "get works on pods, events or deployments, not 'web'", None),
-    ("get services", "get works on pods, events or deployments, not 'services'", None),
+    (
+        "get",
+        "missing what to get: pods, events, deployments, statefulsets, daemonsets or hpas",
+        None,
+    ),
+    (
+        "get web",
+        "get works on pods, events, deployments, statefulsets, daemonsets or hpas, not 'web'",
+        None,
+    ),
+    (
+        "get services",
+        "get works on pods, events, deployments, statefulsets, daemonsets or hpas, not 'services'",
+        None,
+    ),
     (
         "get pods web",
         "unexpected 'web': get pods takes only options; to see one, use 'describe pod web'",
@@ -155,8 +173,8 @@ ERRORS: list[tuple[str, str, str | None]] = [
         None,
     ),
     (
-        "rollout status deploy/web",
-        "unknown rollout command 'status'; rollout commands are: restart, undo",
+        "rollout pause deploy/web",
+        "unknown rollout command 'pause'; rollout commands are: restart, undo, status, history",
         None,
     ),
     ("scale web 3 then wait a bit", "step 2: 'wait a bit' is not a command", None),
@@ -190,7 +208,8 @@ def test_error_message_and_closest_command(text: str, message: str, command: str
 def test_usage_of_ambiguous_verbs_lists_every_candidate() -> None:
     result = parse_command("describe web")
     assert isinstance(result, ParseError)
-    assert result.usage == usage_for("describe_pod") + "\n" + usage_for("describe_deployment")
+    kinds = ["describe_pod", "describe_deployment", "describe_statefulset", "describe_daemonset"]
+    assert result.usage == "\n".join(usage_for(k) for k in [*kinds, "describe_hpa"])
 
 
 def test_more_than_ten_steps_is_an_error() -> None:

@@ -49,14 +49,26 @@ def test_bare_help_shows_everything(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kinds"),
     [
-        ("help scale", ["scale_deployment"]),
-        ("? scale", ["scale_deployment"]),
+        ("help scale", ["scale_deployment", "scale_statefulset"]),
+        ("? scale", ["scale_deployment", "scale_statefulset"]),
         ("help scale_deployment", ["scale_deployment"]),
-        ("help rollout undo", ["rollback_deployment"]),
+        (
+            "help rollout undo",
+            ["rollback_deployment", "rollback_statefulset", "rollback_daemonset"],
+        ),
         ("help get pods", ["list_pods"]),
-        ("help describe", ["describe_pod", "describe_deployment"]),
+        (
+            "help describe",
+            [
+                "describe_pod",
+                "describe_deployment",
+                "describe_statefulset",
+                "describe_daemonset",
+                "describe_hpa",
+            ],
+        ),
         ("help docker logs", ["container_logs"]),
-        ("scale --help", ["scale_deployment"]),
+        ("scale --help", ["scale_deployment", "scale_statefulset"]),
         ("docker ps -h", ["list_containers"]),
     ],
 )
