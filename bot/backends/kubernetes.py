@@ -75,6 +75,9 @@ _RESOURCE_ALIASES = {
     "namespace": "namespaces",
     "namespaces": "namespaces",
     "ns": "namespaces",
+    "statefulsets": "statefulsets",
+    "daemonsets": "daemonsets",
+    "horizontalpodautoscalers": "horizontalpodautoscalers",
 }
 _MAX_KNOWN_NAMES = 10000
 
@@ -272,6 +275,17 @@ def _list_names(s: KubeSession, kind: str, namespace: str | None) -> list[dict[s
     limit = _MAX_KNOWN_NAMES
     if kind == "namespaces":
         return s.list_all("GET /api/v1/namespaces", s.core.list_namespace, max_items=limit)[0]
+    if kind == "horizontalpodautoscalers":
+        return hpa.list_hpa_objects(s, namespace or None)[1]
+    if kind in ("statefulsets", "daemonsets"):
+        w = workloads.STATEFULSET if kind == "statefulsets" else workloads.DAEMONSET
+        return s.list_in(
+            "GET " + w.path(namespace or None),
+            namespace or None,
+            everywhere=w.method(s, "list_{}_for_all_namespaces"),
+            namespaced=w.method(s, "list_namespaced_{}"),
+            max_items=limit,
+        )[0]
     everywhere: Callable[..., Any]
     namespaced: Callable[..., Any]
     if kind == "pods":
