@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client
 from kubernetes.config.config_exception import ConfigException
 
+from bot.backends import kubernetes_autoscaling as hpa
 from bot.backends import kubernetes_day2_reads as day2
 from bot.backends import kubernetes_generic as generic
 from bot.backends import kubernetes_jobs as jobs
 from bot.backends import kubernetes_nodes as nodes
 from bot.backends import kubernetes_reads as reads
+from bot.backends import kubernetes_rollout as rollout
+from bot.backends import kubernetes_workloads as workloads
 from bot.backends import kubernetes_writes as writes
 from bot.backends.base import Backend, ErrorKind, Preview, Result, Status
 from bot.backends.dispatch import Dispatch, handler
@@ -43,6 +46,26 @@ from bot.catalog.kubernetes_ops import (
     RollbackDeployment,
     ScaleDeployment,
 )
+from bot.catalog.workload_ops import (
+    DescribeDaemonSet,
+    DescribeHpa,
+    DescribeStatefulSet,
+    ListDaemonSets,
+    ListHpas,
+    ListStatefulSets,
+    RestartDaemonSet,
+    RestartStatefulSet,
+    RollbackDaemonSet,
+    RollbackStatefulSet,
+    RolloutHistoryDaemonSet,
+    RolloutHistoryDeployment,
+    RolloutHistoryStatefulSet,
+    RolloutStatusDaemonSet,
+    RolloutStatusDeployment,
+    RolloutStatusStatefulSet,
+    ScaleStatefulSet,
+    SetHpaReplicas,
+)
 from bot.config import Settings
 from bot.models import Principal
 from bot.redact import truncate
@@ -57,6 +80,9 @@ _RESOURCE_ALIASES = {
     "namespace": "namespaces",
     "namespaces": "namespaces",
     "ns": "namespaces",
+    "statefulsets": "statefulsets",
+    "daemonsets": "daemonsets",
+    "horizontalpodautoscalers": "horizontalpodautoscalers",
 }
 _MAX_KNOWN_NAMES = 10000
 
@@ -215,7 +241,11 @@ def _handlers(settings: Settings) -> Dispatch[KubeSession]:
             handler(ListEvents, reads.list_events),
             handler(ListDeployments, reads.list_deployments),
             handler(DescribeDeployment, reads.describe_deployment),
-            handler(ScaleDeployment, writes.execute_scale, writes.preview_scale),
+            handler(
+                ScaleDeployment,
+                writes.execute_scale,
+                hpa.with_hpa_note("Deployment", writes.preview_scale),
+            ),
             handler(RestartDeployment, writes.execute_restart, writes.preview_restart),
             handler(RollbackDeployment, writes.execute_rollback, writes.preview_rollback),
             handler(DeletePod, writes.execute_delete_pod, writes.preview_delete_pod),
@@ -242,6 +272,29 @@ def _handlers(settings: Settings) -> Dispatch[KubeSession]:
             handler(reads_ops.ListNamespaces, day2.list_namespaces),
             handler(reads_ops.ListPvcs, day2.list_pvcs),
             handler(reads_ops.GetResource, generic.get_resource),
+            # workloads beyond Deployments, rollout status/history, autoscalers (workload_ops)
+            handler(ListStatefulSets, workloads.list_statefulsets),
+            handler(DescribeStatefulSet, workloads.describe_statefulset),
+            handler(
+                ScaleStatefulSet,
+                workloads.execute_scale_statefulset,
+                hpa.with_hpa_note("StatefulSet", workloads.preview_scale_statefulset),
+            ),
+            handler(RestartStatefulSet, workloads.execute_restart, workloads.preview_restart),
+            handler(RollbackStatefulSet, workloads.execute_rollback, workloads.preview_rollback),
+            handler(ListDaemonSets, workloads.list_daemonsets),
+            handler(DescribeDaemonSet, workloads.describe_daemonset),
+            handler(RestartDaemonSet, workloads.execute_restart, workloads.preview_restart),
+            handler(RollbackDaemonSet, workloads.execute_rollback, workloads.preview_rollback),
+            handler(RolloutStatusDeployment, rollout.rollout_status_deployment),
+            handler(RolloutStatusStatefulSet, rollout.rollout_status_statefulset),
+            handler(RolloutStatusDaemonSet, rollout.rollout_status_daemonset),
+            handler(RolloutHistoryDeployment, rollout.rollout_history_deployment),
+            handler(RolloutHistoryStatefulSet, rollout.rollout_history_statefulset),
+            handler(RolloutHistoryDaemonSet, rollout.rollout_history_daemonset),
+            handler(ListHpas, hpa.list_hpas),
+            handler(DescribeHpa, hpa.describe_hpa),
+            handler(SetHpaReplicas, hpa.execute_set_hpa, hpa.preview_set_hpa),
         ],
     )
 
@@ -250,6 +303,17 @@ def _list_names(s: KubeSession, kind: str, namespace: str | None) -> list[dict[s
     limit = _MAX_KNOWN_NAMES
     if kind == "namespaces":
         return s.list_all("GET /api/v1/namespaces", s.core.list_namespace, max_items=limit)[0]
+    if kind == "horizontalpodautoscalers":
+        return hpa.list_hpa_objects(s, namespace or None)[1]
+    if kind in ("statefulsets", "daemonsets"):
+        w = workloads.STATEFULSET if kind == "statefulsets" else workloads.DAEMONSET
+        return s.list_in(
+            "GET " + w.path(namespace or None),
+            namespace or None,
+            everywhere=w.method(s, "list_{}_for_all_namespaces"),
+            namespaced=w.method(s, "list_namespaced_{}"),
+            max_items=limit,
+        )[0]
     everywhere: Callable[..., Any]
     namespaced: Callable[..., Any]
     if kind == "pods":

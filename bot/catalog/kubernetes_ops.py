@@ -123,6 +123,10 @@ class ScaleDeployment(KubernetesOperation):
     rbac: ClassVar[tuple[RbacNeed, ...]] = (
         _DEPLOY_READ,
         RbacNeed(api_group="apps", resource="deployments/scale", verbs=("get", "patch")),
+        # the preview names an HPA that controls the deployment (kubernetes_autoscaling.py)
+        RbacNeed(
+            api_group="autoscaling", resource="horizontalpodautoscalers", verbs=("get", "list")
+        ),
     )
     reversible: ClassVar[bool] = True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
@@ -17,7 +17,7 @@ from bot.catalog.docker_ops import (
     StopContainer,
 )
 from bot.catalog.health_ops import HealthReport
-from bot.catalog.jobs_nodes_ops import JOBS_NODES_OPERATIONS, JobsNodesOperation
+from bot.catalog.jobs_nodes_ops import JOBS_NODES_OPERATIONS
 from bot.catalog.kubernetes_ops import (
     DeletePod,
     DescribeDeployment,
@@ -30,19 +30,8 @@ from bot.catalog.kubernetes_ops import (
     RollbackDeployment,
     ScaleDeployment,
 )
-from bot.catalog.reads_ops import (
-    READS_OPERATIONS,
-    DescribeService,
-    DockerStats,
-    DockerTop,
-    GetConfigMaps,
-    GetResource,
-    ListIngresses,
-    ListNamespaces,
-    ListPvcs,
-    ListServices,
-    ReadConfigMapValues,
-)
+from bot.catalog.reads_ops import READS_OPERATIONS
+from bot.catalog.workload_ops import WORKLOAD_OPERATIONS
 
 OPERATION_TYPES: tuple[type[Operation], ...] = (
     ListPods,
@@ -64,42 +53,16 @@ OPERATION_TYPES: tuple[type[Operation], ...] = (
     RestartContainer,
     HealthReport,
     *READS_OPERATIONS,
+    *WORKLOAD_OPERATIONS,
 )
 
 OPERATIONS: dict[str, type[Operation]] = {op.kind: op for op in OPERATION_TYPES}
 
-AnyOperation = Annotated[
-    ListPods
-    | DescribePod
-    | PodLogs
-    | ListEvents
-    | ListDeployments
-    | DescribeDeployment
-    | ScaleDeployment
-    | RestartDeployment
-    | RollbackDeployment
-    | DeletePod
-    | JobsNodesOperation
-    | ListContainers
-    | InspectContainer
-    | ContainerLogs
-    | StartContainer
-    | StopContainer
-    | RestartContainer
-    | HealthReport
-    # day-2 reads (bot/catalog/reads_ops.py)
-    | ListServices
-    | DescribeService
-    | ListIngresses
-    | GetConfigMaps
-    | ReadConfigMapValues
-    | ListNamespaces
-    | ListPvcs
-    | GetResource
-    | DockerStats
-    | DockerTop,
-    Field(discriminator="operation"),
-]
+if TYPE_CHECKING:
+    AnyOperation = Operation
+else:
+    # The discriminated union of every catalog operation, derived from the one list above.
+    AnyOperation = Annotated[Union[OPERATION_TYPES], Field(discriminator="operation")]  # noqa: UP007
 
 _ADAPTER: TypeAdapter[Operation] = TypeAdapter(AnyOperation)
 

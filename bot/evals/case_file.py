@@ -23,6 +23,9 @@ class InventorySpec(_Strict):
     deployments: dict[str, list[str]] = Field(default_factory=dict)
     pods: dict[str, list[str]] = Field(default_factory=dict)
     containers: list[str] = Field(default_factory=list)
+    objects: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, description="other resources: {statefulsets: {prod: [redis]}}"
+    )
 
     def build(self) -> StaticInventory:
         return StaticInventory(
@@ -30,6 +33,7 @@ class InventorySpec(_Strict):
             deployments=self.deployments,
             pods=self.pods,
             containers=self.containers,
+            objects=self.objects,
         )
 
 

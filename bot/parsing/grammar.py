@@ -10,9 +10,11 @@ from bot.parsing.assign import allowed_flags, build, suggest
 from bot.parsing.commands import ORDERED_COMMANDS, Command
 from bot.parsing.tokens import Token
 from bot.parsing.vocabulary import (
+    ARTICLES,
     NOUN_FIRST,
     OTHER_RESOURCE_WORDS,
     RESOURCE_SINGULAR,
+    ROLLOUT_QUESTION_WORDS,
     is_type_word,
     resource_of,
 )
@@ -32,6 +34,9 @@ FIRST_WORDS: frozenset[str] = (
 def match_verb(tokens: Sequence[Token]) -> VerbMatch | None:
     """The commands whose verb phrase starts `tokens` (longest phrase wins), or None."""
     words = tuple(t.word for t in tokens[:2])
+    question = _rollout_question(tokens)
+    if question is not None:
+        return question
     best: list[Command] = []
     best_len = 0
     for command in ORDERED_COMMANDS:
@@ -52,7 +57,9 @@ def match_verb(tokens: Sequence[Token]) -> VerbMatch | None:
         return VerbMatch(nouns, 1, first, resource)
     family = [c for c in ORDERED_COMMANDS if any(len(p) > 1 and p[0] == first for p in c.phrases)]
     if family:
-        subcommands = ", ".join(" ".join(p[1:]) for c in family for p in c.phrases if p[0] == first)
+        subcommands = ", ".join(
+            dict.fromkeys(" ".join(p[1:]) for c in family for p in c.phrases if p[0] == first)
+        )
         got = (
             f"unknown {first} command {tokens[1].text!r}"
             if len(tokens) > 1
@@ -62,12 +69,26 @@ def match_verb(tokens: Sequence[Token]) -> VerbMatch | None:
     return None
 
 
+def _rollout_question(tokens: Sequence[Token]) -> VerbMatch | None:
+    """ "how is the web rollout going (in prod)": `rollout status` of what it names."""
+    lead = 1 if tokens and tokens[0].word == "how's" else 2
+    words = [t.word for t in tokens]
+    if words[:lead] not in (["how", "is"], ["how's"]) or "rollout" not in words[lead:]:
+        return None
+    status = tuple(c for c in ORDERED_COMMANDS if ("rollout", "status") in c.phrases)
+    return VerbMatch(status, lead, "rollout status", fillers=ROLLOUT_QUESTION_WORDS)
+
+
 def parse_step(tokens: Sequence[Token], match: VerbMatch) -> Operation | HelpFor:
     words = split_words(tokens, match)
     if words.wants_help:
         return HelpFor(match.candidates)
-    _check_unknown_flags(words, match.candidates)
-    command, positionals = _resolve(words, match)
+    try:
+        command, positionals = _resolve(words, match)
+    except Problem:
+        _check_unknown_flags(words, match.candidates)
+        raise
+    _check_unknown_flags(words, (command,))  # the object type named picks the command
     return build(command, words, positionals)
 
 
@@ -110,7 +131,17 @@ def _resolve(words: Words, match: VerbMatch) -> tuple[Command, list[tuple[Token,
     allowed = [c.resource for c in candidates if c.resource]
     verb = match.verb
     resource = match.noun_resource
-    positionals = list(words.positionals)
+    dropped = ARTICLES | match.fillers
+    positionals = [t for t in words.positionals if t.word not in dropped]
+    if (  # "restart the redis statefulset": the type after the name
+        typed
+        and len(positionals) >= 2
+        and positionals[0].word is not None
+        and not is_type_word(positionals[0].word)
+        and positionals[1].word is not None
+        and resource_of(positionals[1].word) is not None
+    ):
+        positionals[0], positionals[1] = positionals[1], positionals[0]
 
     def wrong_type(word: str) -> Problem:
         kinds = _words_list([r for r in dict.fromkeys(allowed) if r])
@@ -128,12 +159,13 @@ def _resolve(words: Words, match: VerbMatch) -> tuple[Command, list[tuple[Token,
             resource = resource_of(first)
             if resource is None or resource not in allowed:
                 problem = wrong_type(first)
-                if not positionals and len(candidates) == 1 and not candidates[0].type_required:
-                    singular = RESOURCE_SINGULAR[allowed[0]]
+                implicit = [c for c in candidates if not c.type_required]
+                if not positionals and len(implicit) == 1 and implicit[0].resource:
+                    kind = implicit[0].resource
                     problem = Problem(
-                        f"{problem.message}; for a {allowed[0][:-1]} named {first!r} write "
-                        f"{singular}/{first}",
-                        candidates,
+                        f"{problem.message}; for a {kind[:-1]} named {first!r} write "
+                        f"{RESOURCE_SINGULAR[kind]}/{first}",
+                        implicit,
                     )
                 raise problem
 

@@ -30,6 +30,13 @@ RESOURCE_WORDS: dict[str, frozenset[str]] = {
     "persistentvolumeclaims": frozenset(
         {"pvc", "pvcs", "persistentvolumeclaim", "persistentvolumeclaims"}
     ),
+    "statefulsets": frozenset(
+        {"sts", "statefulset", "statefulsets", "statefulset.apps", "statefulsets.apps"}
+    ),
+    "daemonsets": frozenset({"ds", "daemonset", "daemonsets", "daemonset.apps", "daemonsets.apps"}),
+    "hpas": frozenset(
+        {"hpa", "hpas", "horizontalpodautoscaler", "horizontalpodautoscalers", "autoscaler"}
+    ),
 }
 # The singular word used in hints and canonical commands.
 RESOURCE_SINGULAR: dict[str, str] = {
@@ -44,6 +51,9 @@ RESOURCE_SINGULAR: dict[str, str] = {
     "configmaps": "cm",
     "namespaces": "ns",
     "persistentvolumeclaims": "pvc",
+    "statefulsets": "sts",
+    "daemonsets": "ds",
+    "hpas": "hpa",
 }
 # Plural words that start a command on their own: "pods in prod".
 NOUN_FIRST: dict[str, str] = {
@@ -59,25 +69,21 @@ NOUN_FIRST: dict[str, str] = {
     "configmaps": "configmaps",
     "namespaces": "namespaces",
     "pvcs": "persistentvolumeclaims",
+    "statefulsets": "statefulsets",
+    "daemonsets": "daemonsets",
+    "hpas": "hpas",
 }
 
 # Kubernetes resource types that exist but that no catalog operation acts on: named so that
 # `scale statefulset/x` is an error about the type, never a deployment called "statefulset".
 OTHER_RESOURCE_WORDS: frozenset[str] = frozenset(
     {
-        "statefulset",
-        "statefulsets",
-        "sts",
-        "daemonset",
-        "daemonsets",
-        "ds",
         "replicaset",
         "replicasets",
         "rs",
         "secret",
         "secrets",
         "pv",
-        "hpa",
         "endpoints",
         "ep",
         "serviceaccount",
@@ -138,6 +144,8 @@ FLAGS: dict[str, Flag] = {
     "--to-revision": Flag("to_revision", placeholder="N"),
     "--delete-emptydir-data": Flag("delete_emptydir_data", ValueKind.BOOL),
     "--even-if-active": Flag("even_if_active", ValueKind.BOOL),
+    "--min": Flag("min_replicas", placeholder="N"),
+    "--max": Flag("max_replicas", placeholder="N"),
     "--warnings": Flag("warnings_only", ValueKind.BOOL),
     "--warnings-only": Flag("warnings_only", ValueKind.BOOL),
     "--for": Flag("object_name", ValueKind.REF, placeholder="NAME"),
@@ -167,12 +175,17 @@ KEYWORD_QUALIFIERS: dict[str, dict[str, str]] = {
     "to": {"revision": "to_revision"},
     "for": {},
 }
+# Articles dropped between the words of a command: "restart the redis statefulset".
+ARTICLES = frozenset({"the"})
+# "how is the web rollout going": a question about a rollout is `rollout status`.
+ROLLOUT_QUESTION_WORDS = frozenset({"rollout", "going", "doing", "progressing", "now"})
 # Filler words allowed right after a replica count: "scale web to 5 replicas".
 REPLICA_WORDS = frozenset({"replica", "replicas"})
 # Words that must be quoted to be read as a plain value.
 RESERVED_WORDS = (
     frozenset(KEYWORD_FIELDS)
     | frozenset({"then", "and", "help", "?"})
+    | ARTICLES
     | REPLICA_WORDS
     | OTHER_RESOURCE_WORDS
     | frozenset().union(*RESOURCE_WORDS.values())

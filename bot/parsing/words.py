@@ -33,6 +33,7 @@ class VerbMatch:
     consumed: int
     verb: str
     noun_resource: str | None = None
+    fillers: frozenset[str] = frozenset()  # words dropped from the positionals (a question's)
 
 
 @dataclass(frozen=True)

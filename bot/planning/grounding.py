@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from bot.catalog import Operation
 from bot.planning.base import Inventory
 
-_POD_KINDS = frozenset({"describe_pod", "pod_logs", "delete_pod"})
-_DEPLOYMENT_KINDS = frozenset(
-    {"describe_deployment", "scale_deployment", "restart_deployment", "rollback_deployment"}
-)
 _SINGULAR = {
     "pods": "pod",
     "deployments": "deployment",
+    "statefulsets": "statefulset",
+    "daemonsets": "daemonset",
+    "horizontalpodautoscalers": "horizontalpodautoscaler",
     "containers": "container",
     "namespaces": "namespace",
     "objects": "object",
@@ -158,10 +157,10 @@ def _check_names(
 ) -> None:
     checks: list[tuple[str, str, list[str]]] = []
     name = getattr(op, "name", None)
-    if op.kind in _POD_KINDS and isinstance(name, str):
-        checks.append(("pods", name, _names(inventory, "pods", namespace)))
-    elif op.kind in _DEPLOYMENT_KINDS and isinstance(name, str):
-        checks.append(("deployments", name, _names(inventory, "deployments", namespace)))
+    if op.backend.value == "kubernetes" and isinstance(name, str):
+        # the object type the catalog says it acts on ("deployments/scale" -> deployments)
+        resource = op.resource.split("/")[0]
+        checks.append((resource, name, _names(inventory, resource, namespace)))
     container = getattr(op, "container", None)
     if op.backend.value == "docker" and isinstance(container, str):
         # Docker has no namespaces: the container's host alias is its scope.

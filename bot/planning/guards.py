@@ -28,21 +28,21 @@ from bot.planning.base import Inventory
 from bot.planning.prompt import request_words
 from bot.planning.wording import CONNECTIVES, Clause, Wording
 
-# English verbs beyond the command words (bot/parsing/commands.py) that ask for each kind.
+# English verbs beyond the command words (bot/parsing/commands.py), by the command's verb, so
+# every kind written with that verb (restart deploy/sts/ds/container) gets the same synonyms.
 _RESTART = r"restart|bounce|recycle|reboot|redeploy|kick"
 _SYNONYMS: dict[str, str] = {
-    "scale_deployment": r"\b(up|down)\s*size\b|\b(bigger|smaller)\b"
+    "scale": r"\b(up|down)\s*size\b|\b(bigger|smaller)\b"
     r"|\b(more|fewer|less|extra|additional|add|remove)\b[^.?!]*\b(replicas?|pods?|instances?|copies)\b"
     r"|\b(set|change|bump|increase|decrease|reduce|raise|lower)\b[^.?!]*\b(replicas?|instances?)\b"
     r"|\b(replicas?|instances?)\s*(to|=|:)\s*\d+",
-    "restart_deployment": rf"\b({_RESTART})\b",
-    "rollback_deployment": r"\b(roll\s*back|revert|downgrade|go\s+back"
+    "restart": rf"\b({_RESTART})\b",
+    "rollback": r"\b(roll\s*back|revert|downgrade|go\s+back"
     r"|(previous|last|old|earlier)\s+(revision|version|release))\b",
     # destructive: only destructive verbs ("restart web" never deletes its pods)
-    "delete_pod": r"\b(remove|kill|evict|terminate|destroy|nuke|drain|get\s+rid)\b",
-    "start_container": r"\b(launch|resume|boot|bring\s+up|turn\s+on)\b",
-    "stop_container": r"\b(halt|shutdown|shut\s+down|kill|pause|bring\s+down|turn\s+off)\b",
-    "restart_container": rf"\b({_RESTART})\b",
+    "delete": r"\b(remove|kill|evict|terminate|destroy|nuke|drain|get\s+rid)\b",
+    "start": r"\b(launch|resume|boot|bring\s+up|turn\s+on)\b",
+    "stop": r"\b(halt|shutdown|shut\s+down|kill|pause|bring\s+down|turn\s+off)\b",
 }
 _NOT_VERBS = frozenset({"docker"})  # command prefixes, not verbs
 # a context counts as the user's only when named as one ("context admin", "the admin cluster")
@@ -69,8 +69,10 @@ def _intent(kind: str) -> re.Pattern[str] | None:
         if phrase
     ]
     parts = [rf"\b({'|'.join(p for p in phrases if p)})\b"] if any(phrases) else []
-    if kind in _SYNONYMS:
-        parts.append(_SYNONYMS[kind])
+    verbs = [w for w in (command.phrases[0] if command and command.phrases else ()) if w]
+    verb = next((w for w in verbs if w not in _NOT_VERBS), None)
+    if verb in _SYNONYMS:
+        parts.append(_SYNONYMS[verb])
     return re.compile("|".join(parts)) if parts else None
 
 
@@ -262,7 +264,7 @@ def _namespace_problem(op: Operation, wording: Wording, inventory: Inventory) ->
             return problem  # the user named another namespace
         # no namespace named: only the target's one and only home will do
         target = op.target_name
-        resource = "pods" if op.kind == "delete_pod" else "deployments"
+        resource = op.resource.split("/")[0]  # the object type the catalog says it acts on
         homes = [
             ns for ns in inventory.namespaces() if target in inventory.names(resource, namespace=ns)
         ]

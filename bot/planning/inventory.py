@@ -15,11 +15,15 @@ class StaticInventory:
         namespaces: Sequence[str] = (),
         contexts: Sequence[str] | None = None,
         docker_hosts: Sequence[str] | None = None,
+        objects: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
+        """`objects`: other namespaced resources by their plural (statefulsets: {prod: [redis]})."""
         self._by_resource: dict[str, dict[str, list[str]]] = {
-            "deployments": {ns: list(v) for ns, v in (deployments or {}).items()},
-            "pods": {ns: list(v) for ns, v in (pods or {}).items()},
+            resource: {ns: list(v) for ns, v in per_ns.items()}
+            for resource, per_ns in (objects or {}).items()
         }
+        self._by_resource["deployments"] = {ns: list(v) for ns, v in (deployments or {}).items()}
+        self._by_resource["pods"] = {ns: list(v) for ns, v in (pods or {}).items()}
         self._containers = list(containers)
         known = set(namespaces)
         for per_ns in self._by_resource.values():
@@ -44,7 +48,10 @@ class StaticInventory:
             return list(self._containers)
         per_ns = self._by_resource.get(resource)
         if per_ns is None:
-            raise ValueError(f"unknown resource {resource!r}: use pods, deployments or containers")
+            known = ", ".join(sorted(self._by_resource))
+            raise ValueError(
+                f"unknown resource {resource!r}: this inventory has {known}, containers"
+            )
         if namespace is None:
             return [name for names in per_ns.values() for name in names]
         return list(per_ns.get(namespace, []))

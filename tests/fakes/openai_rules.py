@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from tests.fakes.openai_api import Reply, Text, ToolCall, ToolCalls
+from tests.fakes.openai_rules_workloads import workload_rule
 
 _NUMBERS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -172,6 +173,8 @@ def rule_model(body: dict[str, Any]) -> Reply:
                 _call(body, "lookup_list_events", namespace=where, object_name=name),
             ]
         )
+    if (workload := workload_rule(text, ns, reply)) is not None:
+        return workload  # statefulsets, daemonsets, rollouts, autoscalers
     if "health" in text or "report" in text:
         return reply("health_report", namespace=ns)
     container = _target(text, inv, "containers")

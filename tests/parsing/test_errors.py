@@ -39,15 +39,20 @@ ERRORS: list[tuple[str, str, str | None]] = [
         "scale_deployment",
     ),
     ("get pods -a", "-a does not apply to get pods; did you mean -A?", "list_pods"),
-    ("get pods --selectr app=web", "unknown option --selectr; did you mean --selector?", None),
-    ("scale statefulset/x 3", "scale works on deployments, not 'statefulset'", "scale_deployment"),
-    ("scale sts x 3", "scale works on deployments, not 'sts'", "scale_deployment"),
+    (
+        "get pods --selectr app=web",
+        "unknown option --selectr; did you mean --selector?",
+        "list_pods",
+    ),
+    ("scale daemonset/x 3", "scale works on deployments or statefulsets, not 'daemonset'", None),
+    ("scale rs x 3", "scale works on deployments or statefulsets, not 'rs'", None),
     (
         "restart job",
-        "restart works on deployments, not 'job'; for a deployment named 'job' write deploy/job",
+        "restart works on deployments, statefulsets or daemonsets, not 'job'; "
+        "for a deployment named 'job' write deploy/job",
         "restart_deployment",
     ),
-    ("scale foo/x 3", "unknown resource type 'foo' in 'foo/x'", "scale_deployment"),
+    ("scale foo/x 3", "unknown resource type 'foo' in 'foo/x'", None),
     (
         "scale web 5 to 6",
         "replicas given twice: 5 ('5') and 6 ('to 6'); give it once",
@@ -107,8 +112,8 @@ ERRORS: list[tuple[str, str, str | None]] = [
     (
         "describe web",
         "describe needs the object type: write 'describe pod web', 'describe deploy web', "
-        "'describe cronjob web', 'describe job web', 'describe node web', 'describe svc web' "
-        "or 'describe cm web'",
+        "'describe cronjob web', 'describe job web', 'describe node web', 'describe svc web', "
+        "'describe cm web', 'describe sts web', 'describe ds web' or 'describe hpa web'",
         None,
     ),
     (
@@ -162,8 +167,8 @@ ERRORS: list[tuple[str, str, str | None]] = [
         None,
     ),
     (
-        "rollout status deploy/web",
-        "unknown rollout command 'status'; rollout commands are: restart, undo",
+        "rollout pause deploy/web",
+        "unknown rollout command 'pause'; rollout commands are: restart, undo, status, history",
         None,
     ),
     ("scale web 3 then wait a bit", "step 2: 'wait a bit' is not a command", None),
@@ -205,6 +210,9 @@ def test_usage_of_ambiguous_verbs_lists_every_candidate() -> None:
         "describe_node",
         "describe_service",
         "get_configmaps",
+        "describe_statefulset",
+        "describe_daemonset",
+        "describe_hpa",
     )
     assert result.usage == "\n".join(usage_for(k) for k in kinds)
 

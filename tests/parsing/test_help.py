@@ -49,10 +49,13 @@ def test_bare_help_shows_everything(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kinds"),
     [
-        ("help scale", ["scale_deployment"]),
-        ("? scale", ["scale_deployment"]),
+        ("help scale", ["scale_deployment", "scale_statefulset"]),
+        ("? scale", ["scale_deployment", "scale_statefulset"]),
         ("help scale_deployment", ["scale_deployment"]),
-        ("help rollout undo", ["rollback_deployment"]),
+        (
+            "help rollout undo",
+            ["rollback_deployment", "rollback_statefulset", "rollback_daemonset"],
+        ),
         ("help get pods", ["list_pods"]),
         (
             "help describe",
@@ -64,10 +67,13 @@ def test_bare_help_shows_everything(text: str) -> None:
                 "describe_node",
                 "describe_service",
                 "get_configmaps",
+                "describe_statefulset",
+                "describe_daemonset",
+                "describe_hpa",
             ],
         ),
         ("help docker logs", ["container_logs"]),
-        ("scale --help", ["scale_deployment"]),
+        ("scale --help", ["scale_deployment", "scale_statefulset"]),
         ("docker ps -h", ["list_containers"]),
     ],
 )

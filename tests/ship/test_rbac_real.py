@@ -191,7 +191,9 @@ def test_cluster_scoped_resources_match_the_api_server(real_k8s: RealCluster) ->
     rules = rbac.rules_for(list(OPERATIONS), impersonation=False)
     resources = {r["resources"][0] for r in rules.namespaced + rules.cluster}
     discovered: dict[str, bool] = {}
-    for api in (client.CoreV1Api(real_k8s.admin()), client.AppsV1Api(real_k8s.admin())):
+    admin = real_k8s.admin()
+    apis = (client.CoreV1Api(admin), client.AppsV1Api(admin), client.AutoscalingV1Api(admin))
+    for api in apis:
         for resource in api.get_api_resources().resources:
             discovered[resource.name] = resource.namespaced
     missing = resources - set(discovered)
