@@ -23,6 +23,10 @@ class InventorySpec(_Strict):
     deployments: dict[str, list[str]] = Field(default_factory=dict)
     pods: dict[str, list[str]] = Field(default_factory=dict)
     containers: list[str] = Field(default_factory=list)
+    contexts: list[str] | None = Field(
+        default=None, description="kubeconfig contexts; null: unchecked"
+    )
+    docker_hosts: list[str] | None = Field(default=None, description="Docker host aliases")
 
     def build(self) -> StaticInventory:
         return StaticInventory(
@@ -30,6 +34,8 @@ class InventorySpec(_Strict):
             deployments=self.deployments,
             pods=self.pods,
             containers=self.containers,
+            contexts=self.contexts,
+            docker_hosts=self.docker_hosts,
         )
 
 

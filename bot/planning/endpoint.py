@@ -9,7 +9,12 @@ null token counts. This module hides that from the planner loop:
   tool_choice, or any 500 on a request that had "required") is asked once more with "auto",
   and the endpoint (base URL + model) is remembered as auto-only for the rest of the process.
 - every call carries a completion cap (`max_tokens`; `max_completion_tokens` for reasoning
-  models) so a weak model cannot generate until its context is full.
+  models) so a weak model cannot generate until its context is full. llama-cpp-python's
+  chatml-function-calling ignores that cap under "auto" (it generates tool arguments with
+  max_tokens=None, measured: one call ran 2,432 tokens / 6 min until n_ctx was full), so
+  under "auto" every string in the tool schemas gets a `maxLength` and every array a
+  `maxItems`: the server's grammar then bounds the arguments. (Not sent under "required":
+  OpenAI's strict mode does not accept string lengths.)
 - only errors that can succeed on retry are retried (429, 502, 503, 504, connection errors),
   honouring retry-after; never 4xx, a plain 500, or a timeout (a slow server stays slow).
 - the reply is parsed from the raw JSON, tolerantly: anything odd becomes a `ModelReply`
@@ -19,6 +24,7 @@ null token counts. This module hides that from the planner loop:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -36,6 +42,8 @@ RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _MAX_RETRY_WAIT_SECONDS = 10.0
 _MESSAGE_LIMIT = 300
+MAX_STRING_CHARS = 300
+MAX_ARRAY_ITEMS = 12
 
 _AUTO_ONLY: set[str] = set()
 """Endpoints (base URL + model) that refused tool_choice "required", for this process."""
@@ -132,6 +140,29 @@ def parse_reply(data: Any) -> ModelReply:
     return reply
 
 
+def bounded_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tool list with a maxLength on every string and a maxItems on every array."""
+    bounded = copy.deepcopy(tools)
+
+    def visit(schema: Any) -> None:
+        if isinstance(schema, dict):
+            kinds = schema.get("type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if "string" in kinds:
+                schema.setdefault("maxLength", MAX_STRING_CHARS)
+            if "array" in kinds:
+                schema.setdefault("maxItems", MAX_ARRAY_ITEMS)
+            for value in schema.values():
+                visit(value)
+        elif isinstance(schema, list):
+            for item in schema:
+                visit(item)
+
+    for tool in bounded:
+        visit(tool.get("function", {}).get("parameters"))
+    return bounded
+
+
 def _retry_wait(exc: Exception, attempt: int) -> float:
     headers = exc.response.headers if isinstance(exc, openai.APIStatusError) else {}
     try:
@@ -184,10 +215,13 @@ class Endpoint:
         request: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "tools": tools,
-            "tool_choice": self.tool_choice,
             self._cap_name: self.max_tokens,
         }
+        if tools:  # tool_choice without tools is an error on OpenAI
+            auto = self.tool_choice == "auto"
+            request.update(
+                tools=bounded_tools(tools) if auto else tools, tool_choice=self.tool_choice
+            )
         if self._send_temperature:
             request["temperature"] = 0  # deterministic decoding
         return parse_reply(self._post(request))
@@ -216,6 +250,7 @@ class Endpoint:
                 if _refuses_required(exc, request):
                     _AUTO_ONLY.add(self._key)  # this server only takes "auto": remember it
                     request["tool_choice"] = "auto"
+                    request["tools"] = bounded_tools(request["tools"])
                     continue
                 message = server_message(exc)
                 if self._send_temperature and exc.status_code == 400 and "temperature" in message:

@@ -132,6 +132,15 @@ class OpenAIPlanner:
 
     # -- public API -------------------------------------------------------------------------
 
+    @property
+    def tool_choice(self) -> str:
+        """ "required", or "auto" once this endpoint refused "required" (see endpoint.py)."""
+        return self._endpoint.tool_choice
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
+
     def plan(
         self,
         request: Request,
