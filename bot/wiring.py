@@ -92,7 +92,7 @@ def build(settings: Settings, *, store: ApprovalStore | None = None) -> Wiring:
     if client is None:
         notes.append("Approvals: in-process store (set REDIS_URL for Redis; single process only)")
     executor = Executor(backends=backends)
-    inventory = BackendInventory(backends)
+    inventory = BackendInventory(backends, settings=settings)
     service = OpsService(
         policy=build_policy(settings),
         store=store,
