@@ -7,13 +7,11 @@ for plan steps and diagnosis lookups alike (planning/grounding.py `_check_target
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-
-from kubernetes import config as kube_config
 
 from bot.backends.base import Backend
 from bot.backends.docker_hosts import DEFAULT_ALIAS
+from bot.backends.kubernetes_client import kubeconfig_contexts
 from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.planning.base import Inventory
@@ -44,13 +42,7 @@ class BackendInventory:
             return None
         if BackendKind.KUBERNETES not in self._backends:
             return []
-        try:
-            contexts, _active = kube_config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-                config_file=os.environ.get("KUBECONFIG") or None
-            )
-        except Exception:  # noqa: BLE001 - no usable kubeconfig: no context can be named
-            return []
-        return [str(c["name"]) for c in contexts or [] if isinstance(c, dict) and c.get("name")]
+        return kubeconfig_contexts()
 
     def docker_hosts(self) -> list[str] | None:
         """The configured Docker host aliases ("default" is always one)."""
