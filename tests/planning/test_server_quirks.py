@@ -14,6 +14,7 @@ from tests.fakes.openai_api import (
     FakeOpenAI,
     HttpError,
     Text,
+    ToolCall,
     call,
     calls,
 )
@@ -203,3 +204,12 @@ def test_an_unreachable_endpoint_is_retried_then_reported(
     outcome = ask(planner, "restart web in prod", seeded_inventory)
 
     assert outcome.error == "The language model endpoint could not be reached (2 attempts)."
+
+
+def test_raw_control_characters_inside_argument_strings_are_tolerated(
+    openai_fake: FakeOpenAI, make_planner: PlannerFactory, seeded_inventory: StaticInventory
+) -> None:
+    openai_fake.script(calls(ToolCall("abstain", '{"reason": "not\tsure\nat all"}')))
+    outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
+
+    assert outcome.abstain_reason is not None and "not\tsure" in outcome.abstain_reason
