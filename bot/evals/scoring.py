@@ -84,12 +84,13 @@ def score_case(case: Case, outcome: PlannerOutcome) -> CaseResult:
     said = set(request_words(case.request))
     hallucinated = [n for n in outcome.rejected_names if n.lower() not in said]
     detail = outcome.plan.describe() if outcome.plan is not None else text
+    failed = outcome.error is not None  # an endpoint failure is never a right answer
     return CaseResult(
         id=case.id,
         expected=case.expect.outcome,
         got=got,
-        correct=expectation_met(case.expect, got=got, plan=outcome.plan, text=text),
-        abstention_correct=_should_decline(case.expect) == (got in _DECLINES),
+        correct=not failed and expectation_met(case.expect, got=got, plan=outcome.plan, text=text),
+        abstention_correct=not failed and _should_decline(case.expect) == (got in _DECLINES),
         hallucinated_names=hallucinated,
         prompt_tokens=outcome.usage.prompt_tokens,
         completion_tokens=outcome.usage.completion_tokens,
@@ -98,6 +99,11 @@ def score_case(case: Case, outcome: PlannerOutcome) -> CaseResult:
         error=outcome.error,
         detail=detail[:300],
     )
+
+
+def baseline_correct(case: Case) -> bool:
+    """The do-nothing baseline: a planner that abstains on everything, with no text."""
+    return expectation_met(case.expect, got="abstain", plan=None, text="")
 
 
 def score_parser(case: Case, result: object) -> tuple[str, bool]:
@@ -116,8 +122,11 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
+def summarize(results: Sequence[CaseResult], cases: Sequence[Case] | None = None) -> dict[str, Any]:
+    """Totals; with `cases`, also the do-nothing baseline (always abstain) on the same set."""
     n = len(results)
+    baseline = sum(baseline_correct(c) for c in cases) if cases is not None else 0
+    baseline_abstention = sum(_should_decline(c.expect) for c in cases) if cases is not None else 0
     latencies = sorted(r.latency_ms for r in results)
     parser_scored = [r for r in results if r.parser_correct is not None]
     parser_right = sum(bool(r.parser_correct) for r in parser_scored)
@@ -126,6 +135,10 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
         "cases": n,
         "correct": sum(r.correct for r in results),
         "accuracy_pct": _pct(sum(r.correct for r in results), n),
+        "baseline_correct": baseline,
+        "baseline_accuracy_pct": _pct(baseline, n),
+        "baseline_abstention_correct": baseline_abstention,
+        "baseline_abstention_correctness_pct": _pct(baseline_abstention, n),
         "abstention_correct": sum(r.abstention_correct for r in results),
         "abstention_correctness_pct": _pct(sum(r.abstention_correct for r in results), n),
         "hallucinated_cases": sum(bool(r.hallucinated_names) for r in results),

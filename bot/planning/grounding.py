@@ -107,6 +107,9 @@ def check_operation(
             f"{op.kind} in {label} is outside your scope (allowed namespaces: {allowed})"
         )
         return report
+    _check_targets(op, inventory=inventory, report=report)
+    if report.problems:  # an unknown context or host: its names cannot be checked either
+        return report
     namespace = getattr(op, "namespace", None)
     if isinstance(namespace, str) and not getattr(op, "all_namespaces", False):
         existing = _namespaces(inventory)
@@ -118,7 +121,6 @@ def check_operation(
             )
             report.rejected_names.append(namespace)
             return report
-    _check_targets(op, inventory=inventory, report=report)
     _check_names(op, namespace, inventory=inventory, report=report)
     return report
 

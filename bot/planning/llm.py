@@ -7,6 +7,9 @@ tool arguments), at most `max_lookups_per_reply` lookups run per model reply and
 delimited data with evidence ids. The final turn's tool calls become a PlannerOutcome, after the
 code-level guard (guards.py: every step held to the user's words) and grounding: an unknown
 name is never returned as a plan.
+
+Talking to the server (tool_choice fallback, completion cap, retries, tolerant parsing of the
+reply) is endpoint.py's job; the model's free text is cleaned by modeltext.py.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import openai
 from openai import OpenAI
 
 from bot.catalog import Operation
@@ -28,19 +30,18 @@ from bot.planning import tools as toolset
 from bot.planning.base import Inventory, PlannerOutcome, Usage
 from bot.planning.cost import estimate_cost
 from bot.planning.diagnose import EvidenceLog, ReadTool
+from bot.planning.endpoint import Call, Endpoint, EndpointError, ModelReply
 from bot.planning.grounding import GroundingUnavailable, check_plan
 from bot.planning.guards import guard_writes
-from bot.planning.prompt import compact_inventory, system_prompt
+from bot.planning.modeltext import MODEL_LABEL, clean_model_text
+from bot.planning.prompt import compact_inventory, request_message, system_prompt
 from bot.planning.toolargs import ArgumentError, arguments, error_text, to_operation
 from bot.planning.wording import Wording
-from bot.redact import redact
 
 log = logging.getLogger(__name__)
 
 MAX_PLAN_STEPS = 10
 _TEXT_LIMIT = 1500
-# reasoning models accept only their default temperature; they get no temperature parameter
-_NO_TEMPERATURE_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
 
 
@@ -67,8 +68,7 @@ class _NeedsRepair(Exception):
 
 
 def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
-    text = redact(text.strip())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean_model_text(text, limit)
 
 
 class OpenAIPlanner:
@@ -84,26 +84,35 @@ class OpenAIPlanner:
         timeout_seconds: float | None = None,
         max_lookups_per_reply: int = 5,
         max_lookups_per_request: int = 12,
+        max_tokens: int = 512,
+        max_retries: int = 2,
     ) -> None:
-        self._client = client
+        self._endpoint = Endpoint(
+            client,
+            model=model,
+            max_tokens=max_tokens,
+            max_retries=max_retries,
+            timeout_seconds=timeout_seconds,
+        )
         self.model = model
         self.max_steps = max_steps
         self._max_data_chars = max_data_chars
         self._timeout_seconds = timeout_seconds
         self.max_lookups_per_reply = max_lookups_per_reply
         self.max_lookups_per_request = max_lookups_per_request
-        self._send_temperature = not model.startswith(_NO_TEMPERATURE_PREFIXES)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, max_retries: int = 2) -> OpenAIPlanner | None:
-        """The configured planner, or None when OPENAI_API_KEY is not set."""
+        """The configured planner, or None when OPENAI_API_KEY is not set. `max_retries`:
+        retries of errors that can succeed on retry (endpoint.py); the client itself never
+        retries."""
         if settings.openai_api_key is None:
             return None
         client = OpenAI(
             base_url=settings.openai_base_url,
             api_key=settings.openai_api_key.get_secret_value(),
             timeout=settings.llm_timeout_seconds,
-            max_retries=max_retries,
+            max_retries=0,
         )
         return cls(
             client=client,
@@ -113,9 +122,20 @@ class OpenAIPlanner:
             timeout_seconds=settings.llm_timeout_seconds,
             max_lookups_per_reply=settings.llm_max_lookups_per_reply,
             max_lookups_per_request=settings.llm_max_lookups_per_request,
+            max_tokens=settings.llm_max_tokens,
+            max_retries=max_retries,
         )
 
     # -- public API -------------------------------------------------------------------------
+
+    @property
+    def tool_choice(self) -> str:
+        """ "required", or "auto" once this endpoint refused "required" (see endpoint.py)."""
+        return self._endpoint.tool_choice
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
 
     def plan(
         self,
@@ -131,13 +151,16 @@ class OpenAIPlanner:
         wording = Wording.of(request.text)
         usage = Usage(model=self.model)
         prompt = system_prompt(
+            max_lookups=max(self.max_steps - 1, 0) if lookup is not None else 0,
+            per_reply=self.max_lookups_per_reply,
+            per_request=self.max_lookups_per_request,
+        )
+        data_and_request = request_message(
             allowed_namespaces=allowed_namespaces,
             inventory_block=compact_inventory(
                 inventory, text=request.text, allowed_namespaces=allowed_namespaces
             ),
-            max_lookups=max(self.max_steps - 1, 0) if lookup is not None else 0,
-            per_reply=self.max_lookups_per_reply,
-            per_request=self.max_lookups_per_request,
+            text=request.text,
         )
         run = _Run(
             request=request,
@@ -147,7 +170,7 @@ class OpenAIPlanner:
             allowed=allowed_namespaces,
             messages=[
                 {"role": "system", "content": prompt},
-                {"role": "user", "content": redact(request.text)},
+                {"role": "user", "content": data_and_request},
             ],
             usage=usage,
             evidence=EvidenceLog(
@@ -169,19 +192,8 @@ class OpenAIPlanner:
                 abstain_reason=f"I could not check names against the cluster ({_clip(str(exc))}),"
                 " so I did not plan anything. Try again shortly.",
             )
-        except _ModelFailure as exc:
+        except (_ModelFailure, EndpointError) as exc:
             outcome = self._failure(str(exc))
-        except openai.APITimeoutError:
-            outcome = self._failure(
-                f"The language model did not answer within {self._timeout_seconds or '?'}s "
-                "(retries included)."
-            )
-        except openai.RateLimitError:
-            outcome = self._failure("The language model is rate limiting us (HTTP 429).")
-        except openai.APIStatusError as exc:
-            outcome = self._failure(f"The language model endpoint returned HTTP {exc.status_code}.")
-        except openai.APIConnectionError:
-            outcome = self._failure("The language model endpoint could not be reached.")
         usage.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         usage.cost_usd = estimate_cost(
             model=self.model,
@@ -205,43 +217,31 @@ class OpenAIPlanner:
             error=what, abstain_reason=f"{what} Nothing was planned. {_FALLBACK_HINT}"
         )
 
-    def _complete(self, run: _Run, *, with_lookups: bool) -> Any:
-        request: dict[str, Any] = {
-            "model": self.model,
-            "messages": run.messages,
-            "tools": toolset.all_tools(with_lookups=with_lookups),
-            "tool_choice": "required",
-        }
-        if self._send_temperature:
-            request["temperature"] = 0  # deterministic decoding
-        try:
-            response = self._client.chat.completions.create(**request)
-        except openai.BadRequestError as exc:
-            if not (self._send_temperature and "temperature" in str(exc.message)):
-                raise
-            # an endpoint that only allows its default temperature: remember, retry once
-            self._send_temperature = False
-            request.pop("temperature")
-            response = self._client.chat.completions.create(**request)
-        if response.usage is not None:
-            run.usage.prompt_tokens += response.usage.prompt_tokens
-            run.usage.completion_tokens += response.usage.completion_tokens
-        if not response.choices:
-            raise _ModelFailure("The language model returned an empty response.")
-        return response.choices[0].message
+    def _complete(self, run: _Run, *, with_lookups: bool) -> ModelReply:
+        reply = self._endpoint.complete(run.messages, toolset.all_tools(with_lookups=with_lookups))
+        run.usage.prompt_tokens += reply.prompt_tokens
+        run.usage.completion_tokens += reply.completion_tokens
+        if reply.empty:
+            raise _ModelFailure("The language model returned an empty response (no choices).")
+        return reply
 
     def _loop(self, run: _Run) -> PlannerOutcome:
         repairs_left = 1
         calls_made = 0
         while True:
             final_turn = calls_made >= self.max_steps - 1 or run.evidence is None
-            message = self._complete(run, with_lookups=not final_turn)
+            reply = self._complete(run, with_lookups=not final_turn)
             calls_made += 1
-            tool_calls = list(message.tool_calls or [])
+            tool_calls = reply.calls
             if not tool_calls:
-                return self._text_only(message.content or "")
-            run.messages.append(_assistant_message(message.content, tool_calls))
-            lookups = [c for c in tool_calls if toolset.lookup_kind(c.function.name)]
+                if repairs_left and self._endpoint.tool_choice == "auto" and not reply.truncated:
+                    # tool_choice "auto" lets a model just talk: ask once for a tool call
+                    repairs_left -= 1
+                    self._ask_for_tool_call(run, reply.content)
+                    continue
+                return self._text_only(reply)
+            run.messages.append(_assistant_message(reply.content, tool_calls))
+            lookups = [c for c in tool_calls if toolset.lookup_kind(c.name)]
             finals = [c for c in tool_calls if c not in lookups]
             if not finals:
                 if final_turn:
@@ -261,7 +261,18 @@ class OpenAIPlanner:
                 repairs_left -= 1
                 self._answer_for_repair(run, tool_calls, repair.errors)
 
-    def _answer_for_repair(self, run: _Run, calls: list[Any], errors: dict[str, str]) -> None:
+    @staticmethod
+    def _ask_for_tool_call(run: _Run, said: str) -> None:
+        run.messages.append({"role": "assistant", "content": said or "(no reply)"})
+        run.messages.append(
+            {
+                "role": "user",
+                "content": "Reply only by calling the provided tools: a step tool for the "
+                "request, ask_clarification, or abstain.",
+            }
+        )
+
+    def _answer_for_repair(self, run: _Run, calls: list[Call], errors: dict[str, str]) -> None:
         for call in calls:
             if call.id in errors:
                 content = f"error: {errors[call.id]}. Call the tool again with valid arguments."
@@ -269,12 +280,15 @@ class OpenAIPlanner:
                 content = "not recorded: re-issue the complete set of calls after fixing errors."
             run.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
 
-    def _text_only(self, text: str) -> PlannerOutcome:
-        clipped = _clip(text, 500)
-        if clipped.endswith("?"):
-            return PlannerOutcome(clarification=clipped)
-        detail = f": {clipped}" if clipped else ""
-        return PlannerOutcome(abstain_reason=f"The model did not choose an action{detail}")
+    def _text_only(self, reply: ModelReply) -> PlannerOutcome:
+        clipped = _clip(reply.content, 500)
+        cut = f" (cut off at the {self._endpoint.max_tokens}-token cap)" if reply.truncated else ""
+        if clipped.endswith("?") and not reply.truncated:
+            return PlannerOutcome(clarification=f"{MODEL_LABEL} {clipped}")
+        detail = f" {MODEL_LABEL} {clipped}" if clipped else ""
+        return PlannerOutcome(
+            abstain_reason=f"The model did not choose an action{cut}.{detail} {_FALLBACK_HINT}"
+        )
 
     def _no_conclusion(self, run: _Run) -> PlannerOutcome:
         return PlannerOutcome(
@@ -284,11 +298,11 @@ class OpenAIPlanner:
 
     # -- lookups ----------------------------------------------------------------------------
 
-    def _run_lookups(self, run: _Run, calls: list[Any]) -> None:
+    def _run_lookups(self, run: _Run, calls: list[Call]) -> None:
         assert run.evidence is not None
         for position, call in enumerate(calls):
             if position < self.max_lookups_per_reply:
-                content = run.evidence.run(call.function.name, call.function.arguments)
+                content = run.evidence.run(call.name, call.arguments)
             else:  # every call is answered (the API requires it); the extra ones do not run
                 content = (
                     f"not run: at most {self.max_lookups_per_reply} lookups run per reply; "
@@ -298,33 +312,35 @@ class OpenAIPlanner:
 
     # -- the final turn ---------------------------------------------------------------------
 
-    def _finish(self, run: _Run, calls: list[Any]) -> PlannerOutcome:
+    def _finish(self, run: _Run, calls: list[Call]) -> PlannerOutcome:
         errors: dict[str, str] = {}
         steps: list[Operation] = []
         answer: str | None = None
         cited: list[str] = []
         for call in calls:
-            name = call.function.name
+            name = call.name
             try:
                 if name == toolset.ABSTAIN:
-                    reason = str(arguments(call.function.arguments).get("reason") or "")
+                    reason = str(arguments(call.arguments).get("reason") or "")
                     return PlannerOutcome(
-                        abstain_reason=_clip(reason or "The model declined this request."),
+                        abstain_reason=f"The model declined: {_clip(reason)}"
+                        if _clip(reason)
+                        else "The model declined this request.",
                         evidence=_citations(run),
                     )
                 if name == toolset.ASK_CLARIFICATION:
-                    question = str(arguments(call.function.arguments).get("question") or "")
+                    question = str(arguments(call.arguments).get("question") or "")
                     return PlannerOutcome(
                         clarification=_clip(question or "Could you rephrase the request?"),
                         evidence=_citations(run),
                     )
                 if name == toolset.ANSWER:
-                    args = arguments(call.function.arguments)
+                    args = arguments(call.arguments)
                     answer = _clip(str(args.get("text") or ""))
                     raw_cited = args.get("evidence") or []
                     cited = [str(c) for c in raw_cited] if isinstance(raw_cited, list) else []
                 elif (kind := toolset.step_kind(name)) is not None:
-                    steps.append(to_operation(kind, call.function.arguments))
+                    steps.append(to_operation(kind, call.arguments))
                 else:
                     errors[call.id] = f"unknown tool '{name}'"
             except ArgumentError as exc:
@@ -393,15 +409,16 @@ def _citations(run: _Run) -> list[str]:
     return run.evidence.citations() if run.evidence is not None else []
 
 
-def _assistant_message(content: str | None, calls: list[Any]) -> dict[str, Any]:
+def _assistant_message(content: str, calls: list[Call]) -> dict[str, Any]:
+    """The replayed tool-call turn; content is "" (never null: llama.cpp rejects null)."""
     return {
         "role": "assistant",
-        "content": content,
+        "content": content or "",
         "tool_calls": [
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.function.name, "arguments": call.function.arguments},
+                "function": {"name": call.name, "arguments": call.arguments},
             }
             for call in calls
         ],

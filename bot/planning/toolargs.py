@@ -14,7 +14,9 @@ ArgumentError = (ValueError, ValidationError)
 
 
 def arguments(raw: str) -> dict[str, Any]:
-    data = json.loads(raw or "{}")
+    # strict=False: small models put raw newlines/tabs inside JSON strings (measured with
+    # llama.cpp); the values are validated against the catalog schema afterwards anyway
+    data = json.loads(raw or "{}", strict=False)
     if not isinstance(data, dict):
         raise ValueError("tool arguments must be a JSON object")
     return data

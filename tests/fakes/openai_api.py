@@ -5,6 +5,9 @@ rely on (bearer auth, the tool-call message sequence, strict tool schemas), answ
 script (a queue of replies or a function of the request), can fail with 429 + retry-after or
 5xx, can delay (for client timeouts), and records every request so tests can assert on prompts.
 
+`quirks` replays documented differences of other OpenAI-compatible servers (SERVER_QUIRKS:
+llama.cpp, vLLM, Ollama, LiteLLM), so the planner's compatibility layer is tested per server.
+
 Run standalone for `opsbot eval` in CI:  python -m tests.fakes.openai_api --rules
 """
 
@@ -26,6 +29,24 @@ _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
 # models that, like OpenAI's reasoning models, reject any temperature but the default
 FIXED_TEMPERATURE_MODELS = ("o1", "o3", "o4", "gpt-5", "fixed-temp-")
+
+# What each server does differently (measured for llama.cpp, documented for the others):
+# - required_500: HTTP 500 for tool_choice "required" (llama-cpp-python: only "auto")
+# - required_400_toplevel: HTTP 400 naming tool_choice, error at the body's top level (vLLM)
+# - null_content_rejected: an assistant turn with content null is refused (llama-cpp-python)
+# - object_arguments: tool-call arguments sent as a JSON object, not a string (Ollama-style)
+# - null_usage: token counts present but null (LiteLLM passthrough of some providers)
+# - no_usage: no usage object at all
+# - empty_choices: `choices: []` (LiteLLM on a filtered response)
+# - no_call_ids: tool calls without ids
+# - invented_tools: the scripted model may call a tool that was not offered (weak models do)
+SERVER_QUIRKS: dict[str, frozenset[str]] = {
+    "openai": frozenset(),
+    "llama.cpp": frozenset({"required_500", "null_content_rejected"}),
+    "vllm": frozenset({"required_400_toplevel"}),
+    "ollama": frozenset({"object_arguments", "no_usage"}),
+    "litellm": frozenset({"null_usage"}),
+}
 
 
 @dataclass
@@ -154,6 +175,7 @@ class FakeOpenAI:
 
     api_key: str = "sk-test-fake-openai-key-000000"
     responder: Responder | None = None
+    quirks: frozenset[str] = frozenset()
     requests: list[dict[str, Any]] = field(default_factory=list)
     served: int = 0
     _queue: deque[Reply] = field(default_factory=deque)
@@ -240,6 +262,8 @@ class FakeOpenAI:
             )
             return
         self.requests.append(body)
+        if self._quirk_refusal(h, body):
+            return
         try:
             validate_request(body)
         except BadRequest as exc:
@@ -261,12 +285,35 @@ class FakeOpenAI:
             return
         tool_names = {t["function"]["name"] for t in body.get("tools") or []}
         for tc in reply.calls if isinstance(reply, ToolCalls) else []:
-            if tc.name not in tool_names:
+            if tc.name not in tool_names and "invented_tools" not in self.quirks:
                 self._error(
                     h, 500, f"script error: tool {tc.name!r} was not offered", "server_error"
                 )
                 return
         self._send(h, 200, self._completion(body, reply))
+
+    def _quirk_refusal(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> bool:
+        required = body.get("tool_choice") == "required"
+        if required and "required_500" in self.quirks:
+            self._error(h, 500, "tool_choice='required' is not supported", "internal_server_error")
+            return True
+        if required and "required_400_toplevel" in self.quirks:
+            message = "Only 'auto' and named tool_choice are supported; got 'required'"
+            self._send(
+                h,
+                400,
+                {"object": "error", "message": message, "type": "BadRequestError", "code": 400},
+            )
+            return True
+        if "null_content_rejected" in self.quirks and any(
+            m.get("role") == "assistant" and m.get("content") is None
+            for m in body.get("messages", [])
+        ):
+            self._error(
+                h, 500, "'NoneType' object has no attribute 'strip'", "internal_server_error"
+            )
+            return True
+        return False
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         if self._queue:
@@ -289,31 +336,41 @@ class FakeOpenAI:
                     "function": {
                         "name": tc.name,
                         "arguments": tc.arguments
-                        if isinstance(tc.arguments, str)
+                        if isinstance(tc.arguments, str) or "object_arguments" in self.quirks
                         else json.dumps(tc.arguments),
                     },
                 }
                 for tc in reply.calls
             ]
+            if "no_call_ids" in self.quirks:
+                for item in message["tool_calls"]:
+                    del item["id"]
             finish = "tool_calls"
         prompt_tokens = (
             len(json.dumps(body.get("messages"))) // 4 + len(json.dumps(body.get("tools"))) // 4
         )
         completion_tokens = len(json.dumps(message)) // 4
-        return {
+        usage: dict[str, Any] | None = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if "null_usage" in self.quirks:
+            usage = {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None}
+        choices: list[dict[str, Any]] = [
+            {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+        ]
+        completion = {
             "id": f"chatcmpl-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body["model"],
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
+            "choices": [] if "empty_choices" in self.quirks else choices,
+            "usage": usage,
         }
+        if "no_usage" in self.quirks:
+            del completion["usage"]
+        return completion
 
 
 def main() -> None:

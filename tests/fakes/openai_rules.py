@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.planning.prompt import REQUEST_MARKER
 from tests.fakes.openai_api import Reply, Text, ToolCall, ToolCalls
 from tests.fakes.openai_rules_workloads import workload_rule
 
@@ -123,7 +124,7 @@ def _diagnosis_round(body: dict[str, Any], messages: list[dict[str, Any]]) -> Re
     ids = sorted(set(re.findall(r'id="(E\d+)"', data)))
     if not ids:  # the planner sent back an error about our arguments: give up honestly
         return ToolCalls(calls=[_call(body, "abstain", reason="I could not form a valid call.")])
-    system = messages[0]["content"]
+    system = messages[0]["content"] + str(messages[1]["content"])
     ns = re.search(r'source="[a-z_]+\(namespace=([a-z0-9-]+)', data)
     summary = "CrashLoopBackOff" if "CrashLoopBackOff" in data else "no obvious failure"
     cited = " ".join(f"[{i}]" for i in ids)
@@ -140,8 +141,11 @@ def rule_model(body: dict[str, Any]) -> Reply:
     messages = body["messages"]
     if any(m.get("role") == "tool" for m in messages):
         return _diagnosis_round(body, messages)
-    text = next(m["content"] for m in reversed(messages) if m["role"] == "user").lower()
-    inv = _Inventory(messages[0]["content"])
+    # the planner's user message: scope and inventory data, then the request after a marker
+    user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
+    data, _, request = user.rpartition(REQUEST_MARKER)
+    text = request.strip().lower()
+    inv = _Inventory(data)
     offered = {t["function"]["name"] for t in body.get("tools") or []}
     ns = _namespace(text, inv)
 

@@ -14,7 +14,7 @@ def test_abstain_tool(
     outcome = ask(make_planner(), "drain node worker-1", seeded_inventory)
 
     assert outcome.plan is None
-    assert outcome.abstain_reason == "Draining nodes is not something I can do."
+    assert outcome.abstain_reason == "The model declined: Draining nodes is not something I can do."
     assert outcome.error is None
 
 
@@ -39,7 +39,7 @@ def test_abstain_wins_over_steps_in_the_same_turn(
     )
     outcome = ask(make_planner(), "restart web in prod maybe", seeded_inventory)
 
-    assert outcome.plan is None and outcome.abstain_reason == "not sure"
+    assert outcome.plan is None and outcome.abstain_reason == "The model declined: not sure"
 
 
 def test_plain_text_reply_is_never_a_plan(
@@ -52,7 +52,8 @@ def test_plain_text_reply_is_never_a_plan(
 
     assert first.plan is None
     assert first.abstain_reason is not None and "did not choose an action" in first.abstain_reason
-    assert second.plan is None and second.clarification == "Which namespace?"
+    assert second.plan is None
+    assert second.clarification == "The model said (unchecked): Which namespace?"
 
 
 def test_too_many_steps_is_refused(

@@ -173,7 +173,7 @@ def test_lookups_are_grounded_and_scoped_before_they_run(
     )
     assert replies[1].startswith("not run: ")
     assert "list_pods in namespace 'payments' is outside your scope" in replies[1]
-    assert outcome.abstain_reason == "could not look"
+    assert outcome.abstain_reason == "The model declined: could not look"
 
 
 def test_failed_lookup_is_reported_as_evidence(

@@ -64,7 +64,9 @@ def test_wrong_api_key_is_reported(
     outcome = ask(planner, "restart web in prod", seeded_inventory)
 
     assert outcome.plan is None
-    assert outcome.error == "The language model endpoint returned HTTP 401."
+    assert outcome.error == (
+        "The language model endpoint returned HTTP 401: Incorrect API key provided."
+    )
     assert "sk-wrong" not in (outcome.abstain_reason or "")
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bot.catalog import OPERATIONS
@@ -169,5 +170,50 @@ def test_endpoint_failures_are_counted_and_exit_nonzero(
     report = json.loads(output)
     assert report["summary"]["errors"] == 1
     assert report["cases"][0]["got"] == "error"
-    assert report["cases"][0]["abstention_correct"] is True  # an error is not an abstention
+    assert report["cases"][0]["abstention_correct"] is False  # an error is never right
     assert not any(c["correct"] for c in report["cases"])
+
+
+def test_an_endpoint_that_fails_every_call_scores_zero_beside_the_baseline(
+    openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    openai_fake.responder = lambda body: HttpError(400, "model not loaded")
+
+    code, output = _run(openai_fake, path)
+
+    summary = json.loads(output)["summary"]
+    assert code == 1
+    assert summary["errors"] == summary["cases"] == len(SMALL["cases"])
+    assert (summary["correct"], summary["abstention_correct"]) == (0, 0)
+    declines = [c for c in SMALL["cases"] if c["expect"].get("outcome") == "abstain"]
+    assert summary["baseline_abstention_correct"] >= len(declines) > 0
+
+
+@pytest.mark.parametrize("seeded", [True, False])
+def test_hallucinated_contexts_and_hosts_count_when_the_case_file_seeds_them(
+    seeded: bool, openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    targets = {"contexts": ["prod-cluster"], "docker_hosts": ["default"]} if seeded else {}
+    cases = {
+        "version": 1,
+        "inventory": {"deployments": {"prod": ["web"]}, "containers": ["nginx"], **targets},
+        "cases": [
+            {"id": "ctx", "request": "restart web in prod", "expect": {"outcome": "plan"}},
+            {"id": "host", "request": "restart nginx", "expect": {"outcome": "plan"}},
+        ],
+    }
+    path = tmp_path / "cases.yaml"
+    path.write_text(yaml.safe_dump(cases))
+    openai_fake.script(
+        calls(call("restart_deployment", name="web", namespace="prod", context="eu-west-9")),
+        calls(call("restart_container", container="nginx", host="edge-box-7")),
+    )
+
+    code, output = _run(openai_fake, path, as_json=False)
+
+    assert code == 0
+    assert "do-nothing baseline:      0/2 (0.0%)" in output
+    expected = "2/2 (100.0%)" if seeded else "0/2 (0.0%)"
+    assert f"hallucinated-name rate:   {expected}" in output, output

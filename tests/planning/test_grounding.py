@@ -128,7 +128,7 @@ def test_inventory_failure_fails_closed(
     assert outcome.abstain_reason is not None
     assert "could not check names" in outcome.abstain_reason
     assert "apiserver unreachable" in outcome.abstain_reason
-    assert "inventory unavailable" in openai_fake.requests[0]["messages"][0]["content"]
+    assert "inventory unavailable" in openai_fake.requests[0]["messages"][1]["content"]
 
 
 def test_outside_the_requesters_scope_is_an_abstention(
@@ -144,9 +144,9 @@ def test_outside_the_requesters_scope_is_an_abstention(
     assert outcome.plan is None
     assert outcome.abstain_reason is not None
     assert "outside your scope" in outcome.abstain_reason
-    system = openai_fake.requests[0]["messages"][0]["content"]
-    assert "may act in these namespaces: staging." in system
-    assert "deployments in prod" not in system  # inventory outside the scope is not shown
+    data = openai_fake.requests[0]["messages"][1]["content"]
+    assert "may act in these namespaces: staging." in data
+    assert "deployments in prod" not in data  # inventory outside the scope is not shown
 
 
 def test_contexts_and_docker_hosts_are_checked_when_the_inventory_lists_them() -> None:

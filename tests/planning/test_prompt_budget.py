@@ -37,7 +37,7 @@ def test_prompt_size_is_bounded_with_a_huge_inventory(
     large = _sent_chars(openai_fake)
 
     assert large - small <= INVENTORY_BUDGET_CHARS + 200  # 21,000 names cost at most the budget
-    system = openai_fake.requests[-1]["messages"][0]["content"]
+    system = openai_fake.requests[-1]["messages"][1]["content"]
     assert "deployments in ns-42: svc-42-7," in system  # the relevant names are kept
     assert "(+40 more)" in system  # namespaces beyond the cap are counted, not listed
     assert outcome.plan is not None  # and grounding still checks against the full inventory
