@@ -45,7 +45,10 @@ class Ballot(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    voter: Principal = Field(description="the voter as the chat adapter gave it (no policy groups)")
+    voter: Principal = Field(
+        description="the voter as the chat adapter gave it; its groups are never counted "
+        "(the service counts with the voter's current ones)"
+    )
     approve: bool
     at_us: int = Field(ge=0, description="platform event time, microseconds since the epoch")
 
@@ -81,17 +84,18 @@ class PendingApproval(BaseModel):
     def counted(
         self,
         requirements: list[ApprovalRequirement],
-        effective: Callable[[Principal], Principal] = lambda p: p,
+        current: Callable[[Principal], Principal] = lambda p: p,
     ) -> PendingApproval:
         """A copy whose `requirements` and `votes` are the approving ballots counted under
-        `requirements`, with requester and voters passed through `effective` (the current
-        policy's groups). Voters who no longer qualify count for nothing."""
-        requester = effective(self.requester)
+        `requirements`, with requester and voters passed through `current` (the service's:
+        their chat groups now plus the current policy's; never the groups stored with them).
+        Voters who no longer qualify count for nothing."""
+        requester = current(self.requester)
         votes: dict[str, list[int]] = {}
         for voter_id, ballot in self.ballots.items():
             if not ballot.approve:
                 continue
-            voter = effective(ballot.voter)
+            voter = current(ballot.voter)
             indexes = [i for i, r in enumerate(requirements) if r.admits(voter, requester)]
             if indexes:
                 votes[voter_id] = indexes

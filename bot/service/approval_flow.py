@@ -135,7 +135,7 @@ class ApprovalFlow:
     ) -> tuple[Decision, list[ApprovalRequirement]]:
         """The policy's decision on this plan NOW, for the requester's current groups, and the
         requirements to count under (the stored ones when the policy denies)."""
-        decision = self.decider.decide(approval.plan, self.decider.effective(approval.requester))
+        decision = self.decider.decide(approval.plan, self.decider.current(approval.requester))
         if decision.outcome is Outcome.NEEDS_APPROVAL:
             return decision, decision.requirements
         return decision, approval.requirements
@@ -145,7 +145,7 @@ class ApprovalFlow:
         if stored is None:
             return None
         _, requirements = self._current_requirements(stored)
-        return stored.counted(requirements, self.decider.effective)
+        return stored.counted(requirements, self.decider.current)
 
     def _approve(
         self,
@@ -160,15 +160,15 @@ class ApprovalFlow:
         approval = self._find(message)
         if approval is None:
             return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        effective = self.decider.effective
+        current = self.decider.current
         decision, requirements = self._current_requirements(approval)
         if decision.outcome is Outcome.DENY and approval.state is ApprovalState.PENDING:
-            return self._refuse_by_policy(approval, effective(voter), decision)
+            return self._refuse_by_policy(approval, current(voter), decision)
         admitted = [
-            r for r in requirements if r.admits(effective(voter), effective(approval.requester))
+            r for r in requirements if r.admits(current(voter), current(approval.requester))
         ]
         if not admitted and approval.state is ApprovalState.PENDING:
-            return self._refuse_vote(approval, effective(voter), requirements)
+            return self._refuse_vote(approval, current(voter), requirements)
         outcome = self.store.record_ballot(
             approval.id,
             ballot=Ballot(voter=voter, approve=True, at_us=at_us),
@@ -194,7 +194,7 @@ class ApprovalFlow:
             self.store,
             approval.id,
             requirements=requirements,
-            effective=effective,
+            current=current,
             by=voter.id,
             now=self.clock(),
         )
@@ -250,9 +250,9 @@ class ApprovalFlow:
         approval = self._find(message)
         if approval is None:
             return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        voter = self.decider.effective(voter)
+        voter = self.decider.current(voter)
         _, requirements = self._current_requirements(approval)
-        requester = self.decider.effective(approval.requester)
+        requester = self.decider.current(approval.requester)
         may_reject = any(r.admits(voter, requester) for r in requirements)
         if not may_reject and voter.id != approval.requester.id:
             return self._refuse_vote(approval, voter, requirements)
@@ -298,7 +298,7 @@ class ApprovalFlow:
                 on_executing(approval)
             except Exception:
                 log.warning("on_executing hook failed", exc_info=True)
-        requester = self.decider.effective(approval.requester)
+        requester = self.decider.current(approval.requester)
         # audited inside run(), first: the write has happened even if the store cannot
         # record it now
         execution = self.runs.run(
@@ -327,7 +327,7 @@ class ApprovalFlow:
         execution = ExecutionReport.model_validate_json(approval.result_summary)
         if execution.undo_plan is None:
             return InvalidReply(text="That plan cannot be undone automatically.")
-        requester = self.decider.effective(requester)
+        requester = self.decider.current(requester)
         self.audit.record(
             audit_records.undo_requested(execution.undo_plan, requester, approval_id=approval.id)
         )
@@ -344,7 +344,7 @@ class ApprovalFlow:
         expired = self.store.expire_due(self.clock())
         for approval in expired:
             self.audit.record(audit_records.closed(approval, event="expired"))
-        return [a.counted(a.requirements, self.decider.effective) for a in expired]
+        return [a.counted(a.requirements, self.decider.current) for a in expired]
 
     def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
         """Mark plans left executing longer than `older_than_seconds` (their bot replica

@@ -73,7 +73,7 @@ def vote_once(store: RedisApprovalStore, approval: PendingApproval, voter_id: st
         store,
         approval.id,
         requirements=approval.requirements,
-        effective=lambda p: p,
+        current=lambda p: p,
         by=voter_id,
         now=NOW,
     ).outcome

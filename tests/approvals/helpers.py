@@ -92,7 +92,7 @@ def vote(
         store,
         approval_id,
         requirements=approval.requirements,
-        effective=lambda p: p,
+        current=lambda p: p,
         by=voter_id,
         now=now,
     ).outcome
