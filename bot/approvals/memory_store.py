@@ -139,11 +139,6 @@ class MemoryApprovalStore:
             approval_id, by=by, digest=digest, now=now, state=ApprovalState.REJECTED
         )
 
-    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
-        return self._close_as(
-            approval_id, by=by, digest=None, now=None, state=ApprovalState.CANCELLED
-        )
-
     def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
         return self._close_as(
             approval_id, by=by, digest=None, now=None, state=ApprovalState.REFUSED

@@ -22,7 +22,7 @@ class ApprovalState(StrEnum):
     UNAUTHORIZED = "unauthorized"  # the voter may not approve this plan (not counted)
     DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
     EXPIRED = "expired"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # its creation was not acknowledged by the Redis replicas
     REFUSED = "refused"  # the policy in force when the deciding vote came denies the plan
 
 
@@ -134,7 +134,6 @@ class VoteResult(StrEnum):
     REJECTED = "rejected"
     UNAUTHORIZED = "unauthorized"  # the voter may not approve this plan (not counted)
     DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
-    CANCELLED = "cancelled"  # the answer to a successful cancel()
 
 
 class VoteOutcome(BaseModel):

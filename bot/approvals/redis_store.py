@@ -343,9 +343,6 @@ class RedisApprovalStore:
             approval_id, by=by, digest=digest, now=repr(to_epoch(now)), state="rejected"
         )
 
-    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
-        return self._close_as(approval_id, by=by, digest="", now="", state="cancelled")
-
     def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
         return self._close_as(approval_id, by=by, digest="", now="", state="refused")
 

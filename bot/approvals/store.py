@@ -61,10 +61,8 @@ class ApprovalStore(Protocol):
         ...
 
     def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
-        """pending -> rejected (atomic)."""
+        """pending -> rejected (atomic). A requester withdrawing their own plan rejects it."""
         ...
-
-    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome: ...
 
     def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
         """pending -> refused: the policy now denies the plan (atomic)."""

@@ -150,7 +150,7 @@ def test_every_call_fails_closed_with_store_unavailable_when_redis_is_down(
         ),
         "withdraw": lambda: withdraw(store, approval.id, voter_id="U-a"),
         "reject": lambda: store.reject(approval.id, by="U-a", digest=digest, now=SOON),
-        "cancel": lambda: store.cancel(approval.id, by="U-a"),
+        "refuse": lambda: store.refuse(approval.id, by="U-a"),
         "finish": lambda: store.finish(approval.id, state=ApprovalState.DONE, summary="x"),
         "expire_due": lambda: store.expire_due(SOON),
         "interrupt_stale": lambda: store.interrupt_stale(SOON, older_than_seconds=60),

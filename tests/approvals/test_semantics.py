@@ -279,18 +279,22 @@ def test_reject_closes_the_approval(approval_store: ApprovalStore) -> None:
         now=SOON,
     )
     assert (after.result, after.state) == (VoteResult.NOT_PENDING, ApprovalState.REJECTED)
-    assert approval_store.cancel(approval.id, by="U-req").result is VoteResult.NOT_PENDING
+    by_requester = approval_store.reject(approval.id, by="U-req", digest=approval.digest, now=SOON)
+    assert by_requester.result is VoteResult.NOT_PENDING
     assert approval_store.list_pending() == []
 
 
-def test_cancel_closes_a_pending_approval_once(approval_store: ApprovalStore) -> None:
+def test_a_requester_rejecting_closes_their_pending_approval_once(
+    approval_store: ApprovalStore,
+) -> None:
     approval = make_approval()
     approval_store.create(approval)
-    out = approval_store.cancel(approval.id, by="U-req")
-    assert (out.result, out.state) == (VoteResult.CANCELLED, ApprovalState.CANCELLED)
-    again = approval_store.cancel(approval.id, by="U-req")
-    assert (again.result, again.state) == (VoteResult.NOT_PENDING, ApprovalState.CANCELLED)
+    out = approval_store.reject(approval.id, by="U-req", digest=approval.digest, now=SOON)
+    assert (out.result, out.state) == (VoteResult.REJECTED, ApprovalState.REJECTED)
+    again = approval_store.reject(approval.id, by="U-req", digest=approval.digest, now=SOON)
+    assert (again.result, again.state) == (VoteResult.NOT_PENDING, ApprovalState.REJECTED)
     assert approval_store.get(approval.id).decided_by == "U-req"  # type: ignore[union-attr]
+    assert approval_store.list_pending() == []
 
 
 def test_unknown_ids_answer_not_found(approval_store: ApprovalStore) -> None:
@@ -302,7 +306,7 @@ def test_unknown_ids_answer_not_found(approval_store: ApprovalStore) -> None:
     assert approval_store.reject("nope", by="U", digest=digest, now=SOON).result is (
         VoteResult.NOT_FOUND
     )
-    assert approval_store.cancel("nope", by="U").result is VoteResult.NOT_FOUND
+    assert approval_store.refuse("nope", by="U").result is VoteResult.NOT_FOUND
 
 
 def test_finish_records_the_result_only_after_execute(approval_store: ApprovalStore) -> None:
