@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import MessageRef, Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement
+from bot.run_report import ExecutionReport
+
+INTERRUPTED_NOTE = (
+    "interrupted: the bot stopped while this plan was running; "
+    "check the current state before retrying"
+)
 
 
 class ApprovalState(StrEnum):
@@ -53,6 +60,31 @@ class Ballot(BaseModel):
     at_us: int = Field(ge=0, description="platform event time, microseconds since the epoch")
 
 
+class Executed(BaseModel):
+    """The plan ran (state done or failed): its report, with the undo plan if any."""
+
+    kind: Literal["executed"] = "executed"
+    report: ExecutionReport
+
+
+class Interrupted(BaseModel):
+    """The bot stopped while the plan ran (state failed); it is never run again."""
+
+    kind: Literal["interrupted"] = "interrupted"
+    note: str = INTERRUPTED_NOTE
+
+
+class Refused(BaseModel):
+    """The policy in force at the deciding vote denied the plan (state refused)."""
+
+    kind: Literal["refused"] = "refused"
+    reasons: list[str] = Field(default_factory=list)
+
+
+ApprovalOutcome = Annotated[Executed | Interrupted | Refused, Field(discriminator="kind")]
+"""How a closed approval ended, where there is more to say than its state."""
+
+
 class PendingApproval(BaseModel):
     """A write plan waiting for votes. Bound to the plan digest and the message it was shown in."""
 
@@ -75,7 +107,7 @@ class PendingApproval(BaseModel):
         "ballot counts for, as `counted()` last computed it",
     )
     decided_by: str | None = None
-    result_summary: str | None = None
+    outcome: ApprovalOutcome | None = None
 
     @property
     def digest(self) -> str:
