@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.models import MessageRef, Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement
-from bot.run_report import ExecutionReport
+from bot.run_report import ExecutionReport, StepPreview
 
 INTERRUPTED_NOTE = (
     "interrupted: the bot stopped while this plan was running; "
@@ -98,6 +98,9 @@ class PendingApproval(BaseModel):
     channel: str = "console"
     thread: str | None = None
     message: MessageRef | None = None
+    previews: list[StepPreview] = Field(
+        default_factory=list, description="per step: current -> desired and the dry run, as shown"
+    )
     state: ApprovalState = ApprovalState.PENDING
     ballots: dict[str, Ballot] = Field(default_factory=dict, description="voter id -> ballot")
     ballots_version: int = Field(default=0, description="bumped by every ballot change")
