@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         "policy group name; only mapped user groups count as policy groups. Empty: none do, "
         "approvals rely on the policy's static groups",
     )
+    slack_groups_cache_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        le=3600,
+        description="how long Slack user group membership is cached; a user removed from a "
+        "mapped group stops counting (as requester or voter) at most this long after",
+    )
 
     # --- recovery of plans whose bot replica stopped mid-run
     max_pending_per_user: int = Field(

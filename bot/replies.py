@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
-from bot.backends.base import Result
 from bot.plan import Plan
 from bot.policy.decision import Decision
+from bot.run_report import ExecutionReport as ExecutionReport
+from bot.run_report import StepOutcome as StepOutcome
+from bot.run_report import StepPreview as StepPreview
 
 
 class ReplyKind(StrEnum):
@@ -24,33 +26,6 @@ class ReplyKind(StrEnum):
     HELP = "help"
     ERROR = "error"  # something on our side failed (store down, backend not configured)
     DUPLICATE = "duplicate"  # the event was seen before; adapters post nothing
-
-
-class StepPreview(BaseModel):
-    operation: str
-    description: str
-    risk: str
-    current: dict[str, Any] = Field(default_factory=dict)
-    desired: dict[str, Any] = Field(default_factory=dict)
-    dry_run_ok: bool | None = None
-    dry_run_error: str | None = None
-    note: str | None = None
-
-
-class StepOutcome(BaseModel):
-    operation: str
-    description: str
-    result: Result
-
-
-class ExecutionReport(BaseModel):
-    plan_digest: str
-    approval_id: str | None = None
-    steps: list[StepOutcome] = Field(default_factory=list)
-    skipped: list[str] = Field(default_factory=list, description="steps not run after a failure")
-    ok: bool = True
-    undo_plan: Plan | None = Field(default=None, description="inverse plan, when reversible")
-    duration_ms: float = 0.0
 
 
 class _Reply(BaseModel):

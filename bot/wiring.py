@@ -21,6 +21,7 @@ from bot.executor import Executor
 from bot.inventory import BackendInventory
 from bot.redis_url import RedisClient, connect, default_ack_replicas
 from bot.service import OpsService
+from bot.service.ports import PrincipalResolver
 
 log = logging.getLogger("opsbot.wiring")
 
@@ -99,8 +100,10 @@ def build(
     *,
     store: ApprovalStore | None = None,
     clock: Callable[[], datetime] | None = None,
+    principals: PrincipalResolver | None = None,
 ) -> Wiring:
-    """`clock`: the service's time (tests pass a fixed one; default: the wall clock)."""
+    """`clock`: the service's time (tests pass a fixed one; default: the wall clock).
+    `principals`: the chat platform's current groups of a user (Slack: its UserDirectory)."""
     client = redis_client_from(settings)
     if store is None:
         store = redis_store_from(settings, client) if client is not None else MemoryApprovalStore()
@@ -138,5 +141,6 @@ def build(
         default_context=effective_kube_context(settings),
         max_pending_per_user=settings.max_pending_per_user,
         clock=clock,
+        principals=principals,
     )
     return Wiring(service=service, backends=backends, notes=notes, redis_client=client)

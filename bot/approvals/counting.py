@@ -36,7 +36,7 @@ def count_and_start(
     approval_id: str,
     *,
     requirements: list[ApprovalRequirement],
-    effective: Callable[[Principal], Principal],
+    current: Callable[[Principal], Principal],
     by: str,
     now: datetime,
 ) -> Counted:
@@ -45,7 +45,7 @@ def count_and_start(
         stored = store.get(approval_id)
         if stored is None:
             return Counted(VoteOutcome(result=VoteResult.NOT_FOUND), None)
-        view = stored.counted(requirements, effective)
+        view = stored.counted(requirements, current)
         if stored.state is not ApprovalState.PENDING:
             return Counted(_outcome(VoteResult.NOT_PENDING, view), view)
         if view.missing():

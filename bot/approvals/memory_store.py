@@ -9,9 +9,18 @@ from datetime import datetime
 
 from bot.approvals.clock import to_epoch
 from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPending
-from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
-from bot.approvals.store import INTERRUPTED_SUMMARY
+from bot.approvals.models import (
+    ApprovalState,
+    Ballot,
+    Executed,
+    Interrupted,
+    PendingApproval,
+    Refused,
+    VoteOutcome,
+    VoteResult,
+)
 from bot.models import MessageRef
+from bot.run_report import ExecutionReport
 
 
 class MemoryApprovalStore:
@@ -139,14 +148,14 @@ class MemoryApprovalStore:
             approval_id, by=by, digest=digest, now=now, state=ApprovalState.REJECTED
         )
 
-    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
+    def refuse(self, approval_id: str, *, by: str, reasons: list[str]) -> VoteOutcome:
         return self._close_as(
-            approval_id, by=by, digest=None, now=None, state=ApprovalState.CANCELLED
-        )
-
-    def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
-        return self._close_as(
-            approval_id, by=by, digest=None, now=None, state=ApprovalState.REFUSED
+            approval_id,
+            by=by,
+            digest=None,
+            now=None,
+            state=ApprovalState.REFUSED,
+            outcome=Refused(reasons=reasons),
         )
 
     def _close_as(
@@ -157,6 +166,7 @@ class MemoryApprovalStore:
         digest: str | None,
         now: datetime | None,
         state: ApprovalState,
+        outcome: Refused | None = None,
     ) -> VoteOutcome:
         with self._lock:
             approval = self._approvals.get(approval_id)
@@ -170,9 +180,10 @@ class MemoryApprovalStore:
                 self._settle(approval, ApprovalState.EXPIRED, None)
                 return self._outcome(VoteResult.EXPIRED, approval)
             self._settle(approval, state, by)
+            approval.outcome = outcome
             return self._outcome(VoteResult(state.value), approval)
 
-    def finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+    def finish(self, approval_id: str, *, state: ApprovalState, report: ExecutionReport) -> None:
         if state not in (ApprovalState.DONE, ApprovalState.FAILED):
             raise InvalidTransition(f"finish() takes done or failed, not {state}")
         with self._lock:
@@ -184,7 +195,7 @@ class MemoryApprovalStore:
                     f"cannot finish approval {approval_id}: it is {approval.state}, not executing"
                 )
             approval.state = state
-            approval.result_summary = summary
+            approval.outcome = Executed(report=report)
             self._executing_since.pop(approval_id, None)
 
     def expire_due(self, now: datetime) -> list[PendingApproval]:
@@ -212,7 +223,7 @@ class MemoryApprovalStore:
                 if approval is None or approval.state is not ApprovalState.EXECUTING:
                     continue
                 approval.state = ApprovalState.FAILED
-                approval.result_summary = INTERRUPTED_SUMMARY
+                approval.outcome = Interrupted()
                 moved.append(approval.model_copy(deep=True))
             return moved
 

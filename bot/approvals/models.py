@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import MessageRef, Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement
+from bot.run_report import ExecutionReport, StepPreview
+
+INTERRUPTED_NOTE = (
+    "interrupted: the bot stopped while this plan was running; "
+    "check the current state before retrying"
+)
 
 
 class ApprovalState(StrEnum):
@@ -22,7 +29,7 @@ class ApprovalState(StrEnum):
     UNAUTHORIZED = "unauthorized"  # the voter may not approve this plan (not counted)
     DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
     EXPIRED = "expired"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # its creation was not acknowledged by the Redis replicas
     REFUSED = "refused"  # the policy in force when the deciding vote came denies the plan
 
 
@@ -45,9 +52,37 @@ class Ballot(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    voter: Principal = Field(description="the voter as the chat adapter gave it (no policy groups)")
+    voter: Principal = Field(
+        description="the voter as the chat adapter gave it; its groups are never counted "
+        "(the service counts with the voter's current ones)"
+    )
     approve: bool
     at_us: int = Field(ge=0, description="platform event time, microseconds since the epoch")
+
+
+class Executed(BaseModel):
+    """The plan ran (state done or failed): its report, with the undo plan if any."""
+
+    kind: Literal["executed"] = "executed"
+    report: ExecutionReport
+
+
+class Interrupted(BaseModel):
+    """The bot stopped while the plan ran (state failed); it is never run again."""
+
+    kind: Literal["interrupted"] = "interrupted"
+    note: str = INTERRUPTED_NOTE
+
+
+class Refused(BaseModel):
+    """The policy in force at the deciding vote denied the plan (state refused)."""
+
+    kind: Literal["refused"] = "refused"
+    reasons: list[str] = Field(default_factory=list)
+
+
+ApprovalOutcome = Annotated[Executed | Interrupted | Refused, Field(discriminator="kind")]
+"""How a closed approval ended, where there is more to say than its state."""
 
 
 class PendingApproval(BaseModel):
@@ -63,6 +98,9 @@ class PendingApproval(BaseModel):
     channel: str = "console"
     thread: str | None = None
     message: MessageRef | None = None
+    previews: list[StepPreview] = Field(
+        default_factory=list, description="per step: current -> desired and the dry run, as shown"
+    )
     state: ApprovalState = ApprovalState.PENDING
     ballots: dict[str, Ballot] = Field(default_factory=dict, description="voter id -> ballot")
     ballots_version: int = Field(default=0, description="bumped by every ballot change")
@@ -72,7 +110,7 @@ class PendingApproval(BaseModel):
         "ballot counts for, as `counted()` last computed it",
     )
     decided_by: str | None = None
-    result_summary: str | None = None
+    outcome: ApprovalOutcome | None = None
 
     @property
     def digest(self) -> str:
@@ -81,17 +119,18 @@ class PendingApproval(BaseModel):
     def counted(
         self,
         requirements: list[ApprovalRequirement],
-        effective: Callable[[Principal], Principal] = lambda p: p,
+        current: Callable[[Principal], Principal] = lambda p: p,
     ) -> PendingApproval:
         """A copy whose `requirements` and `votes` are the approving ballots counted under
-        `requirements`, with requester and voters passed through `effective` (the current
-        policy's groups). Voters who no longer qualify count for nothing."""
-        requester = effective(self.requester)
+        `requirements`, with requester and voters passed through `current` (the service's:
+        their chat groups now plus the current policy's; never the groups stored with them).
+        Voters who no longer qualify count for nothing."""
+        requester = current(self.requester)
         votes: dict[str, list[int]] = {}
         for voter_id, ballot in self.ballots.items():
             if not ballot.approve:
                 continue
-            voter = effective(ballot.voter)
+            voter = current(ballot.voter)
             indexes = [i for i, r in enumerate(requirements) if r.admits(voter, requester)]
             if indexes:
                 votes[voter_id] = indexes
@@ -130,7 +169,6 @@ class VoteResult(StrEnum):
     REJECTED = "rejected"
     UNAUTHORIZED = "unauthorized"  # the voter may not approve this plan (not counted)
     DUPLICATE_EVENT = "duplicate_event"  # the same chat event was delivered again
-    CANCELLED = "cancelled"  # the answer to a successful cancel()
 
 
 class VoteOutcome(BaseModel):

@@ -7,7 +7,7 @@ come in KEYS; expire_due, interrupt_stale and create's per-user cap derive appro
 the ids in the indices, which stay in the same slot because they carry the same tag.
   {prefix}:approval:{id}        hash  state, digest, requester (id), expires_at (epoch s),
                                       doc (static JSON), message (JSON), message_key,
-                                      decided_by, result_summary, bv (ballots version)
+                                      decided_by, outcome (JSON), bv (ballots version)
   {prefix}:approval:{id}:votes  hash  voter id -> "<event time us> <1 approve|0 withdraw> <json>"
                                       (ballots; the service counts them, the store never does)
   {prefix}:msg:{message.key}    str   -> approval id
@@ -159,7 +159,8 @@ return 1
 """
 
 # KEYS: hash, votes, pending
-# ARGV: id, by, digest ('' = do not check), now ('' = do not check), terminal_ttl_ms, new state
+# ARGV: id, by, digest ('' = do not check), now ('' = do not check), terminal_ttl_ms, new state,
+#       outcome JSON ('' = none)
 CLOSE = (
     _HELPERS
     + """
@@ -173,13 +174,14 @@ if ARGV[4] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'expires_at')) <= tonu
   settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 'expired', false, ARGV[5])
   return {'expired', 'expired', {}}
 end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'outcome', ARGV[7]) end
 settle(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[6], ARGV[2], ARGV[5])
 return {ARGV[6], ARGV[6], {}}
 """
 )
 
 # KEYS: hash, votes, executing
-# ARGV: new state, summary, terminal_ttl_ms, id
+# ARGV: new state, outcome JSON (Executed), terminal_ttl_ms, id
 # Reply: 'ok', or the current state ('' when the record does not exist).
 FINISH = (
     _HELPERS
@@ -190,7 +192,7 @@ if not state then
   return ''
 end
 if state ~= 'executing' then return state end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'result_summary', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[4])
 expire_with(KEYS[1], KEYS[2], ARGV[3])
 return 'ok'
@@ -222,7 +224,7 @@ return moved
 
 # KEYS: executing
 # ARGV: cutoff (epoch s; started strictly before it is stale), terminal_ttl_ms,
-#       approval key prefix ('{prefix}:approval:'), result summary
+#       approval key prefix ('{prefix}:approval:'), outcome JSON (Interrupted)
 # Reply: ids moved executing -> failed by this call (each id is returned to one caller only).
 INTERRUPT_STALE = (
     _HELPERS
@@ -231,7 +233,7 @@ local moved = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])) do
   local hash = ARGV[3] .. id
   if redis.call('HGET', hash, 'state') == 'executing' then
-    redis.call('HSET', hash, 'state', 'failed', 'result_summary', ARGV[4])
+    redis.call('HSET', hash, 'state', 'failed', 'outcome', ARGV[4])
     expire_with(hash, hash .. ':votes', ARGV[2])
     moved[#moved + 1] = id
   end

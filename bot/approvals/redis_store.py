@@ -17,10 +17,20 @@ from redis.commands.core import Script
 from bot.approvals import redis_scripts
 from bot.approvals.clock import to_epoch
 from bot.approvals.errors import ApprovalNotFound, InvalidTransition, TooManyPending
-from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
-from bot.approvals.store import INTERRUPTED_SUMMARY, StoreUnavailable
+from bot.approvals.models import (
+    ApprovalState,
+    Ballot,
+    Executed,
+    Interrupted,
+    PendingApproval,
+    Refused,
+    VoteOutcome,
+    VoteResult,
+)
+from bot.approvals.store import StoreUnavailable
 from bot.models import MessageRef
 from bot.redis_url import RedisClient, connect, default_ack_replicas, where
+from bot.run_report import ExecutionReport
 
 TERMINAL_TTL_SECONDS = 7 * 86400
 PENDING_GRACE_SECONDS = 86400
@@ -30,7 +40,8 @@ _DYNAMIC_FIELDS = {
     "ballots",
     "ballots_version",
     "decided_by",
-    "result_summary",
+    "outcome",
+    "result_summary",  # written by versions before `outcome`; read by `_legacy_outcome`
     "message",
 }
 _UNAVAILABLE = (
@@ -343,28 +354,33 @@ class RedisApprovalStore:
             approval_id, by=by, digest=digest, now=repr(to_epoch(now)), state="rejected"
         )
 
-    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome:
-        return self._close_as(approval_id, by=by, digest="", now="", state="cancelled")
-
-    def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
-        return self._close_as(approval_id, by=by, digest="", now="", state="refused")
+    def refuse(self, approval_id: str, *, by: str, reasons: list[str]) -> VoteOutcome:
+        return self._close_as(
+            approval_id,
+            by=by,
+            digest="",
+            now="",
+            state="refused",
+            outcome=Refused(reasons=reasons).model_dump_json(),
+        )
 
     def _close_as(
-        self, approval_id: str, *, by: str, digest: str, now: str, state: str
+        self, approval_id: str, *, by: str, digest: str, now: str, state: str, outcome: str = ""
     ) -> VoteOutcome:
         with self._guard(f"mark an approval {state}"):
             reply = self._close(
                 keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
-                args=[approval_id, by, digest, now, self._terminal_ttl_ms, state],
+                args=[approval_id, by, digest, now, self._terminal_ttl_ms, state, outcome],
             )
         return _outcome(reply)
 
-    def finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+    def finish(self, approval_id: str, *, state: ApprovalState, report: ExecutionReport) -> None:
         if state not in (ApprovalState.DONE, ApprovalState.FAILED):
             raise InvalidTransition(f"finish() takes done or failed, not {state}")
         with self._guard("record an execution result"):
             keys = [self._hash(approval_id), self._votes(approval_id), self._executing]
-            args = [state.value, summary, self._terminal_ttl_ms, approval_id]
+            outcome = Executed(report=report).model_dump_json()
+            args = [state.value, outcome, self._terminal_ttl_ms, approval_id]
             try:
                 reply = _text(self._acknowledged(self._finish, keys, args))
             except NotAcknowledged as exc:
@@ -398,7 +414,7 @@ class RedisApprovalStore:
                     repr(cutoff),
                     self._terminal_ttl_ms,
                     f"{self._prefix}:approval:",
-                    INTERRUPTED_SUMMARY,
+                    Interrupted().model_dump_json(),
                 ],
             )
         moved = [self.get(_text(i)) for i in ids]
@@ -435,6 +451,18 @@ def _decode(fields: dict[Any, Any], votes: dict[Any, Any]) -> PendingApproval | 
     doc["ballots"] = {_text(voter): _ballot(_text(value)) for voter, value in votes.items()}
     doc["ballots_version"] = int(data.get("bv") or 0)
     doc["decided_by"] = data.get("decided_by") or None
-    doc["result_summary"] = data.get("result_summary")
+    if data.get("outcome"):
+        doc["outcome"] = json.loads(data["outcome"])
+    elif data.get("result_summary"):
+        doc["outcome"] = _legacy_outcome(data["result_summary"])
     doc["message"] = json.loads(data["message"]) if data.get("message") else None
     return PendingApproval.model_validate(doc)
+
+
+def _legacy_outcome(summary: str) -> Executed | Interrupted:
+    """`result_summary` of records written before `outcome`: the ExecutionReport JSON of a
+    finished run, else the interrupted note (the only other text that version wrote)."""
+    try:
+        return Executed(report=ExecutionReport.model_validate_json(summary))
+    except ValueError:
+        return Interrupted(note=summary)

@@ -8,11 +8,7 @@ from typing import Protocol
 
 from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome
 from bot.models import MessageRef
-
-INTERRUPTED_SUMMARY = (
-    "interrupted: the bot stopped while this plan was running; "
-    "check the current state before retrying"
-)
+from bot.run_report import ExecutionReport
 
 
 class StoreUnavailable(RuntimeError):
@@ -61,17 +57,16 @@ class ApprovalStore(Protocol):
         ...
 
     def reject(self, approval_id: str, *, by: str, digest: str, now: datetime) -> VoteOutcome:
-        """pending -> rejected (atomic)."""
+        """pending -> rejected (atomic). A requester withdrawing their own plan rejects it."""
         ...
 
-    def cancel(self, approval_id: str, *, by: str) -> VoteOutcome: ...
-
-    def refuse(self, approval_id: str, *, by: str) -> VoteOutcome:
-        """pending -> refused: the policy now denies the plan (atomic)."""
+    def refuse(self, approval_id: str, *, by: str, reasons: list[str]) -> VoteOutcome:
+        """pending -> refused: the policy now denies the plan for `reasons` (atomic; the
+        approval's outcome becomes Refused(reasons))."""
         ...
 
-    def finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
-        """executing -> done | failed."""
+    def finish(self, approval_id: str, *, state: ApprovalState, report: ExecutionReport) -> None:
+        """executing -> done | failed; the approval's outcome becomes Executed(report)."""
         ...
 
     def expire_due(self, now: datetime) -> list[PendingApproval]:
@@ -80,7 +75,7 @@ class ApprovalStore(Protocol):
 
     def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
         """Move every approval that entered executing more than `older_than_seconds` before
-        `now` and is still executing to failed (summary INTERRUPTED_SUMMARY), returning those
+        `now` and is still executing to failed (outcome Interrupted()), returning those
         moved; each is returned to exactly one caller. The plan is never run again."""
         ...
 

@@ -11,7 +11,15 @@ from bot import metrics
 from bot.approvals.clock import to_micros
 from bot.approvals.counting import count_and_start
 from bot.approvals.errors import ApprovalNotFound, InvalidTransition
-from bot.approvals.models import ApprovalState, Ballot, PendingApproval, VoteOutcome, VoteResult
+from bot.approvals.models import (
+    ApprovalState,
+    Ballot,
+    Executed,
+    Interrupted,
+    PendingApproval,
+    VoteOutcome,
+    VoteResult,
+)
 from bot.approvals.store import ApprovalStore, StoreUnavailable
 from bot.audit import AuditLog
 from bot.models import MessageRef, Principal, Request
@@ -46,8 +54,8 @@ class ApprovalFlow:
         self.submission = submission
         self.claims = claims
         self.clock = clock
-        # approval id -> (state, summary) of runs whose finish() the store could not take yet
-        self._unfinished: dict[str, tuple[ApprovalState, str]] = {}
+        # approval id -> (state, report) of runs whose finish() the store could not take yet
+        self._unfinished: dict[str, tuple[ApprovalState, ExecutionReport]] = {}
 
     def attach_message(self, approval_id: str, message: MessageRef) -> None:
         self.store.bind_message(approval_id, message)
@@ -135,7 +143,7 @@ class ApprovalFlow:
     ) -> tuple[Decision, list[ApprovalRequirement]]:
         """The policy's decision on this plan NOW, for the requester's current groups, and the
         requirements to count under (the stored ones when the policy denies)."""
-        decision = self.decider.decide(approval.plan, self.decider.effective(approval.requester))
+        decision = self.decider.decide(approval.plan, self.decider.current(approval.requester))
         if decision.outcome is Outcome.NEEDS_APPROVAL:
             return decision, decision.requirements
         return decision, approval.requirements
@@ -145,7 +153,7 @@ class ApprovalFlow:
         if stored is None:
             return None
         _, requirements = self._current_requirements(stored)
-        return stored.counted(requirements, self.decider.effective)
+        return stored.counted(requirements, self.decider.current)
 
     def _approve(
         self,
@@ -160,15 +168,15 @@ class ApprovalFlow:
         approval = self._find(message)
         if approval is None:
             return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        effective = self.decider.effective
+        current = self.decider.current
         decision, requirements = self._current_requirements(approval)
         if decision.outcome is Outcome.DENY and approval.state is ApprovalState.PENDING:
-            return self._refuse_by_policy(approval, effective(voter), decision)
+            return self._refuse_by_policy(approval, current(voter), decision)
         admitted = [
-            r for r in requirements if r.admits(effective(voter), effective(approval.requester))
+            r for r in requirements if r.admits(current(voter), current(approval.requester))
         ]
         if not admitted and approval.state is ApprovalState.PENDING:
-            return self._refuse_vote(approval, effective(voter), requirements)
+            return self._refuse_vote(approval, current(voter), requirements)
         outcome = self.store.record_ballot(
             approval.id,
             ballot=Ballot(voter=voter, approve=True, at_us=at_us),
@@ -194,7 +202,7 @@ class ApprovalFlow:
             self.store,
             approval.id,
             requirements=requirements,
-            effective=effective,
+            current=current,
             by=voter.id,
             now=self.clock(),
         )
@@ -223,7 +231,7 @@ class ApprovalFlow:
         self, approval: PendingApproval, voter: Principal, decision: Decision
     ) -> VoteReply:
         """The policy in force now denies the plan: close it (refused) and say why."""
-        outcome = self.store.refuse(approval.id, by=voter.id)
+        outcome = self.store.refuse(approval.id, by=voter.id, reasons=decision.reasons)
         text = "Not run: the policy in force now denies this plan:\n" + "\n".join(
             f"  - {reason}" for reason in decision.reasons
         )
@@ -250,9 +258,9 @@ class ApprovalFlow:
         approval = self._find(message)
         if approval is None:
             return VoteReply(result=VoteResult.NOT_FOUND, text="")
-        voter = self.decider.effective(voter)
+        voter = self.decider.current(voter)
         _, requirements = self._current_requirements(approval)
-        requester = self.decider.effective(approval.requester)
+        requester = self.decider.current(approval.requester)
         may_reject = any(r.admits(voter, requester) for r in requirements)
         if not may_reject and voter.id != approval.requester.id:
             return self._refuse_vote(approval, voter, requirements)
@@ -298,7 +306,7 @@ class ApprovalFlow:
                 on_executing(approval)
             except Exception:
                 log.warning("on_executing hook failed", exc_info=True)
-        requester = self.decider.effective(approval.requester)
+        requester = self.decider.current(approval.requester)
         # audited inside run(), first: the write has happened even if the store cannot
         # record it now
         execution = self.runs.run(
@@ -307,7 +315,7 @@ class ApprovalFlow:
         execution = self.decider.without_disabled_undo(execution)
         text = render_execution(execution)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
-        self._record_finish(approval.id, state=state, summary=execution.model_dump_json())
+        self._record_finish(approval.id, state=state, report=execution)
         return VoteReply(
             result=VoteResult.EXECUTE,
             text=text,
@@ -322,12 +330,16 @@ class ApprovalFlow:
         if event_id and not self.claims.first(f"undo:{event_id}"):
             return DuplicateReply()
         approval = self.approval_for_message(message)
-        if approval is None or approval.state != ApprovalState.DONE or not approval.result_summary:
+        if (
+            approval is None
+            or approval.state != ApprovalState.DONE
+            or not isinstance(approval.outcome, Executed)
+        ):
             return InvalidReply(text="Only a completed plan can be undone.")
-        execution = ExecutionReport.model_validate_json(approval.result_summary)
+        execution = approval.outcome.report
         if execution.undo_plan is None:
             return InvalidReply(text="That plan cannot be undone automatically.")
-        requester = self.decider.effective(requester)
+        requester = self.decider.current(requester)
         self.audit.record(
             audit_records.undo_requested(execution.undo_plan, requester, approval_id=approval.id)
         )
@@ -344,7 +356,7 @@ class ApprovalFlow:
         expired = self.store.expire_due(self.clock())
         for approval in expired:
             self.audit.record(audit_records.closed(approval, event="expired"))
-        return [a.counted(a.requirements, self.decider.effective) for a in expired]
+        return [a.counted(a.requirements, self.decider.current) for a in expired]
 
     def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
         """Mark plans left executing longer than `older_than_seconds` (their bot replica
@@ -360,20 +372,26 @@ class ApprovalFlow:
                     approval,
                     event="interrupted",
                     outcome=ApprovalState.FAILED.value,
-                    reasons=[approval.result_summary or ""],
+                    reasons=[
+                        approval.outcome.note
+                        if isinstance(approval.outcome, Interrupted)
+                        else Interrupted().note
+                    ],
                 )
             )
         return interrupted
 
-    def _record_finish(self, approval_id: str, *, state: ApprovalState, summary: str) -> None:
+    def _record_finish(
+        self, approval_id: str, *, state: ApprovalState, report: ExecutionReport
+    ) -> None:
         """executing -> done|failed. If the store is away, keep the result here and record it
         at the next sweep (`retry_unfinished`), so the plan is never reported "interrupted"
         while this replica knows its real result (the voter and the audit log have it now)."""
         try:
-            self.store.finish(approval_id, state=state, summary=summary)
+            self.store.finish(approval_id, state=state, report=report)
         except StoreUnavailable:
             log.warning("could not record the result of %s yet; will retry", approval_id)
-            self._unfinished[approval_id] = (state, summary)
+            self._unfinished[approval_id] = (state, report)
         except InvalidTransition:
             # the run outlasted the interrupted-execution cutoff and another sweep already
             # marked it failed and told the thread; the audit entry has the real result
@@ -386,9 +404,9 @@ class ApprovalFlow:
 
     def retry_unfinished(self) -> int:
         """Record results kept while the store was away; returns how many are still kept."""
-        for approval_id, (state, summary) in list(self._unfinished.items()):
+        for approval_id, (state, report) in list(self._unfinished.items()):
             try:
-                self.store.finish(approval_id, state=state, summary=summary)
+                self.store.finish(approval_id, state=state, report=report)
             except StoreUnavailable:
                 break
             except (InvalidTransition, ApprovalNotFound):

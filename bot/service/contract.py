@@ -10,6 +10,14 @@ a vote that completes the approval runs the plan inside the call (`on_executing`
 first) and answers VoteResult.EXECUTE with the ExecutionReport; `request_undo` on the same
 message puts the inverse plan up for approval like any request. The sweeps `expire_due` and
 `recover_interrupted` return the approvals the front end should close in their threads.
+
+Groups: a front end whose platform gives users groups (Slack user groups) hands the service a
+`PrincipalResolver` (bot/service/ports.py) through its constructor (`OpsService(principals=)`,
+`wiring.build(principals=)`). The groups on a Principal passed in here are used for that call
+only; whenever an approval is counted or re-evaluated (every vote, withdrawal, the run), the
+requester and every voter are resolved again with `principals.current(...)`: someone removed
+from a platform group no longer counts as requester or approver. Front ends without platform
+groups use `AsGiven`.
 """
 
 from __future__ import annotations

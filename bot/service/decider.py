@@ -12,7 +12,7 @@ from bot.models import Principal
 from bot.plan import Plan
 from bot.policy.decision import Decision, Outcome
 from bot.replies import ExecutionReport
-from bot.service.ports import PolicySource
+from bot.service.ports import AsGiven, PolicySource, PrincipalResolver
 
 log = logging.getLogger("opsbot.service")
 
@@ -25,8 +25,10 @@ class Decider:
         clock: Callable[[], datetime],
         enabled_operations: frozenset[str] = frozenset(),
         default_context: str | None = None,
+        principals: PrincipalResolver | None = None,
     ) -> None:
         self.policy = policy
+        self.principals: PrincipalResolver = principals or AsGiven()
         self.clock = clock
         self.enabled_operations = enabled_operations
         self.default_context = default_context
@@ -38,6 +40,11 @@ class Decider:
     def effective(self, principal: Principal) -> Principal:
         """The principal with the groups the policy in force gives it."""
         return self.policy.effective_principal(principal)
+
+    def current(self, principal: Principal) -> Principal:
+        """A stored principal (a requester, a ballot's voter) with its platform groups as they
+        are now plus the policy's: how approvals are counted and re-evaluated."""
+        return self.policy.effective_principal(self.principals.current(principal))
 
     def decide(self, plan: Plan, requester: Principal) -> Decision:
         disabled = sorted(

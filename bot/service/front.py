@@ -24,7 +24,7 @@ from bot.service.claims import EventClaims
 from bot.service.decider import Decider
 from bot.service.intake import Intake
 from bot.service.lookups import PolicedLookups
-from bot.service.ports import PolicySource, RateLimiter
+from bot.service.ports import PolicySource, PrincipalResolver, RateLimiter
 from bot.service.runs import AuditedRuns
 from bot.service.submission import Submission
 
@@ -51,9 +51,12 @@ class OpsService:
         default_context: str | None = None,
         max_pending_per_user: int | None = None,
         clock: Callable[[], datetime] | None = None,
+        principals: PrincipalResolver | None = None,
     ) -> None:
         """`request_limiter`: every request of a user counts (reads, writes, help, plain
-        language); `llm_rate_limiter`: plain-language requests only (they cost model calls)."""
+        language); `llm_rate_limiter`: plain-language requests only (they cost model calls).
+        `principals`: the chat platform's current groups of a user (Slack: its UserDirectory);
+        approvals are counted and re-evaluated with them. Default: principals as given."""
         clock = clock or _utc_now
         self.store = store
         self.audit = audit
@@ -64,6 +67,7 @@ class OpsService:
             clock=clock,
             enabled_operations=enabled_operations,
             default_context=default_context,
+            principals=principals,
         )
         runs = AuditedRuns(executor=executor, audit=audit)
         self.claims = EventClaims(store)

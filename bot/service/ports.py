@@ -1,4 +1,5 @@
-"""What the service needs from the policy engine and the rate limiters (protocols only)."""
+"""What the service needs from the policy engine, the chat platform's group directory and the
+rate limiters."""
 
 from __future__ import annotations
 
@@ -28,3 +29,19 @@ class PolicySource(Protocol):
 
 class RateLimiter(Protocol):
     def allow(self, user_id: str) -> tuple[bool, int]: ...
+
+
+class PrincipalResolver(Protocol):
+    """The chat platform's groups of a user NOW (never the policy's static groups, which the
+    Decider adds). Approvals are counted with these, never with the groups a Principal carried
+    when it asked or voted, so someone removed from a platform group stops counting."""
+
+    def current(self, principal: Principal) -> Principal: ...
+
+
+class AsGiven:
+    """For front ends whose users carry no platform groups (the console, tests): a principal
+    is taken as it was given."""
+
+    def current(self, principal: Principal) -> Principal:
+        return principal

@@ -82,6 +82,7 @@ class Submission:
             thread=request.thread,
         )
         previews = self.executor.preview(plan, actor=requester)
+        approval = approval.model_copy(update={"previews": previews})
         failed = [p for p in previews if p.dry_run_ok is False]
         if failed:
             # Asking people to approve a change the server already refused wastes their time.

@@ -24,7 +24,7 @@ from bot.approvals import (
 )
 from bot.approvals.models import PendingApproval
 from bot.models import Principal
-from tests.approvals.helpers import T0, make_approval, requirement
+from tests.approvals.helpers import T0, make_approval, ran, requirement
 
 NOW = T0 + timedelta(seconds=1)
 GIVE_UP_SECONDS = 60.0
@@ -73,7 +73,7 @@ def vote_once(store: RedisApprovalStore, approval: PendingApproval, voter_id: st
         store,
         approval.id,
         requirements=approval.requirements,
-        effective=lambda p: p,
+        current=lambda p: p,
         by=voter_id,
         now=NOW,
     ).outcome
@@ -87,7 +87,9 @@ def vote_and_run(
     outcome = retrying(lambda: vote_once(store, approval, voter_id), tally)
     if outcome.result is VoteResult.EXECUTE:
         tally.run(approval.id)
-        retrying(lambda: store.finish(approval.id, state=ApprovalState.DONE, summary="ran"), tally)
+        retrying(
+            lambda: store.finish(approval.id, state=ApprovalState.DONE, report=ran(approval)), tally
+        )
     return outcome
 
 

@@ -13,6 +13,7 @@ from bot.catalog.kubernetes_ops import ScaleDeployment
 from bot.models import MessageRef, Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement
+from bot.run_report import ExecutionReport
 
 # The time these helpers were imported: Redis expires keys by its own clock a day after they
 # are due, so records built on it stay live for the session. It is NOT "now" later on: a test
@@ -92,7 +93,7 @@ def vote(
         store,
         approval_id,
         requirements=approval.requirements,
-        effective=lambda p: p,
+        current=lambda p: p,
         by=voter_id,
         now=now,
     ).outcome
@@ -118,3 +119,8 @@ def _with_tally(store: ApprovalStore, approval_id: str, outcome: VoteOutcome) ->
 def counted(approval: PendingApproval) -> PendingApproval:
     """The approval with its ballots counted under its stored requirements."""
     return approval.counted(approval.requirements)
+
+
+def ran(approval: PendingApproval, *, ok: bool = True) -> ExecutionReport:
+    """The report `finish` records for `approval` (no step details needed here)."""
+    return ExecutionReport(plan_digest=approval.digest, approval_id=approval.id, ok=ok)

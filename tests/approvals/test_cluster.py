@@ -21,7 +21,7 @@ from tests.approvals.failover import (
     vote_once,
     vote_through_failover,
 )
-from tests.approvals.helpers import make_approval, requirement
+from tests.approvals.helpers import make_approval, ran, requirement
 from tests.fixtures.redis_ha import ClusterSetup
 
 
@@ -98,7 +98,7 @@ def test_killing_the_slot_master_mid_execution_never_starts_the_plan_again(
     old.restart()  # rejoins as a replica: starts are acknowledged again
     outcome = Tally()
     assert vote_and_run(store, waiting, "U-other", outcome).result is VoteResult.EXECUTE
-    store.finish(running.id, state=ApprovalState.DONE, summary="ran once")
+    store.finish(running.id, state=ApprovalState.DONE, report=ran(running))
     assert outcome.ran == [waiting.id]
 
 

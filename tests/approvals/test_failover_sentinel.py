@@ -18,6 +18,7 @@ from tests.approvals.failover import (
     vote_once,
     vote_through_failover,
 )
+from tests.approvals.helpers import ran
 from tests.fixtures.redis_ha import SentinelSetup
 
 
@@ -58,7 +59,7 @@ def test_killing_the_master_mid_execution_never_starts_the_plan_again(
     late = vote_and_run(store, running, "U-late", tally)  # same client, new master
     assert (late.result, late.state) == (VoteResult.NOT_PENDING, ApprovalState.EXECUTING)
     assert tally.ran == []
-    store.finish(running.id, state=ApprovalState.DONE, summary="ran once")
+    store.finish(running.id, state=ApprovalState.DONE, report=ran(running))
     stored = store.get(running.id)
     assert stored is not None and stored.state is ApprovalState.DONE
     assert [a.id for a in store.list_pending()] == [waiting.id]  # acknowledged: survived

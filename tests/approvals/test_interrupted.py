@@ -10,10 +10,10 @@ import pytest
 import redis
 
 from bot.approvals import ApprovalState, InvalidTransition, RedisApprovalStore, connect
-from bot.approvals.models import PendingApproval
+from bot.approvals.models import Executed, Interrupted, PendingApproval
 from bot.approvals.redis_store import TERMINAL_TTL_SECONDS
-from bot.approvals.store import INTERRUPTED_SUMMARY, ApprovalStore
-from tests.approvals.helpers import T0, make_approval, vote
+from bot.approvals.store import ApprovalStore
+from tests.approvals.helpers import T0, make_approval, ran, vote
 
 STARTED = T0 + timedelta(seconds=1)
 
@@ -38,16 +38,16 @@ def test_a_stale_execution_is_marked_failed_and_returned_once(
 
     assert [a.id for a in moved] == [approval.id]
     assert moved[0].state is ApprovalState.FAILED
-    assert moved[0].result_summary == INTERRUPTED_SUMMARY
+    assert moved[0].outcome == Interrupted()
     assert moved[0].decided_by == "U-sre"
     assert approval_store.interrupt_stale(later, older_than_seconds=900) == []
     stored = approval_store.get(approval.id)
     assert stored is not None and stored.state is ApprovalState.FAILED
     # a very slow execution finishing afterwards cannot overwrite the interrupted record
     with pytest.raises(InvalidTransition, match="failed, not executing"):
-        approval_store.finish(approval.id, state=ApprovalState.DONE, summary="late")
+        approval_store.finish(approval.id, state=ApprovalState.DONE, report=ran(approval))
     again = approval_store.get(approval.id)
-    assert again is not None and again.result_summary == INTERRUPTED_SUMMARY
+    assert again is not None and again.outcome == Interrupted()
 
 
 def test_younger_executions_and_other_states_are_untouched(
@@ -55,7 +55,7 @@ def test_younger_executions_and_other_states_are_untouched(
 ) -> None:
     young = _executing(approval_store, at=timedelta(seconds=200))
     done = _executing(approval_store)
-    approval_store.finish(done.id, state=ApprovalState.DONE, summary="scaled")
+    approval_store.finish(done.id, state=ApprovalState.DONE, report=ran(done))
     pending = make_approval(ttl_seconds=3600)
     approval_store.create(pending)
     old = _executing(approval_store)
@@ -71,7 +71,7 @@ def test_younger_executions_and_other_states_are_untouched(
         pending.id: ApprovalState.PENDING,
     }
     done_now = states[done.id]
-    assert done_now is not None and done_now.result_summary == "scaled"
+    assert done_now is not None and done_now.outcome == Executed(report=ran(done))
     # the young one is recovered once it too is older than the cutoff
     later = T0 + timedelta(seconds=200 + 901)
     assert [a.id for a in approval_store.interrupt_stale(later, older_than_seconds=900)] == [
@@ -93,7 +93,7 @@ def test_redis_keeps_the_executing_index_exact_and_applies_the_terminal_ttl(
     prefix = f"intr{uuid.uuid4().hex[:6]}"
     store = RedisApprovalStore(connect(redis_url), prefix=prefix)
     finished = _executing(store)
-    store.finish(finished.id, state=ApprovalState.FAILED, summary="boom")
+    store.finish(finished.id, state=ApprovalState.FAILED, report=ran(finished, ok=False))
     assert redis_client.zrange(f"{{{prefix}}}:executing", 0, -1) == []  # finish removes it
 
     stale = _executing(store)

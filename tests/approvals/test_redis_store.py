@@ -22,9 +22,18 @@ from bot.approvals import (
     VoteResult,
     connect,
 )
+from bot.approvals.models import Executed, Interrupted
 from bot.approvals.redis_store import PENDING_GRACE_SECONDS, TERMINAL_TTL_SECONDS
 from bot.models import MessageRef
-from tests.approvals.helpers import T0, counted, make_approval, requirement, vote, withdraw
+from tests.approvals.helpers import (
+    T0,
+    counted,
+    make_approval,
+    ran,
+    requirement,
+    vote,
+    withdraw,
+)
 from tests.fixtures.services import start_redis
 
 SOON = T0 + timedelta(seconds=1)
@@ -108,7 +117,7 @@ def test_records_age_out_pending_after_expiry_plus_grace_terminal_after_a_week(
     assert all(lowest < ttl <= PENDING_GRACE_SECONDS + 600 for ttl in pending_ttls), pending_ttls
 
     vote(store, approval.id, voter_id="U-b", digest=approval.digest, counts_for=[0], now=soon)
-    store.finish(approval.id, state=ApprovalState.DONE, summary="scaled web 2 -> 5")
+    store.finish(approval.id, state=ApprovalState.DONE, report=ran(approval))
     done_ttls = [redis_client.ttl(key) for key in keys]
     assert all(TERMINAL_TTL_SECONDS - 60 < ttl <= TERMINAL_TTL_SECONDS for ttl in done_ttls)
     assert redis_client.zcard(f"{{{prefix}}}:pending") == 0
@@ -150,8 +159,8 @@ def test_every_call_fails_closed_with_store_unavailable_when_redis_is_down(
         ),
         "withdraw": lambda: withdraw(store, approval.id, voter_id="U-a"),
         "reject": lambda: store.reject(approval.id, by="U-a", digest=digest, now=SOON),
-        "cancel": lambda: store.cancel(approval.id, by="U-a"),
-        "finish": lambda: store.finish(approval.id, state=ApprovalState.DONE, summary="x"),
+        "refuse": lambda: store.refuse(approval.id, by="U-a", reasons=[]),
+        "finish": lambda: store.finish(approval.id, state=ApprovalState.DONE, report=ran(approval)),
         "expire_due": lambda: store.expire_due(SOON),
         "interrupt_stale": lambda: store.interrupt_stale(SOON, older_than_seconds=60),
         "list_pending": lambda: store.list_pending(),
@@ -211,3 +220,27 @@ def test_the_redis_password_never_appears_in_the_error(tmp_path: Path) -> None:
         store.ping()
     assert "hunter2" not in str(caught.value)
     assert f"127.0.0.1:{server.port}" in str(caught.value)
+
+
+def test_records_of_the_previous_version_read_their_result_summary_as_an_outcome(
+    redis_client: redis.Redis, redis_url: str
+) -> None:
+    """Before `outcome`, the hash kept `result_summary`: an ExecutionReport as JSON, or the
+    interrupted note. Such records still read as Executed / Interrupted."""
+    prefix = f"old{uuid.uuid4().hex[:6]}"
+    store = RedisApprovalStore(connect(redis_url), prefix=prefix)
+    done, cut = make_approval(), make_approval()
+    for approval, summary in (
+        (done, ran(done).model_dump_json()),
+        (cut, "interrupted: the bot stopped while this plan was running"),
+    ):
+        store.create(approval)
+        redis_client.hset(
+            f"{{{prefix}}}:approval:{approval.id}",
+            mapping={"state": "done", "result_summary": summary},
+        )
+    read_done, read_cut = store.get(done.id), store.get(cut.id)
+    assert read_done is not None and read_done.outcome == Executed(report=ran(done))
+    assert read_cut is not None and read_cut.outcome == Interrupted(
+        note="interrupted: the bot stopped while this plan was running"
+    )

@@ -13,9 +13,19 @@ from bot.approvals import (
     InvalidTransition,
     VoteResult,
 )
+from bot.approvals.models import Executed
 from bot.approvals.store import ApprovalStore
 from bot.models import MessageRef
-from tests.approvals.helpers import T0, counted, make_approval, plan, requirement, vote, withdraw
+from tests.approvals.helpers import (
+    T0,
+    counted,
+    make_approval,
+    plan,
+    ran,
+    requirement,
+    vote,
+    withdraw,
+)
 
 SOON = T0 + timedelta(seconds=1)
 
@@ -279,18 +289,22 @@ def test_reject_closes_the_approval(approval_store: ApprovalStore) -> None:
         now=SOON,
     )
     assert (after.result, after.state) == (VoteResult.NOT_PENDING, ApprovalState.REJECTED)
-    assert approval_store.cancel(approval.id, by="U-req").result is VoteResult.NOT_PENDING
+    by_requester = approval_store.reject(approval.id, by="U-req", digest=approval.digest, now=SOON)
+    assert by_requester.result is VoteResult.NOT_PENDING
     assert approval_store.list_pending() == []
 
 
-def test_cancel_closes_a_pending_approval_once(approval_store: ApprovalStore) -> None:
+def test_a_requester_rejecting_closes_their_pending_approval_once(
+    approval_store: ApprovalStore,
+) -> None:
     approval = make_approval()
     approval_store.create(approval)
-    out = approval_store.cancel(approval.id, by="U-req")
-    assert (out.result, out.state) == (VoteResult.CANCELLED, ApprovalState.CANCELLED)
-    again = approval_store.cancel(approval.id, by="U-req")
-    assert (again.result, again.state) == (VoteResult.NOT_PENDING, ApprovalState.CANCELLED)
+    out = approval_store.reject(approval.id, by="U-req", digest=approval.digest, now=SOON)
+    assert (out.result, out.state) == (VoteResult.REJECTED, ApprovalState.REJECTED)
+    again = approval_store.reject(approval.id, by="U-req", digest=approval.digest, now=SOON)
+    assert (again.result, again.state) == (VoteResult.NOT_PENDING, ApprovalState.REJECTED)
     assert approval_store.get(approval.id).decided_by == "U-req"  # type: ignore[union-attr]
+    assert approval_store.list_pending() == []
 
 
 def test_unknown_ids_answer_not_found(approval_store: ApprovalStore) -> None:
@@ -302,14 +316,14 @@ def test_unknown_ids_answer_not_found(approval_store: ApprovalStore) -> None:
     assert approval_store.reject("nope", by="U", digest=digest, now=SOON).result is (
         VoteResult.NOT_FOUND
     )
-    assert approval_store.cancel("nope", by="U").result is VoteResult.NOT_FOUND
+    assert approval_store.refuse("nope", by="U", reasons=[]).result is VoteResult.NOT_FOUND
 
 
 def test_finish_records_the_result_only_after_execute(approval_store: ApprovalStore) -> None:
     approval = make_approval()
     approval_store.create(approval)
     with pytest.raises(InvalidTransition, match="pending, not executing"):
-        approval_store.finish(approval.id, state=ApprovalState.DONE, summary="too early")
+        approval_store.finish(approval.id, state=ApprovalState.DONE, report=ran(approval))
 
     vote(
         approval_store,
@@ -320,15 +334,18 @@ def test_finish_records_the_result_only_after_execute(approval_store: ApprovalSt
         now=SOON,
     )
     with pytest.raises(InvalidTransition, match="done or failed"):
-        approval_store.finish(approval.id, state=ApprovalState.PENDING, summary="x")
-    approval_store.finish(approval.id, state=ApprovalState.FAILED, summary="step 1 failed: 409")
+        approval_store.finish(approval.id, state=ApprovalState.PENDING, report=ran(approval))
+    approval_store.finish(approval.id, state=ApprovalState.FAILED, report=ran(approval, ok=False))
     stored = approval_store.get(approval.id)
     assert stored is not None
-    assert (stored.state, stored.result_summary) == (ApprovalState.FAILED, "step 1 failed: 409")
+    assert (stored.state, stored.outcome) == (
+        ApprovalState.FAILED,
+        Executed(report=ran(approval, ok=False)),
+    )
     with pytest.raises(InvalidTransition, match="failed, not executing"):
-        approval_store.finish(approval.id, state=ApprovalState.DONE, summary="again")
+        approval_store.finish(approval.id, state=ApprovalState.DONE, report=ran(approval))
     with pytest.raises(ApprovalNotFound):
-        approval_store.finish("no-such-id", state=ApprovalState.DONE, summary="x")
+        approval_store.finish("no-such-id", state=ApprovalState.DONE, report=ran(approval))
 
 
 def test_bind_message_moves_the_lookup_to_the_new_message(approval_store: ApprovalStore) -> None:

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.approvals.memory_store import MemoryApprovalStore
-from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
-from bot.approvals.store import INTERRUPTED_SUMMARY
+from bot.approvals.models import ApprovalState, Interrupted, PendingApproval, VoteResult
 from bot.models import MessageRef, Request
 from bot.replies import ReplyKind
 from bot.service import OpsService
@@ -64,7 +63,7 @@ def test_a_stale_execution_is_recovered_once_audited_and_failed(
     recovered = service.recover_interrupted(older_than_seconds=900)
 
     assert [a.id for a in recovered] == [approval.id]
-    assert recovered[0].result_summary == INTERRUPTED_SUMMARY
+    assert recovered[0].outcome == Interrupted()
     assert service.recover_interrupted(older_than_seconds=900) == []
     stored = service.store.get(approval.id)
     assert stored is not None and stored.state is ApprovalState.FAILED
@@ -115,7 +114,7 @@ def test_an_execution_that_outlasts_the_cutoff_still_answers_its_vote(
     assert vote.execution is not None  # the run's result reaches the voter
     stored = service.store.get(reply.approval_id)
     assert stored is not None and stored.state is ApprovalState.FAILED
-    assert stored.result_summary == INTERRUPTED_SUMMARY  # the late finish did not overwrite it
+    assert stored.outcome == Interrupted()  # the late finish did not overwrite it
     events = [e.event for e in service.audit.recent(50)]
     assert "interrupted" in events and "executed" in events  # the real result is audited
 

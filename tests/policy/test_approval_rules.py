@@ -65,7 +65,7 @@ def _votes_until_done(
                 store,
                 "a1",
                 requirements=decision.requirements,
-                effective=eng.effective_principal,
+                current=eng.effective_principal,
                 by=voter.id,
                 now=WEDNESDAY,
             ).outcome

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
-from bot.approvals.store import INTERRUPTED_SUMMARY
+from bot.approvals.models import ApprovalState, Executed, PendingApproval, VoteResult
 from bot.models import Principal, Request
 from bot.replies import ReplyKind
 from tests.fixtures.services import RedisProcess, start_redis
@@ -85,8 +84,7 @@ def test_a_result_finished_while_redis_was_away_is_recorded_not_interrupted(
     approval = service.approval_for_message(message)
     assert approval is not None
     assert approval.state is (ApprovalState.DONE if vote.execution.ok else ApprovalState.FAILED)
-    assert approval.result_summary == vote.execution.model_dump_json()
-    assert approval.result_summary != INTERRUPTED_SUMMARY
+    assert approval.outcome == Executed(report=vote.execution)
 
 
 def test_one_users_pending_approvals_are_capped_across_replicas(pods: Pods) -> None:

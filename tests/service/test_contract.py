@@ -141,3 +141,23 @@ def test_the_whole_loop_through_the_contract(
     assert undone.result is VoteResult.EXECUTE and undone.execution and undone.execution.ok
     assert docker_client.containers.get(web).status == "running"
     assert front.service.pending_approvals() == []
+
+
+def test_a_requester_cancels_their_own_plan_by_rejecting_it(
+    front: TinyFrontEnd, web: str, docker_client: docker.DockerClient
+) -> None:
+    asked = front.said(ALICE, f"docker stop {web} -t 0", event_id="e-own")
+    assert isinstance(asked, NeedsApprovalReply), asked.text
+    preview = MessageRef(platform="tiny", channel="room", ts=str(len(front.posts)))
+    cancelled = front.service.vote(
+        message=preview,
+        voter=ALICE,
+        approve=False,
+        event_id="r-own",
+        shown_digest=asked.plan.digest,
+    )
+    assert cancelled.result is VoteResult.REJECTED, cancelled.text
+    assert front.service.pending_approvals() == []
+    late = front.reacted(CAROL, preview, event_id="v-late")
+    assert late.result is VoteResult.NOT_PENDING
+    assert docker_client.containers.get(web).status == "running"

@@ -83,6 +83,8 @@ def test_mention_preview_approval_execution_on_docker(
     assert any("Approved, executing" in s for s in statuses), statuses
     assert "Done" in statuses[-1] and "approved by <@USRE1>" in statuses[-1]
     assert "Done" in status_of(preview)  # the preview itself now says done (updated in place)
+    # rendered again from the approval in the store: its previews and expiry are still shown
+    assert "`running`: False → *True*" in text_of(preview) and "Expires <!date^" in text_of(preview)
 
 
 def status_of_blocks(args: dict[str, object]) -> str:

@@ -36,9 +36,12 @@ def build_bot(
     settings: Settings,
     client: WebClient | None = None,
     state: SlackState | None = None,
+    users: UserDirectory | None = None,
     workers: int = 16,
 ) -> SlackBot:
-    """The Bolt app plus the front end it calls. Calls auth.test once (Bolt checks the token)."""
+    """The Bolt app plus the front end it calls. Calls auth.test once (Bolt checks the token).
+    `users`: the directory the service was built with as its PrincipalResolver
+    (`user_directory`), so requests, votes and counting read the same groups."""
     client = ensure_rate_limit_retries(client) if client is not None else make_web_client(settings)
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -61,11 +64,21 @@ def build_bot(
         service=service,
         client=client,
         settings=settings,
-        users=UserDirectory(client, group_map=settings.slack_group_map),
+        users=users or user_directory(settings, client),
         state=state or state_from_url(settings.redis_url, prefix=settings.key_prefix),
     )
     register_listeners(app, frontend)
     return SlackBot(app=app, frontend=frontend)
+
+
+def user_directory(settings: Settings, client: WebClient) -> UserDirectory:
+    """Slack user groups -> policy groups; give it to the service (`principals=`) and to
+    `build_bot` (`users=`)."""
+    return UserDirectory(
+        client,
+        group_map=settings.slack_group_map,
+        ttl_seconds=settings.slack_groups_cache_seconds,
+    )
 
 
 def _bolt_logger() -> logging.Logger:

@@ -48,6 +48,7 @@ STATUS_LABEL = {
     ApprovalState.EXPIRED.value: ":hourglass: Expired",
     ApprovalState.REJECTED.value: ":no_entry_sign: Rejected",
     ApprovalState.CANCELLED.value: ":heavy_minus_sign: Cancelled",
+    ApprovalState.REFUSED.value: ":no_entry: Refused",
 }
 
 
@@ -220,10 +221,12 @@ def status_block(status: str, *, emoji: Emoji, note: str | None, digest: str) ->
 
 
 def reply_from_approval(approval: PendingApproval) -> NeedsApprovalReply:
-    """A preview rebuilt from the store when the original is not cached (no dry-run details)."""
+    """The preview of a stored approval (plan, previews, the requirements it is counted under,
+    expiry): every update of a preview message is rendered from it."""
     return NeedsApprovalReply(
         text=approval.plan.describe(),
         plan=approval.plan,
+        previews=approval.previews,
         decision=Decision(outcome=Outcome.NEEDS_APPROVAL, requirements=approval.requirements),
         approval_id=approval.id,
         expires_at=approval.expires_at,

@@ -227,7 +227,7 @@ class SlackFrontEnd:
         self.state.save_preview(
             message,
             ShownPreview(
-                reply=reply,
+                digest=reply.plan.digest,
                 requester=requester,
                 request_text=request_text,
                 thread_ts=thread_ts or ts,
@@ -266,7 +266,7 @@ class SlackFrontEnd:
         event_time = slack_time(event_ts) if event_ts else None
         shown = self.state.load_preview(message)
         # The vote is for the plan this message shows; a different digest never counts.
-        shown_digest = shown.reply.plan.digest if shown else None
+        shown_digest = shown.digest if shown else None
         if name == self.emoji.reject:
             if added:
                 self._after_vote(
@@ -379,16 +379,13 @@ class SlackFrontEnd:
         tally: list[int] | None = None,
         note: str | None = None,
     ) -> None:
-        shown = self.state.load_preview(message)
-        if shown is None:
-            approval = approval or self.service.approval_for_message(message)
-            if approval is None:
-                return
-            shown = ShownPreview(
-                reply=reply_from_approval(approval), requester=approval.requester.id
-            )
+        """Render the preview again from the approval (the one given, else the store's)."""
+        approval = approval or self.service.approval_for_message(message)
+        if approval is None:
+            return
+        shown = self.state.load_preview(message) or ShownPreview(requester=approval.requester.id)
         rendered = preview_blocks(
-            shown.reply,
+            reply_from_approval(approval),
             status=status,
             emoji=self.emoji,
             requester=shown.requester,

@@ -1,9 +1,11 @@
 """What the Slack adapter remembers between events, shared by every replica through Redis.
 
-Slack's reaction events do not carry the message they point at, and chat.update replaces a
-whole message, so the original preview (steps, current -> desired, dry run) is kept here to
-re-render it with a new status. Also one-shot event claims for replies the service never sees
-(for example the polite refusal in a channel the bot does not serve).
+Slack's reaction events do not carry the message they point at, so what only Slack knows about
+a preview message is kept here: the digest it shows (a vote counts only for that plan), its
+header (the slash command echoed) and its thread. The preview itself (plan, current -> desired,
+dry run, requirements, expiry) is rendered from the approval in the store. Also one-shot
+event claims for replies the service never sees (for example the polite refusal in a channel
+the bot does not serve).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from pydantic import BaseModel
 
 from bot.models import MessageRef
 from bot.redis_url import RedisClient, connect
-from bot.replies import NeedsApprovalReply
 
 log = logging.getLogger("opsbot.slack.state")
 
@@ -26,9 +27,11 @@ PREVIEW_TTL_SECONDS = 8 * 86400  # longer than an approval lives plus the undo w
 
 
 class ShownPreview(BaseModel):
-    """A preview message as first posted: enough to render it again with a new status."""
+    """A preview message as first posted: what the approval does not hold. `digest` is None
+    in records of the previous version (they held the whole reply); votes then count for the
+    stored plan's digest."""
 
-    reply: NeedsApprovalReply
+    digest: str | None = None
     requester: str | None = None
     request_text: str | None = None
     thread_ts: str | None = None

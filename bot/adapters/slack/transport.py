@@ -240,26 +240,29 @@ class ExpiryLoop:
 
 def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
     """Run the Slack app until SIGINT/SIGTERM. Returns the process exit code."""
-    from bot.adapters.slack.app import build_bot
+    from bot.adapters.slack.app import build_bot, user_directory
 
     try:
         check_settings(settings, mode=mode)
     except SlackSettingsError as exc:
         print(f"opsbot: {exc}", file=sys.stderr)
         return 2
-    wiring = build(settings)
+    client = make_web_client(settings)
+    users = user_directory(settings, client)
+    wiring = build(settings, principals=users)
     for note in wiring.notes:
         print(f"opsbot: {note}", file=sys.stderr)
     if not settings.slack_group_map:
         log.warning(GROUP_MAP_WARNING)
-    client = make_web_client(settings)
     try:
         state = (
             RedisState(wiring.redis_client, prefix=settings.key_prefix)
             if wiring.redis_client is not None
             else None
         )
-        bot = build_bot(service=wiring.service, settings=settings, client=client, state=state)
+        bot = build_bot(
+            service=wiring.service, settings=settings, client=client, state=state, users=users
+        )
     except (BoltError, SlackApiError, SlackClientError, OSError) as exc:
         print(
             f"opsbot: Slack did not accept SLACK_BOT_TOKEN or could not be reached: {exc}\n"

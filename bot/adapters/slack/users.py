@@ -8,6 +8,9 @@ handle taken by someone else. An empty map means no Slack group counts (the poli
 `groups:` still apply).
 On a Slack error the last good membership is kept; with none, users have no groups (their
 votes count for nothing: fail closed).
+It is also the service's PrincipalResolver (`current`): approvals are counted and re-evaluated
+with the membership as it is now (cached for OPSBOT_SLACK_GROUPS_CACHE_SECONDS, and the last
+known one while Slack cannot be reached), never with the groups read when someone asked or voted.
 """
 
 from __future__ import annotations
@@ -57,6 +60,15 @@ class UserDirectory:
 
     def principal(self, user_id: str) -> Principal:
         return Principal(id=user_id, name=self.name(user_id), groups=self.groups(user_id))
+
+    def current(self, principal: Principal) -> Principal:
+        """`principal` with the policy groups its Slack user groups give it now."""
+        groups = self.groups(principal.id)
+        return (
+            principal
+            if groups == principal.groups
+            else principal.model_copy(update={"groups": groups})
+        )
 
     def groups(self, user_id: str) -> frozenset[str]:
         with self._lock:
