@@ -159,7 +159,9 @@ class AlertProcessor:
         if isinstance(reply, ResultReply) and reply.execution.ok and reply.execution.steps:
             found = reply.execution.steps[0].result.data
             return found if isinstance(found, dict) else None
-        raise RunbookRefused(f"the read {format_command(op)} failed: {reply.text[:200]}")
+        raise RunbookRefused(
+            f"the read {format_command(op)} failed ({reply.kind}): {reply.text[:300]}"
+        )
 
     def _read_text(self, op: Operation, key: str) -> str:
         try:
