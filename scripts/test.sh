@@ -31,6 +31,8 @@ has etcd || missing+=(etcd-server)
 has curl || missing+=(curl)            # real-cluster up: health checks of the API server
 has openssl || missing+=(openssl)      # real-cluster up: the cluster's PKI
 has xz || missing+=(xz-utils)          # real-cluster build: unpacks the Kubernetes source
+has prometheus-alertmanager || missing+=(prometheus-alertmanager)   # tests/alerts (real)
+has prometheus || missing+=(prometheus)
 if (( ${#missing[@]} )); then
   [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "missing packages: ${missing[*]} (apt-get install -y ${missing[*]})"
   command -v apt-get >/dev/null || die "missing: ${missing[*]}; no apt-get here, install them by hand"

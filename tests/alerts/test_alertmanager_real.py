@@ -13,9 +13,9 @@ from kubernetes import client
 
 from bot.backends.kubernetes import KubernetesBackend
 from bot.config import Settings
-from tests.alerts.conftest import ALERTS_CHANNEL, KUBE_CHANNEL, AlertBot
 from tests.backends.test_kubernetes_real import create_deployment, revision, wait_for
 from tests.fakes.slack_api import FakeSlack, Message, reaction
+from tests.fixtures.alert_bot import ALERTS_CHANNEL, KUBE_CHANNEL, AlertBot
 from tests.fixtures.alertmanager import RealAlertmanager
 from tests.fixtures.services import RealCluster
 from tests.fixtures.slack_fake import text_of
