@@ -164,6 +164,20 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return report_command(settings, out=sys.stdout, as_json=args.json)
 
 
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate Alertmanager routing and runbook files (file:line problems)."""
+    from bot.receivers.alertmanager.config import check_files
+
+    files = [Path(f) for f in args.files]
+    problems = check_files(files)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"ok: {', '.join(str(f) for f in files)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsbot", description=__doc__)
     parser.add_argument("--policy", help="policy file or folder (default: OPSBOT_POLICY_PATH)")
@@ -203,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print a health report")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report)
+    alerts = sub.add_parser("alerts", help="check Alertmanager routing and runbook files")
+    alerts.add_argument("action", choices=["check"])
+    alerts.add_argument("files", nargs="+", help="routing and runbook YAML files")
+    alerts.set_defaults(func=cmd_alerts)
     return parser
 
 
@@ -228,7 +246,7 @@ def _main(argv: list[str] | None) -> int:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    if args.command in {"console", "plan", "policy", "report", "eval", "audit"}:
+    if args.command in {"console", "plan", "policy", "report", "eval", "audit", "alerts"}:
         # terminal commands: the trail goes to Redis; keep the terminal readable. `serve`
         # keeps the JSON audit lines on stderr, the copy that survives a Redis outage.
         logging.getLogger("opsbot.audit").setLevel(logging.WARNING)

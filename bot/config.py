@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="address of /healthz, /metrics")
     http_port: int = Field(default=8080, ge=0, le=65535)
 
+    # --- Alertmanager receiver (bot/receivers/alertmanager; on when alerts_routing is set)
+    alerts_routing: Path | None = Field(default=None, description="routing YAML; unset: off")
+    alerts_runbooks: Path | None = Field(default=None, description="runbooks YAML")
+    alerts_token: SecretStr | None = Field(default=None, description="bearer token it accepts")
+    alerts_basic_user: str | None = None
+    alerts_basic_password: SecretStr | None = None
+    alerts_host: str = Field(default="127.0.0.1", description="address of POST /alertmanager")
+    alerts_port: int = Field(default=9095, ge=0, le=65535)
+    alerts_principal: str = Field(
+        default="alertmanager", description="the policy user alert requests come from"
+    )
+
     # --- deployment (Helm chart)
     readiness_timeout_seconds: float = Field(
         default=4.0, gt=0, le=60, description="/readyz: give up on a slow check after this long"

@@ -34,6 +34,8 @@ has openssl || missing+=(openssl)      # real-cluster up: the cluster's PKI
 has xz || missing+=(xz-utils)          # real-cluster build: unpacks the Kubernetes source
 has cmake || missing+=(cmake)          # llama-cpp-python wheel build (the real model server)
 has g++ || missing+=(g++)
+has prometheus-alertmanager || missing+=(prometheus-alertmanager)   # tests/alerts (real)
+has prometheus || missing+=(prometheus)
 if (( ${#missing[@]} )); then
   [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "missing packages: ${missing[*]} (apt-get install -y ${missing[*]})"
   command -v apt-get >/dev/null || die "missing: ${missing[*]}; no apt-get here, install them by hand"

@@ -27,6 +27,8 @@ from bot.adapters.slack.state import RedisState
 from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
+from bot.receivers.alertmanager.config import ConfigError
+from bot.receivers.alertmanager.server import ReceiverServer
 from bot.reports.backend import HostBackend
 from bot.reports.scheduler import SchedulerHandle, start_scheduler
 from bot.reports.schedules import ReportsConfigError
@@ -298,7 +300,8 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
         reports = _start_reports(settings, wiring, client)
-    except (OSError, ReportsConfigError) as exc:
+        alerts = _start_alerts(settings, wiring, bot.frontend)
+    except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         expiry.stop()
         transport.stop()
@@ -311,12 +314,33 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     try:
         stop.wait()
     finally:
+        if alerts is not None:
+            alerts.stop()
         if reports is not None:
             reports.stop()
         endpoints.stop()
         expiry.stop()
         transport.stop()
     return 0
+
+
+def _start_alerts(
+    settings: Settings, wiring: Wiring, frontend: SlackFrontEnd
+) -> ReceiverServer | None:
+    """The Alertmanager receiver (POST /alertmanager), when OPSBOT_ALERTS_ROUTING is set."""
+    if settings.alerts_routing is None:
+        return None
+    from bot.adapters.slack.alert_sink import SlackAlertSink
+    from bot.receivers.alertmanager.setup import serve_receiver
+
+    server = serve_receiver(
+        settings,
+        service=wiring.service,
+        sink=SlackAlertSink(frontend),
+        redis_client=wiring.redis_client,
+    )
+    print(f"opsbot: receiving Alertmanager webhooks on {server.url}", flush=True)
+    return server
 
 
 def _start_reports(settings: Settings, wiring: Wiring, client: WebClient) -> SchedulerHandle | None:

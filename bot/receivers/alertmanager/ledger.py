@@ -1,0 +1,130 @@
+"""The receiver's records in Redis: each notification claimed once (SET NX) and queued in the
+same script, so an acknowledged notification is durable before the 200 and one replica works
+it; and each alert group's chat message and the alerts it has seen.
+
+Every key shares one hash tag, so the scripts also run on Redis Cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+
+from bot.redis_url import RedisClient
+
+DELIVERY_TTL_SECONDS = 7 * 86400
+GROUP_TTL_SECONDS = 30 * 86400
+
+_CLAIM = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# an alert's status for one (fingerprint, startsAt): resolved is final, firing never undoes it
+_SEE = """
+local now = redis.call('HGET', KEYS[1], ARGV[1])
+if now == 'resolved' then return 0 end
+if now == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+class LedgerUnavailable(Exception):
+    """Redis did not answer: the notification is not recorded (503: Alertmanager retries)."""
+
+
+class AlertLedger:
+    def __init__(self, client: RedisClient, *, prefix: str) -> None:
+        self.client = client
+        self.base = "{" + prefix + ":alerts}"
+        self.queue = f"{self.base}:queue"
+        self.working = f"{self.base}:working"
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
+        self._see = client.register_script(_SEE)
+
+    # ------------------------------------------------------------------ deliveries
+    def record(self, delivery_key: str, payload: str) -> bool:
+        """Claim this notification and queue it, atomically. False: a retry or another
+        replica's copy of one already recorded."""
+        try:
+            claimed = self._claim(
+                keys=[f"{self.base}:delivery:{delivery_key}", self.queue],
+                args=[payload, DELIVERY_TTL_SECONDS],
+            )
+        except Exception as exc:
+            raise LedgerUnavailable(str(exc)) from exc
+        return bool(claimed)
+
+    def take(self) -> str | None:
+        """The next queued notification, moved to the working list (one replica gets it)."""
+        raw = self.client.lmove(self.queue, self.working, "LEFT", "RIGHT")
+        return None if raw is None else _text(raw)
+
+    def done(self, payload: str) -> None:
+        self.client.lrem(self.working, 1, payload)
+
+    def requeue_working(self) -> int:
+        """Put notifications a stopped worker left half-done back in the queue (start-up)."""
+        moved = 0
+        while self.client.lmove(self.working, self.queue, "RIGHT", "LEFT") is not None:
+            moved += 1
+        return moved
+
+    # ------------------------------------------------------------------ groups
+    def group(self, group_id: str) -> dict[str, str]:
+        raw = self.client.hgetall(self._group(group_id))
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    def set_group(self, group_id: str, **fields: str) -> None:
+        key = self._group(group_id)
+        self.client.hset(key, mapping=dict[str | bytes, str | bytes](fields))  # type: ignore[arg-type]
+        self.client.expire(key, GROUP_TTL_SECONDS)
+
+    def see(self, group_id: str, alert_key: str, status: str) -> bool:
+        """Record an alert's status; True when it changed (first firing, or its resolution)."""
+        return bool(
+            self._see(
+                keys=[f"{self.base}:alerts:{group_id}"],
+                args=[alert_key, status, GROUP_TTL_SECONDS],
+            )
+        )
+
+    def statuses(self, group_id: str) -> dict[str, str]:
+        raw = self.client.hgetall(f"{self.base}:alerts:{group_id}")
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    def first(self, what: str) -> bool:
+        """Claim a one-time piece of work (evidence, a fix, a resolution note) across replicas."""
+        return bool(self.client.set(f"{self.base}:once:{what}", "1", nx=True, ex=GROUP_TTL_SECONDS))
+
+    @contextlib.contextmanager
+    def group_lock(self, group_id: str, *, timeout: float = 30.0) -> Iterator[None]:
+        """One replica at a time posts or updates a group's message."""
+        key = f"{self.base}:lock:{group_id}"
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + timeout
+        while not self.client.set(key, token, nx=True, px=int(timeout * 1000)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"alert group {group_id} stayed locked for {timeout:.0f} s")
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            self._release(keys=[key], args=[token])
+
+    def _group(self, group_id: str) -> str:
+        return f"{self.base}:group:{group_id}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
