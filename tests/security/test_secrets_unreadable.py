@@ -119,18 +119,26 @@ def test_a_kind_secret_reached_by_short_name_is_refused(
 ) -> None:
     group, plural = secret_like_crd
     ns = real_k8s.namespace("sec-alias")
-    client.CustomObjectsApi(real_k8s.admin()).create_namespaced_custom_object(
-        group,
-        "v1",
-        ns,
-        plural,
-        {
-            "apiVersion": f"{group}/v1",
-            "kind": "Secret",
-            "metadata": {"name": "db"},
-            "data": {"password": SECRET_VALUE},
-        },
-    )
+    body = {
+        "apiVersion": f"{group}/v1",
+        "kind": "Secret",
+        "metadata": {"name": "db"},
+        "data": {"password": SECRET_VALUE},
+    }
+
+    def created() -> bool:
+        """A CRD just listed in discovery may still answer 404 for a moment."""
+        try:
+            client.CustomObjectsApi(real_k8s.admin()).create_namespaced_custom_object(
+                group, "v1", ns, plural, body
+            )
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    wait_for(f"a {plural} object created", created)
     k8s = _admin_backend(real_k8s)
     for word in ("vlt", "vault", "vaults", f"vaults.{group}", f"vaults.v1.{group}"):
         result = k8s.execute(GetResource(namespace=ns, resource_type=word))
