@@ -63,6 +63,15 @@ if [[ -z ${KUBECONFIG_OPSBOT_REAL:-} ]]; then
   bash "$real_cluster" build
 fi
 
+# ---- Synapse (a real Matrix homeserver for tests/matrix): its own venv, never the project's
+synapse_home=${OPSBOT_SYNAPSE_HOME:-$HOME/.cache/opsbot-synapse}
+if [[ ! -x $synapse_home/venv/bin/python ]] || ! "$synapse_home/venv/bin/python" -c 'import synapse' 2>/dev/null; then
+  [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "Synapse missing: python3 -m venv $synapse_home/venv && $synapse_home/venv/bin/pip install matrix-synapse"
+  say "installing matrix-synapse into $synapse_home/venv (about 30 s)"
+  python3 -m venv "$synapse_home/venv" || die "python3 -m venv failed"
+  "$synapse_home/venv/bin/pip" install -q matrix-synapse || die "pip install matrix-synapse failed"
+fi
+
 say "uv sync"
 "${UV[@]}" sync --frozen --quiet
 say "ready in $((SECONDS - started)) s; running pytest $*"
