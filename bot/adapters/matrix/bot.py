@@ -54,6 +54,7 @@ class MatrixBot:
     sweep_interval: float = 15.0
     sync_timeout_ms: int = SYNC_TIMEOUT_MS
     served_rooms: set[str] = field(default_factory=set)
+    handled_until_ms: int = 0  # origin_server_ts of the newest event handled (observability)
     _configured: set[str] = field(default_factory=set)
 
     @classmethod
@@ -198,6 +199,11 @@ class MatrixBot:
                     work.append(self._guard(handler(room_id, event), event))
         if work:
             await asyncio.gather(*work)
+        for info in resp.rooms.join.values():
+            for e in info.timeline.events:
+                self.handled_until_ms = max(
+                    self.handled_until_ms, int(e.source.get("origin_server_ts", 0))
+                )
 
     async def _guard(self, call: Any, event: dict[str, Any]) -> None:
         try:
@@ -207,36 +213,42 @@ class MatrixBot:
 
     async def _invites(self, resp: SyncResponse) -> None:
         for room_id, info in resp.rooms.invite.items():
-            stripped = [e.source if hasattr(e, "source") else e for e in info.invite_state]
-            aliases = {
-                str((e.get("content") or {}).get("alias"))
-                for e in stripped
-                if e.get("type") == "m.room.canonical_alias"
-            }
-            direct = any(
-                e.get("type") == "m.room.member"
-                and e.get("state_key") == self.client.user_id
-                and (e.get("content") or {}).get("is_direct")
-                for e in stripped
+            try:
+                await self._invite(room_id, info)
+            except Exception:
+                log.exception("handling the invite to %s failed", room_id)
+
+    async def _invite(self, room_id: str, info: Any) -> None:
+        stripped = [e.source if hasattr(e, "source") else e for e in info.invite_state]
+        aliases = {
+            str((e.get("content") or {}).get("alias"))
+            for e in stripped
+            if e.get("type") == "m.room.canonical_alias"
+        }
+        direct = any(
+            e.get("type") == "m.room.member"
+            and e.get("state_key") == self.client.user_id
+            and (e.get("content") or {}).get("is_direct")
+            for e in stripped
+        )
+        encrypted = any(e.get("type") == "m.room.encryption" for e in stripped)
+        if encrypted:
+            log.warning(
+                "declined the invite to encrypted room %s: encrypted rooms are not supported",
+                room_id,
             )
-            encrypted = any(e.get("type") == "m.room.encryption" for e in stripped)
-            if encrypted:
-                log.warning(
-                    "declined the invite to encrypted room %s: encrypted rooms are not supported",
-                    room_id,
-                )
-                await self.client.leave(room_id, reason=ENCRYPTED_REFUSAL)
-            elif room_id in self._configured or aliases & self._configured or direct:
-                try:
-                    joined = await self.client.join(room_id)
-                except MatrixError as exc:
-                    log.warning("%s", exc)
-                    continue
-                if not direct:
-                    self.served_rooms.add(joined)
-            else:
-                log.info("declined the invite to %s: not a configured room", room_id)
-                await self.client.leave(room_id, reason=DECLINE_REASON)
+            await self.client.leave(room_id, reason=ENCRYPTED_REFUSAL)
+        elif room_id in self._configured or aliases & self._configured or direct:
+            try:
+                joined = await self.client.join(room_id)
+            except MatrixError as exc:
+                log.warning("%s", exc)
+                return
+            if not direct:
+                self.served_rooms.add(joined)
+        else:
+            log.info("declined the invite to %s: not a configured room", room_id)
+            await self.client.leave(room_id, reason=DECLINE_REASON)
 
     async def _refuse_encrypted(self, room_id: str) -> None:
         log.warning("room %s is encrypted: encrypted rooms are not supported; leaving it", room_id)

@@ -106,13 +106,7 @@ class MatrixClient:
         """Leave, or decline an invite, with a reason the inviter sees (nio's room_leave takes
         none, so the request is built from its Api path)."""
         method, path = Api.room_leave(self.nio.access_token, room_id)
-        resp = await self.nio._send(
-            RoomLeaveResponse,
-            method,
-            path,
-            json.dumps({"reason": reason}),
-            response_data=(room_id,),
-        )
+        resp = await self.nio._send(RoomLeaveResponse, method, path, json.dumps({"reason": reason}))
         if not isinstance(resp, RoomLeaveResponse):
             log.warning("leaving %s failed: %s", room_id, getattr(resp, "message", resp))
 

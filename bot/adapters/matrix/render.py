@@ -110,6 +110,8 @@ def preview(
             f"<p>React {esc(emoji.approve)} to approve, {esc(emoji.reject)} to reject "
             "(the requester's reject cancels); remove your reaction to withdraw.</p>"
         )
+        if have:
+            lines.append(have.strip(" ()"))
         lines.append(
             f"React {emoji.approve} to approve, {emoji.reject} to reject; "
             "remove your reaction to withdraw."
