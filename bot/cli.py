@@ -147,9 +147,27 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.platform == "matrix":
+        from bot.adapters.matrix.bot import serve_command as serve_matrix
+
+        return serve_matrix(settings)
     from bot.adapters.slack.transport import serve_command
 
-    return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
+    if args.platform == "slack":
+        return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
+    from bot.adapters.matrix.bot import start_beside
+    from bot.adapters.matrix.client import MatrixSettingsError, check_settings
+
+    try:
+        check_settings(settings)
+    except MatrixSettingsError as exc:
+        print(f"opsbot: {exc}", file=sys.stderr)
+        return 2
+    matrix = start_beside(settings)
+    try:
+        return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
+    finally:
+        matrix.stop()
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=cmd_audit)
 
-    serve = sub.add_parser("serve", help="run the Slack app")
+    serve = sub.add_parser("serve", help="run the chat bot (Slack, Matrix or both)")
+    serve.add_argument("--platform", choices=["slack", "matrix", "both"], default="slack")
     serve.add_argument("--mode", choices=["socket", "http"], default="socket")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to bind")
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port")

@@ -62,6 +62,28 @@ class Settings(BaseSettings):
     reject_emoji: str = "x"
     undo_emoji: str = "leftwards_arrow_with_hook"
 
+    # --- Matrix (bot/adapters/matrix/); emoji: the approve/reject/undo settings above
+    matrix_homeserver: str | None = Field(
+        default=None, validation_alias="MATRIX_HOMESERVER", description="https://matrix.example.org"
+    )
+    matrix_user_id: str | None = Field(
+        default=None, validation_alias="MATRIX_USER_ID", description="the bot, @opsbot:example.org"
+    )
+    matrix_access_token: SecretStr | None = Field(
+        default=None, validation_alias="MATRIX_ACCESS_TOKEN"
+    )
+    matrix_password: SecretStr | None = Field(default=None, validation_alias="MATRIX_PASSWORD")
+    matrix_rooms: list[str] = Field(
+        default_factory=list,
+        description="room ids or aliases the bot joins and serves (plus direct messages); "
+        "invites to other rooms are declined",
+    )
+    matrix_power_level_groups: dict[int, str] = Field(
+        default_factory=dict,
+        description="room power level -> policy group: a user whose power level in the room "
+        "is at least the level gets the group. Empty (default): power levels grant nothing",
+    )
+
     # --- LLM
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")

