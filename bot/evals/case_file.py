@@ -26,6 +26,9 @@ class InventorySpec(_Strict):
     objects: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, description="other resources: {statefulsets: {prod: [redis]}}"
     )
+    cluster_objects: dict[str, list[str]] = Field(
+        default_factory=dict, description="cluster-scoped resources: {nodes: [node-3]}"
+    )
 
     def build(self) -> StaticInventory:
         return StaticInventory(
@@ -34,6 +37,7 @@ class InventorySpec(_Strict):
             pods=self.pods,
             containers=self.containers,
             objects=self.objects,
+            cluster_objects=self.cluster_objects,
         )
 
 
