@@ -42,6 +42,7 @@ _SYNONYMS: dict[str, str] = {
     # destructive: only destructive verbs ("restart web" never deletes its pods)
     "delete": r"\b(remove|kill|evict|terminate|destroy|nuke|drain|get\s+rid)\b",
     "start": r"\b(launch|resume|boot|bring\s+up|turn\s+on)\b",
+    "trigger": r"\b(kick\s+off|fire\s+off)\b",
     "stop": r"\b(halt|shutdown|shut\s+down|kill|pause|bring\s+down|turn\s+off)\b",
 }
 _NOT_VERBS = frozenset({"docker"})  # command prefixes, not verbs
