@@ -17,6 +17,7 @@ from bot.backends import kubernetes_autoscaling as hpa
 from bot.backends import kubernetes_day2_reads as day2
 from bot.backends import kubernetes_generic as generic
 from bot.backends import kubernetes_jobs as jobs
+from bot.backends import kubernetes_names as names
 from bot.backends import kubernetes_nodes as nodes
 from bot.backends import kubernetes_reads as reads
 from bot.backends import kubernetes_rollout as rollout
@@ -69,22 +70,6 @@ from bot.catalog.workload_ops import (
 from bot.config import Settings
 from bot.models import Principal
 from bot.redact import truncate
-
-_RESOURCE_ALIASES = {
-    "pod": "pods",
-    "pods": "pods",
-    "po": "pods",
-    "deployment": "deployments",
-    "deployments": "deployments",
-    "deploy": "deployments",
-    "namespace": "namespaces",
-    "namespaces": "namespaces",
-    "ns": "namespaces",
-    "statefulsets": "statefulsets",
-    "daemonsets": "daemonsets",
-    "horizontalpodautoscalers": "horizontalpodautoscalers",
-}
-_MAX_KNOWN_NAMES = 10000
 
 
 class KubernetesBackend:
@@ -148,17 +133,16 @@ class KubernetesBackend:
         return None
 
     def known_names(self, resource: str, *, namespace: str | None = None) -> list[str]:
-        """Names of pods/deployments (in `namespace`, or every namespace) or namespaces;
-        an empty list when the API cannot be read."""
-        kind = _RESOURCE_ALIASES.get(resource.lower())
-        if kind is None or self.settings.kube_disabled:
+        """Names of any object type the catalog acts on (or the cluster serves), in
+        `namespace` or every namespace; cluster-scoped types (nodes, namespaces) ignore it.
+        An empty list when the API cannot be read or the type is unknown (see
+        bot/backends/kubernetes_names.py)."""
+        if self.settings.kube_disabled:
             return []
         try:
-            s = self._pool.session(context=None)
-            items = _list_names(s, kind, namespace)
+            return names.live_names(self._pool.session(context=None), resource, namespace)
         except (KubeError, ConfigException, OSError, TypeError, ValueError):
             return []
-        return sorted({str((i.get("metadata") or {}).get("name")) for i in items})
 
     # ------------------------------------------------------------------ internals
     def _run(
@@ -297,35 +281,6 @@ def _handlers(settings: Settings) -> Dispatch[KubeSession]:
             handler(SetHpaReplicas, hpa.execute_set_hpa, hpa.preview_set_hpa),
         ],
     )
-
-
-def _list_names(s: KubeSession, kind: str, namespace: str | None) -> list[dict[str, Any]]:
-    limit = _MAX_KNOWN_NAMES
-    if kind == "namespaces":
-        return s.list_all("GET /api/v1/namespaces", s.core.list_namespace, max_items=limit)[0]
-    if kind == "horizontalpodautoscalers":
-        return hpa.list_hpa_objects(s, namespace or None)[1]
-    if kind in ("statefulsets", "daemonsets"):
-        w = workloads.STATEFULSET if kind == "statefulsets" else workloads.DAEMONSET
-        return s.list_in(
-            "GET " + w.path(namespace or None),
-            namespace or None,
-            everywhere=w.method(s, "list_{}_for_all_namespaces"),
-            namespaced=w.method(s, "list_namespaced_{}"),
-            max_items=limit,
-        )[0]
-    everywhere: Callable[..., Any]
-    namespaced: Callable[..., Any]
-    if kind == "pods":
-        everywhere, namespaced = s.core.list_pod_for_all_namespaces, s.core.list_namespaced_pod
-        call = "GET " + reads.path(namespace=namespace, resource="pods")
-    else:
-        everywhere = s.apps.list_deployment_for_all_namespaces
-        namespaced = s.apps.list_namespaced_deployment
-        call = "GET " + reads.path(namespace=namespace, resource="deployments", group="apps")
-    return s.list_in(
-        call, namespace or None, everywhere=everywhere, namespaced=namespaced, max_items=limit
-    )[0]
 
 
 def hint_for(op: Operation, err: KubeError) -> str | None:

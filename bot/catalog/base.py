@@ -83,6 +83,12 @@ class Operation(BaseModel):
         return getattr(self, "name", None) or getattr(self, "container", None)
 
     @property
+    def named_resource(self) -> str:
+        """The object type `name` names, checked live by grounding ("deployments/scale" ->
+        deployments)."""
+        return self.resource.split("/")[0]
+
+    @property
     def scope_namespace(self) -> str | None:
         return getattr(self, "namespace", None)
 

@@ -76,6 +76,10 @@ class TriggerCronJob(KubernetesOperation):
     operation: Literal["trigger_cronjob"] = "trigger_cronjob"
     name: K8sName = Field(description="cronjob name")
 
+    @property
+    def named_resource(self) -> str:
+        return "cronjobs"  # it creates a Job, but `name` names the CronJob
+
     def inverse(self, before: dict[str, Any]) -> Operation | None:
         job = before.get("created_job")
         if not isinstance(job, str):

@@ -154,6 +154,10 @@ class GetResource(_AllNamespaces):
     )
     name: K8sName | None = Field(default=None, description="only this object")
 
+    @property
+    def named_resource(self) -> str:
+        return self.resource_type
+
 
 class DockerStats(DockerOperation):
     kind: ClassVar[str] = "docker_stats"

@@ -30,6 +30,9 @@ class InventorySpec(_Strict):
         default=None, description="kubeconfig contexts; null: unchecked"
     )
     docker_hosts: list[str] | None = Field(default=None, description="Docker host aliases")
+    cluster_objects: dict[str, list[str]] = Field(
+        default_factory=dict, description="cluster-scoped resources: {nodes: [node-3]}"
+    )
 
     def build(self) -> StaticInventory:
         return StaticInventory(
@@ -40,6 +43,7 @@ class InventorySpec(_Strict):
             objects=self.objects,
             contexts=self.contexts,
             docker_hosts=self.docker_hosts,
+            cluster_objects=self.cluster_objects,
         )
 
 

@@ -19,6 +19,13 @@ _SINGULAR = {
     "statefulsets": "statefulset",
     "daemonsets": "daemonset",
     "horizontalpodautoscalers": "horizontalpodautoscaler",
+    "cronjobs": "cronjob",
+    "jobs": "job",
+    "nodes": "node",
+    "services": "service",
+    "ingresses": "ingress",
+    "configmaps": "config map",
+    "persistentvolumeclaims": "persistent volume claim",
     "containers": "container",
     "namespaces": "namespace",
     "objects": "object",
@@ -161,7 +168,7 @@ def _check_names(
     name = getattr(op, "name", None)
     if op.backend.value == "kubernetes" and isinstance(name, str):
         # the object type the catalog says it acts on ("deployments/scale" -> deployments)
-        resource = op.resource.split("/")[0]
+        resource = op.named_resource
         checks.append((resource, name, _names(inventory, resource, namespace)))
     container = getattr(op, "container", None)
     if op.backend.value == "docker" and isinstance(container, str):

@@ -42,6 +42,7 @@ _SYNONYMS: dict[str, str] = {
     # destructive: only destructive verbs ("restart web" never deletes its pods)
     "delete": r"\b(remove|kill|evict|terminate|destroy|nuke|drain|get\s+rid)\b",
     "start": r"\b(launch|resume|boot|bring\s+up|turn\s+on)\b",
+    "trigger": r"\b(kick\s+off|fire\s+off)\b",
     "stop": r"\b(halt|shutdown|shut\s+down|kill|pause|bring\s+down|turn\s+off)\b",
 }
 _NOT_VERBS = frozenset({"docker"})  # command prefixes, not verbs
@@ -264,7 +265,7 @@ def _namespace_problem(op: Operation, wording: Wording, inventory: Inventory) ->
             return problem  # the user named another namespace
         # no namespace named: only the target's one and only home will do
         target = op.target_name
-        resource = op.resource.split("/")[0]  # the object type the catalog says it acts on
+        resource = op.named_resource  # the object type the catalog says it acts on
         homes = [
             ns for ns in inventory.namespaces() if target in inventory.names(resource, namespace=ns)
         ]
@@ -288,7 +289,7 @@ def _known_names(op: Operation, inventory: Inventory) -> frozenset[str]:
             return frozenset(inventory.names("containers", namespace=op.scope_host))
         return frozenset(
             name
-            for resource in ("deployments", "pods")
+            for resource in dict.fromkeys(("deployments", "pods", op.named_resource))
             for name in inventory.names(resource, namespace=op.scope_namespace)
         )
     except Exception:  # noqa: BLE001 - unknown names only make the reading stricter

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.planning.prompt import REQUEST_MARKER
 from tests.fakes.openai_api import Reply, Text, ToolCall, ToolCalls
+from tests.fakes.openai_rules_jobs_nodes import jobs_nodes_rule
+from tests.fakes.openai_rules_reads import reads_rule
 from tests.fakes.openai_rules_workloads import workload_rule
 
 _NUMBERS = {
@@ -22,7 +24,7 @@ _NUMBERS = {
 }  # fmt: skip
 _OUT_OF_CATALOG = re.compile(
     r"\b(kubectl|exec|shell|drop|namespace\s+\w+\s*$|delete\s+(the\s+)?namespace|"
-    r"create|install|apply|secret|password|node|drain|cordon)\b"
+    r"create|install|apply|secrets?|password|taint)\b"
 )
 
 
@@ -177,6 +179,10 @@ def rule_model(body: dict[str, Any]) -> Reply:
                 _call(body, "lookup_list_events", namespace=where, object_name=name),
             ]
         )
+    if (jobs_nodes := jobs_nodes_rule(text, ns, reply)) is not None:
+        return jobs_nodes  # cronjobs, jobs, nodes
+    if (day2_read := reads_rule(text, ns, reply, inv.containers)) is not None:
+        return day2_read  # services, ingresses, config maps, namespaces, pvcs, get KIND, docker
     if (workload := workload_rule(text, ns, reply)) is not None:
         return workload  # statefulsets, daemonsets, rollouts, autoscalers
     if "health" in text or "report" in text:
