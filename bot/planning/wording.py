@@ -227,11 +227,29 @@ _FIELD_PHRASES: dict[str, tuple[str, ...]] = {
     "limit": (rf"\blimit\s*(?:of|to|=|:)?\s*{_NUMBER}",),
     KEYWORD_FIELDS["to"]: (rf"\bto\s+{_NUMBER}",),
 }
-_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (field, re.compile(f"(?<![\\w-]){re.escape(flag)}(?:\\s+|=){_NUMBER}"))
+# a flag's word said without its dashes: "min 2 max 10" says what `--min 2 --max 10` says
+# (numeric fields only, and not words too common to mean the flag: "time")
+_BARE_FLAG_WORDS: dict[str, str] = {
+    flag.removeprefix("--"): field
     for flag, field in _FLAG_FIELDS.items()
-) + tuple(
-    (field, re.compile(phrase)) for field, phrases in _FIELD_PHRASES.items() for phrase in phrases
+    if flag.startswith("--")
+    and field in _FIELD_PHRASES.keys() | {"min_replicas", "max_replicas"}
+    and flag != "--time"
+} | {"minimum": "min_replicas", "maximum": "max_replicas"}
+_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    tuple(
+        (field, re.compile(f"(?<![\\w-]){re.escape(flag)}(?:\\s+|=){_NUMBER}"))
+        for flag, field in _FLAG_FIELDS.items()
+    )
+    + tuple(
+        (field, re.compile(rf"(?<![\w-]){re.escape(word)}\s*(?:=|:|of|to)?\s*{_NUMBER}"))
+        for word, field in _BARE_FLAG_WORDS.items()
+    )
+    + tuple(
+        (field, re.compile(phrase))
+        for field, phrases in _FIELD_PHRASES.items()
+        for phrase in phrases
+    )
 )
 # a count said about the present, not asked for: "(currently 10)", "it has 10 replicas"
 _STATE = re.compile(

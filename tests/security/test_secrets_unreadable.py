@@ -99,16 +99,18 @@ def secret_like_crd(real_k8s: RealCluster) -> Iterator[tuple[str, str]]:
             },
         }
     )
+
+    def served() -> bool:
+        try:
+            listing = client.CustomObjectsApi(real_k8s.admin()).get_api_resources(group, "v1")
+        except client.ApiException as exc:
+            if exc.status == 404:  # the new group is not in discovery yet
+                return False
+            raise
+        return any(r.name == "vaults" for r in listing.resources)
+
     try:
-        wait_for(
-            f"{name} served",
-            lambda: any(
-                r.name == "vaults"
-                for r in client.CustomObjectsApi(real_k8s.admin())
-                .get_api_resources(group, "v1")
-                .resources
-            ),
-        )
+        wait_for(f"{name} served", served)
         yield group, "vaults"
     finally:
         ext.delete_custom_resource_definition(name)
