@@ -74,7 +74,7 @@ def _forms(word: str) -> set[str]:
     """The word and its naive stems ("restarting" -> "restart", "services" -> "service")."""
     forms = {word, word.removesuffix("'s")}
     for suffix in ("s", "es", "ing", "ed", "d"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:  # "sad" is not "sa"
             forms.add(word[: -len(suffix)])
     return forms
 

@@ -56,6 +56,8 @@ def test_a_named_resource_type_selects_its_family(text: str, expected: tuple[str
         # nothing typed: the common families and the generic `get KIND`
         ("get certificates.cert-manager.io -n prod", set(DEFAULT_FAMILIES), {"nodes"}),
         ("show me api in staging and its warnings", {"events", "deployments"}, {"nodes"}),
+        # a short type word is never a stem: "sad" does not name service accounts ("sa")
+        ("why is web-1 sad?", {"containers", "deployments", "pods"}, {"nodes"}),
     ],
 )
 def test_verbs_diagnoses_and_untyped_requests(
