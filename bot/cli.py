@@ -7,8 +7,14 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.models import Principal
+    from bot.plan import Plan
+    from bot.service.decider import Decider
 
 
 def _principal_args(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +30,8 @@ def _principal(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    """Parse and police a request without executing anything."""
-    from bot.parsing import HelpRequested, Parsed, ParseError, parse_command
+    """Parse (or, with a planner configured, plan) and police a request; nothing executes."""
+    from bot.parsing import HelpRequested, NotACommand, Parsed, ParseError, parse_command
     from bot.policy import load_engine_or_deny
 
     text = " ".join(args.text)
@@ -33,13 +39,15 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(parsed, HelpRequested):
         print(parsed.text)
         return 0
+    if isinstance(parsed, NotACommand) and settings.openai_api_key is not None:
+        return _plan_with_planner(args, settings, text)
     if not isinstance(parsed, Parsed):
         message = (
             parsed.message
             if isinstance(parsed, ParseError)
             else (
-                "`opsbot plan` takes explicit commands only (see `opsbot plan help`); for plain "
-                "language use `opsbot console` or Slack with OPENAI_API_KEY set"
+                "`opsbot plan` takes explicit commands, or plain language when a planner is "
+                "configured (OPENAI_API_KEY); see `opsbot plan help`"
             )
         )
         usage = parsed.usage if isinstance(parsed, ParseError) else "try `opsbot plan help`"
@@ -61,17 +69,29 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         default_context=effective_kube_context(settings),
     )
     requester = decider.effective(_principal(args))
-    parsed = Parsed(plan=decider.in_context(parsed.plan))
-    decision = decider.decide(parsed.plan, requester)
-    if args.json:
-        body = parsed.plan.model_dump(mode="json")
+    return _show_plan(parsed.plan, decider, requester, as_json=args.json)
+
+
+def _show_plan(
+    plan: Plan,
+    decider: Decider,
+    requester: Principal,
+    *,
+    as_json: bool,
+    extra: dict[str, list[str]] | None = None,
+) -> int:
+    """Print a plan and the policy decision for the requester (`extra`: more JSON fields)."""
+    plan = decider.in_context(plan)
+    decision = decider.decide(plan, requester)
+    if as_json:
+        body = plan.model_dump(mode="json")
         body["decision"] = decision.model_dump(mode="json")
-        print(json.dumps(body, indent=2))
+        print(json.dumps({**body, **(extra or {})}, indent=2))
         return 0
     from bot.render import render_requirements
 
-    print(f"Plan (digest {parsed.plan.digest[:12]}):")
-    for i, step in enumerate(parsed.plan.steps, 1):
+    print(f"Plan (digest {plan.digest[:12]}):")
+    for i, step in enumerate(plan.steps, 1):
         print(f"  {i}. [{step.risk.value}] {step.describe()}")
     print(f"Decision for {requester.id}: {decision.outcome.value}")
     for reason in decision.reasons:
@@ -80,6 +100,45 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     if requirements:
         print(requirements)
     return 0
+
+
+def _plan_with_planner(args: argparse.Namespace, settings: Settings, text: str) -> int:
+    """Plain language through the service's intake (the planner, guards, grounding), never
+    submitted: reads the planner wants are listed, and run (as --as, through policy) only with
+    --lookups."""
+    from bot.models import Request
+    from bot.plan import Plan
+    from bot.replies import AnswerReply
+    from bot.wiring import build
+
+    service = build(settings).service
+    requester = service.decider.effective(_principal(args))
+    request = Request(principal=requester, text=text, source="cli", channel="cli")
+    preview = service.intake.preview(request, requester, run_lookups=args.lookups)
+    label = "looked up" if preview.lookups_ran else "would look up"
+    key = label.replace(" ", "_")
+    if isinstance(preview.result, Plan):
+        if not args.json:
+            for lookup in preview.lookups:
+                print(f"{label}: {lookup}")
+        extra = {key: list(preview.lookups)}
+        return _show_plan(
+            preview.result, service.decider, requester, as_json=args.json, extra=extra
+        )
+    reply = preview.result
+    ok = isinstance(reply, AnswerReply)
+    if args.json:
+        body = {
+            "reply": reply.kind.value,
+            "text": reply.text,
+            key: list(preview.lookups),
+        }
+        print(json.dumps(body, indent=2))
+    else:
+        for lookup in preview.lookups:
+            print(f"{label}: {lookup}")
+        print(reply.text, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 2
 
 
 def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="show the plan and policy decision for a request")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument(
+        "--lookups",
+        action="store_true",
+        help="plain language: run the reads the planner wants (as --as, through policy); "
+        "without it they are listed as 'would look up', not run",
+    )
     _principal_args(plan)
     plan.add_argument("text", nargs="+", help="the request, e.g. 'scale deploy/web to 5 in prod'")
     plan.set_defaults(func=cmd_plan)

@@ -77,6 +77,11 @@ def _intent(kind: str) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+def intent_pattern(kind: str) -> re.Pattern[str] | None:
+    """The words that ask for `kind` (its command phrases plus English synonyms), or None."""
+    return _intent(kind)
+
+
 def _wording(text: str | Wording) -> Wording:
     return text if isinstance(text, Wording) else Wording.of(text)
 

@@ -10,6 +10,10 @@ name is never returned as a plan.
 
 Talking to the server (tool_choice fallback, completion cap, retries, tolerant parsing of the
 reply) is endpoint.py's job; the model's free text is cleaned by modeltext.py.
+
+Each call offers only the tool families the request's words name (toolselect.py) plus
+`more_tools`; calling it re-sends the full list in the next turn (one model call, counted in
+`max_steps`). A call to a tool that was not offered in that turn is rejected like an unknown one.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from bot.planning.guards import guard_writes
 from bot.planning.modeltext import MODEL_LABEL, clean_model_text
 from bot.planning.prompt import compact_inventory, request_message, system_prompt
 from bot.planning.toolargs import ArgumentError, arguments, error_text, to_operation
+from bot.planning.toolselect import select_families
 from bot.planning.wording import Wording
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,8 @@ class _Run:
     messages: list[dict[str, Any]]
     usage: Usage
     evidence: EvidenceLog | None
+    families: tuple[str, ...] | None  # the offered tool families; None: every tool
+    offered: frozenset[str] = frozenset()  # tool names offered in the latest call
 
 
 class _ModelFailure(Exception):
@@ -184,6 +191,7 @@ class OpenAIPlanner:
             )
             if lookup is not None
             else None,
+            families=select_families(request.text),
         )
         try:
             outcome = self._loop(run)
@@ -217,8 +225,10 @@ class OpenAIPlanner:
             error=what, abstain_reason=f"{what} Nothing was planned. {_FALLBACK_HINT}"
         )
 
-    def _complete(self, run: _Run, *, with_lookups: bool) -> ModelReply:
-        reply = self._endpoint.complete(run.messages, toolset.all_tools(with_lookups=with_lookups))
+    def _complete(self, run: _Run, *, with_lookups: bool, with_more: bool) -> ModelReply:
+        tools = toolset.offered_tools(run.families, with_lookups=with_lookups, with_more=with_more)
+        run.offered = toolset.tool_names(tools)
+        reply = self._endpoint.complete(run.messages, tools)
         run.usage.prompt_tokens += reply.prompt_tokens
         run.usage.completion_tokens += reply.completion_tokens
         if reply.empty:
@@ -229,8 +239,9 @@ class OpenAIPlanner:
         repairs_left = 1
         calls_made = 0
         while True:
-            final_turn = calls_made >= self.max_steps - 1 or run.evidence is None
-            reply = self._complete(run, with_lookups=not final_turn)
+            last_call = calls_made >= self.max_steps - 1
+            with_lookups = run.evidence is not None and not last_call
+            reply = self._complete(run, with_lookups=with_lookups, with_more=not last_call)
             calls_made += 1
             tool_calls = reply.calls
             if not tool_calls:
@@ -241,10 +252,13 @@ class OpenAIPlanner:
                     continue
                 return self._text_only(reply)
             run.messages.append(_assistant_message(reply.content, tool_calls))
+            if any(c.name == toolset.MORE_TOOLS and c.name in run.offered for c in tool_calls):
+                self._widen(run, tool_calls)
+                continue
             lookups = [c for c in tool_calls if toolset.lookup_kind(c.name)]
             finals = [c for c in tool_calls if c not in lookups]
             if not finals:
-                if final_turn:
+                if not with_lookups:
                     return self._no_conclusion(run)
                 self._run_lookups(run, lookups)
                 continue
@@ -260,6 +274,19 @@ class OpenAIPlanner:
                     )
                 repairs_left -= 1
                 self._answer_for_repair(run, tool_calls, repair.errors)
+
+    @staticmethod
+    def _widen(run: _Run, calls: list[Call]) -> None:
+        """`more_tools`: every tool from the next call on; the other calls of the reply are
+        answered but not run (the model calls them again with the full list)."""
+        run.families = None
+        for call in calls:
+            content = (
+                "every tool is now available: call the ones the request needs"
+                if call.name == toolset.MORE_TOOLS
+                else "not run: call it again now that every tool is available"
+            )
+            run.messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
 
     @staticmethod
     def _ask_for_tool_call(run: _Run, said: str) -> None:
@@ -301,7 +328,9 @@ class OpenAIPlanner:
     def _run_lookups(self, run: _Run, calls: list[Call]) -> None:
         assert run.evidence is not None
         for position, call in enumerate(calls):
-            if position < self.max_lookups_per_reply:
+            if call.name not in run.offered:
+                content = f"not run: {_not_offered(run, call.name)}"
+            elif position < self.max_lookups_per_reply:
                 content = run.evidence.run(call.name, call.arguments)
             else:  # every call is answered (the API requires it); the extra ones do not run
                 content = (
@@ -320,6 +349,9 @@ class OpenAIPlanner:
         for call in calls:
             name = call.name
             try:
+                if name not in run.offered:
+                    errors[call.id] = _not_offered(run, name)
+                    continue
                 if name == toolset.ABSTAIN:
                     reason = str(arguments(call.arguments).get("reason") or "")
                     return PlannerOutcome(
@@ -403,6 +435,14 @@ class OpenAIPlanner:
             explanation=explanation[:2000] if explanation else None,
         )
         return done(plan=plan, answer=answer)
+
+
+def _not_offered(run: _Run, name: str) -> str:
+    known = toolset.step_kind(name) or toolset.lookup_kind(name) or name == toolset.MORE_TOOLS
+    what = f"tool '{name}' was not offered in this turn" if known else f"unknown tool '{name}'"
+    if toolset.MORE_TOOLS in run.offered:
+        return f"{what}; call {toolset.MORE_TOOLS} to get every tool"
+    return what
 
 
 def _citations(run: _Run) -> list[str]:

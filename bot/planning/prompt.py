@@ -55,6 +55,8 @@ Rules:
    ids like [E1]. If the user also asked for a fix, you may add step tools for that fix in the
    same final turn.
 7. When no namespace is given and the name exists in exactly one namespace, use that one.
+8. You are offered the tools for the resource types the request names. If none of them fits
+   the request, call more_tools alone: every tool follows in your next turn.
 
 Each request message carries the user's namespaces and the relevant inventory first, then the
 request after the line "{marker}".

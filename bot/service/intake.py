@@ -3,6 +3,8 @@ requester's scope, its proposal held to their words and re-grounded, its lookups
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot import metrics
 from bot.audit import AuditLog
 from bot.inventory import CachedInventory, InventoryUnavailable
@@ -16,8 +18,17 @@ from bot.planning.wording import Wording
 from bot.replies import AnswerReply, ErrorReply, HelpReply, InvalidReply, Reply
 from bot.service import audit_records
 from bot.service.decider import Decider
-from bot.service.lookups import PolicedLookups
+from bot.service.lookups import PolicedLookups, recording
 from bot.service.ports import RateLimiter
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a request would become (`opsbot plan`), with the reads the planner asked for."""
+
+    result: Plan | Reply
+    lookups: tuple[str, ...] = ()
+    lookups_ran: bool = False
 
 
 class Intake:
@@ -39,6 +50,19 @@ class Intake:
         self.rate_limiter = rate_limiter
 
     def plan(self, request: Request, requester: Principal) -> Plan | Reply:
+        return self._plan(request, requester, wanted=None, run_lookups=True)
+
+    def preview(self, request: Request, requester: Principal, *, run_lookups: bool) -> Preview:
+        """Plan without submitting anything. The planner's reads run (as the requester, through
+        policy, as in chat) only when `run_lookups`; otherwise each is answered "not run" and
+        listed."""
+        wanted: list[str] = []
+        result = self._plan(request, requester, wanted=wanted, run_lookups=run_lookups)
+        return Preview(result=result, lookups=tuple(wanted), lookups_ran=run_lookups)
+
+    def _plan(
+        self, request: Request, requester: Principal, *, wanted: list[str] | None, run_lookups: bool
+    ) -> Plan | Reply:
         parsed = parse_command(request.text)
         if isinstance(parsed, Parsed):
             return parsed.plan
@@ -52,10 +76,18 @@ class Intake:
                 text="I understand explicit commands only (no LLM is configured). "
                 "Try `help` for the list, e.g. `scale deploy/web --replicas 5 -n prod`.",
             )
-        return self._plan_with_llm(self.planner, self.inventory, request, requester)
+        return self._plan_with_llm(
+            self.planner, self.inventory, request, requester, wanted, run_lookups
+        )
 
     def _plan_with_llm(
-        self, planner: Planner, live: Inventory, request: Request, requester: Principal
+        self,
+        planner: Planner,
+        live: Inventory,
+        request: Request,
+        requester: Principal,
+        wanted: list[str] | None,
+        run_lookups: bool,
     ) -> Plan | Reply:
         if self.rate_limiter is not None:
             within_limit, retry_after = self.rate_limiter.allow(requester.id)
@@ -73,13 +105,16 @@ class Intake:
                 "planned. Explicit commands still work (`help`).",
             )
         wording = Wording.of(request.text)
+        lookup = self.lookups.for_requester(requester, wording)
+        if wanted is not None:
+            lookup = recording(lookup if run_lookups else None, wanted)
         outcome = planner.plan(
             request,
             requester=requester,
             inventory=inventory,
             allowed_namespaces=allowed,
             default_context=self.decider.default_context,
-            lookup=self.lookups.for_requester(requester, wording),
+            lookup=lookup,
         )
         metrics.record_llm_usage(
             model=outcome.usage.model or "unknown",

@@ -17,6 +17,21 @@ from bot.service import audit_records
 from bot.service.decider import Decider
 from bot.service.runs import AuditedRuns
 
+NOT_RUN = (
+    "not run: this is a preview (`opsbot plan`), reads are listed, not run; plan from the "
+    "request and the inventory alone"
+)
+
+
+def recording(run: ReadTool | None, wanted: list[str]) -> ReadTool:
+    """A read tool that lists each lookup in `wanted` and runs it with `run` (None: not run)."""
+
+    def lookup(op: Operation) -> str:
+        wanted.append(op.describe())
+        return run(op) if run is not None else NOT_RUN
+
+    return lookup
+
 
 class PolicedLookups:
     def __init__(self, *, decider: Decider, runs: AuditedRuns, audit: AuditLog) -> None:

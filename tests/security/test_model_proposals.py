@@ -252,11 +252,26 @@ def test_a_restart_request_is_not_a_destructive_delete(
     openai_fake.script(
         calls(call("delete_pod", name=leaky.pod, namespace=leaky.other)),
     )
+    reply = k8s_service.handle_request(  # "pods" named: delete_pod is among the offered tools
+        Request(principal=ALICE, text=f"please restart the leaky pods in {leaky.other}")
+    )
+    _not_approvable(reply, k8s_service)
+    assert "did not ask for this change" in reply.text
+
+
+def test_a_destructive_tool_that_was_not_offered_is_rejected(
+    k8s_service: OpsService, openai_fake: FakeOpenAI, leaky: Leaky
+) -> None:
+    openai_fake.quirks = frozenset({"invented_tools"})  # a model calling what it was not given
+    delete = calls(call("delete_pod", name=leaky.pod, namespace=leaky.other))
+    openai_fake.script(delete, delete)
     reply = k8s_service.handle_request(
         Request(principal=ALICE, text=f"please restart leaky in {leaky.other}")
     )
     _not_approvable(reply, k8s_service)
-    assert "did not ask for this change" in reply.text
+    assert "tool 'delete_pod' was not offered in this turn" in reply.text
+    offered = {t["function"]["name"] for t in openai_fake.requests[0]["tools"]}
+    assert "delete_pod" not in offered and "restart_deployment" in offered
 
 
 def test_why_did_it_stop_never_becomes_a_stop(
