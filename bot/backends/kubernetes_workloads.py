@@ -10,10 +10,12 @@ restart or rollback left is still there, under its number, for undo.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.backends import kubernetes_scale as scaling
 from bot.backends.base import ErrorKind, Preview, Result, Status
 from bot.backends.kubernetes_client import KubeSession
 from bot.backends.kubernetes_errors import KubeError
@@ -28,6 +30,7 @@ from bot.backends.kubernetes_render import (
     selector_string,
     table,
 )
+from bot.backends.kubernetes_scale import DRY_RUN, with_dry_run
 from bot.backends.kubernetes_workloads_render import (
     change_cause,
     daemonset_row,
@@ -47,8 +50,6 @@ from bot.catalog.workload_ops import (
 )
 from bot.redact import redact, redact_data
 
-DRY_RUN = "All"
-CONFLICT_ATTEMPTS = 3
 SETTLE_SECONDS = 10.0  # how long restart/rollback wait for the controller to see the last change
 SETTLE_POLL_SECONDS = 0.1
 
@@ -79,10 +80,6 @@ Rollback = RollbackStatefulSet | RollbackDaemonSet
 
 def _workload_of(op: Any) -> Workload:
     return DAEMONSET if "daemonset" in op.kind else STATEFULSET
-
-
-def _with_dry_run(call: str) -> str:
-    return call + ("&" if "?" in call else "?") + f"dryRun={DRY_RUN}"
 
 
 def read(s: KubeSession, w: Workload, namespace: str, name: str) -> dict[str, Any]:
@@ -282,97 +279,24 @@ def describe_daemonset(s: KubeSession, op: DescribeDaemonSet) -> Result:
 
 
 # ---------------------------------------------------------------- scale (StatefulSets)
-def _scale_call(op: ScaleStatefulSet) -> str:
-    return "PATCH " + STATEFULSET.path(op.namespace, op.name, "scale")
+def _ordinal_note(op: ScaleStatefulSet) -> Callable[[int], str]:
+    """StatefulSet pods come and go in ordinal order: say which."""
 
+    def note(current: int) -> str:
+        if op.replicas < current:
+            first, last = f"{op.name}-{op.replicas}", f"{op.name}-{current - 1}"
+            return f"pods {first} to {last} are removed, highest first"
+        return f"pods {op.name}-{current} to {op.name}-{op.replicas - 1} are added in order"
 
-def _read_scale(s: KubeSession, op: ScaleStatefulSet) -> dict[str, Any]:
-    return s.json(
-        "GET " + STATEFULSET.path(op.namespace, op.name, "scale"),
-        s.apps.read_namespaced_stateful_set_scale,
-        op.name,
-        op.namespace,
-        what=f"statefulset {op.namespace}/{op.name}",
-    )
-
-
-def _replicas(scale: dict[str, Any]) -> int:
-    return int((scale.get("spec") or {}).get("replicas") or 0)
+    return note
 
 
 def preview_scale_statefulset(s: KubeSession, op: ScaleStatefulSet) -> Preview:
-    current = _replicas(_read_scale(s, op))
-    call = _with_dry_run(_scale_call(op))
-    answer = s.json(
-        call,
-        s.apps.patch_namespaced_stateful_set_scale,
-        op.name,
-        op.namespace,
-        {"spec": {"replicas": op.replicas}},
-        dry_run=DRY_RUN,
-        what=f"statefulset {op.namespace}/{op.name}",
-    )
-    dry = Result(
-        status=Status.SUCCESS,
-        call=call,
-        data={"replicas": _replicas(answer)},
-        text=f"server-side dry run accepted: replicas {current} -> {_replicas(answer)}",
-    )
-    if current == op.replicas:
-        note = "no change: already at that count"
-    elif op.replicas < current:
-        note = f"pods {op.name}-{op.replicas} to {op.name}-{current - 1} are removed, highest first"
-    else:
-        note = f"pods {op.name}-{current} to {op.name}-{op.replicas - 1} are added in order"
-    return Preview(
-        current={"replicas": current}, desired={"replicas": op.replicas}, dry_run=dry, note=note
-    )
+    return scaling.preview_scale(s, scaling.STATEFULSETS, op, note=_ordinal_note(op))
 
 
 def execute_scale_statefulset(s: KubeSession, op: ScaleStatefulSet) -> Result:
-    """Read the scale, write it with the resourceVersion read; on 409 re-read and retry."""
-    call = _scale_call(op)
-    for _ in range(CONFLICT_ATTEMPTS):
-        scale = _read_scale(s, op)
-        before = _replicas(scale)
-        body = {
-            "metadata": {"resourceVersion": meta(scale).get("resourceVersion")},
-            "spec": {"replicas": op.replicas},
-        }
-        try:
-            answer = s.json(
-                call,
-                s.apps.patch_namespaced_stateful_set_scale,
-                op.name,
-                op.namespace,
-                body,
-                what=f"statefulset {op.namespace}/{op.name}",
-            )
-        except KubeError as err:
-            if err.kind != ErrorKind.CONFLICT:
-                raise
-            continue
-        after = _replicas(answer)
-        return Result(
-            status=Status.SUCCESS,
-            call=call,
-            before={"replicas": before},
-            after={"replicas": after},
-            data={
-                "statefulset": op.name,
-                "namespace": op.namespace,
-                "replicas_before": before,
-                "replicas_after": after,
-            },
-            text=f"Scaled statefulset {op.namespace}/{op.name} from {before} to {after} replicas.",
-        )
-    raise KubeError(
-        kind=ErrorKind.CONFLICT,
-        call=call,
-        status=409,
-        message=f"statefulset {op.namespace}/{op.name} kept changing while scaling "
-        f"({CONFLICT_ATTEMPTS} conflicting writes); nothing was changed by us",
-    )
+    return scaling.execute_scale(s, scaling.STATEFULSETS, op)
 
 
 # ---------------------------------------------------------------- restart and rollback
@@ -469,7 +393,7 @@ def _rollback_plan(s: KubeSession, op: Rollback) -> _Plan:
 def _patch(s: KubeSession, op: Restart | Rollback, plan: _Plan, *, dry_run: bool) -> str:
     """Send the planned strategic-merge patch (dry run or for real); the call made."""
     w = _workload_of(op)
-    call = _with_dry_run(plan.call) if dry_run else plan.call
+    call = with_dry_run(plan.call) if dry_run else plan.call
     extra = {"dry_run": DRY_RUN} if dry_run else {}
     s.json(
         call,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.backends import kubernetes_scale as scaling
 from bot.backends.base import ErrorKind, Preview, Result, Status
 from bot.backends.kubernetes_client import KubeSession
 from bot.backends.kubernetes_errors import KubeError
@@ -24,6 +25,7 @@ from bot.backends.kubernetes_render import (
     pod_row,
     revision_of,
 )
+from bot.backends.kubernetes_scale import DRY_RUN, with_dry_run
 from bot.catalog.kubernetes_ops import (
     DeletePod,
     RestartDeployment,
@@ -31,10 +33,8 @@ from bot.catalog.kubernetes_ops import (
     ScaleDeployment,
 )
 
-CONFLICT_ATTEMPTS = 3
 SETTLE_SECONDS = 10.0  # how long a restart/rollback waits for the controller to see the last change
 SETTLE_POLL_SECONDS = 0.1
-DRY_RUN = "All"
 
 
 @dataclass
@@ -47,10 +47,6 @@ class _Write:
     summary: str
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _with_dry_run(call: str) -> str:
-    return call + ("&" if "?" in call else "?") + f"dryRun={DRY_RUN}"
 
 
 def _deployment(s: KubeSession, op: RestartDeployment | RollbackDeployment) -> dict[str, Any]:
@@ -100,98 +96,12 @@ def _refuse_paused(
 
 
 # ---------------------------------------------------------------- scale
-def _scale_path(op: ScaleDeployment) -> str:
-    return path(
-        namespace=op.namespace, resource="deployments", name=op.name, group="apps", sub="scale"
-    )
-
-
-def _read_scale(s: KubeSession, op: ScaleDeployment) -> dict[str, Any]:
-    return s.json(
-        "GET " + _scale_path(op),
-        s.apps.read_namespaced_deployment_scale,
-        op.name,
-        op.namespace,
-        what=f"deployment {op.namespace}/{op.name}",
-    )
-
-
-def _replicas(scale: dict[str, Any]) -> int:
-    return int((scale.get("spec") or {}).get("replicas") or 0)
-
-
 def preview_scale(s: KubeSession, op: ScaleDeployment) -> Preview:
-    scale = _read_scale(s, op)
-    current = _replicas(scale)
-    call = "PATCH " + _scale_path(op)
-    answer = s.json(
-        _with_dry_run(call),
-        s.apps.patch_namespaced_deployment_scale,
-        op.name,
-        op.namespace,
-        {"spec": {"replicas": op.replicas}},
-        dry_run=DRY_RUN,
-        what=f"deployment {op.namespace}/{op.name}",
-    )
-    dry = Result(
-        status=Status.SUCCESS,
-        call=_with_dry_run(call),
-        data={"replicas": _replicas(answer)},
-        text=f"server-side dry run accepted: replicas {current} -> {_replicas(answer)}",
-    )
-    note = "no change: already at that count" if current == op.replicas else None
-    return Preview(
-        current={"replicas": current}, desired={"replicas": op.replicas}, dry_run=dry, note=note
-    )
+    return scaling.preview_scale(s, scaling.DEPLOYMENTS, op)
 
 
 def execute_scale(s: KubeSession, op: ScaleDeployment) -> Result:
-    """Read the scale, write it with the resourceVersion read; on 409 re-read and retry."""
-    call = "PATCH " + _scale_path(op)
-    last: KubeError | None = None
-    for _ in range(CONFLICT_ATTEMPTS):
-        scale = _read_scale(s, op)
-        before = _replicas(scale)
-        body = {
-            "metadata": {"resourceVersion": meta(scale).get("resourceVersion")},
-            "spec": {"replicas": op.replicas},
-        }
-        try:
-            answer = s.json(
-                call,
-                s.apps.patch_namespaced_deployment_scale,
-                op.name,
-                op.namespace,
-                body,
-                what=f"deployment {op.namespace}/{op.name}",
-            )
-        except KubeError as err:
-            if err.kind != ErrorKind.CONFLICT:
-                raise
-            last = err
-            continue
-        after = _replicas(answer)
-        return Result(
-            status=Status.SUCCESS,
-            call=call,
-            before={"replicas": before},
-            after={"replicas": after},
-            data={
-                "deployment": op.name,
-                "namespace": op.namespace,
-                "replicas_before": before,
-                "replicas_after": after,
-            },
-            text=f"Scaled deployment {op.namespace}/{op.name} from {before} to {after} replicas.",
-        )
-    assert last is not None
-    raise KubeError(
-        kind=ErrorKind.CONFLICT,
-        call=call,
-        status=409,
-        message=f"deployment {op.namespace}/{op.name} kept changing while scaling "
-        f"({CONFLICT_ATTEMPTS} conflicting writes); nothing was changed by us",
-    )
+    return scaling.execute_scale(s, scaling.DEPLOYMENTS, op)
 
 
 # ---------------------------------------------------------------- rollout restart
@@ -226,7 +136,7 @@ def _patch_deployment(
     s: KubeSession, op: RestartDeployment | RollbackDeployment, plan: _Write, *, dry_run: bool
 ) -> Result:
     """Send a planned template patch (server-side dry run or for real); raises KubeError."""
-    call = _with_dry_run(plan.call) if dry_run else plan.call
+    call = with_dry_run(plan.call) if dry_run else plan.call
     extra = {"dry_run": DRY_RUN} if dry_run else {}
     s.json(
         call,
@@ -398,7 +308,7 @@ def preview_delete_pod(s: KubeSession, op: DeletePod) -> Preview:
     current = _pod_state(s, op)
     call = "DELETE " + _pod_path(op)
     s.json(
-        _with_dry_run(call),
+        with_dry_run(call),
         s.core.delete_namespaced_pod,
         op.name,
         op.namespace,
@@ -413,7 +323,7 @@ def preview_delete_pod(s: KubeSession, op: DeletePod) -> Preview:
     )
     dry = Result(
         status=Status.SUCCESS,
-        call=_with_dry_run(call),
+        call=with_dry_run(call),
         text="server-side dry run accepted: the pod would be deleted",
     )
     return Preview(current=current, desired={"exists": False}, dry_run=dry, note=note)
