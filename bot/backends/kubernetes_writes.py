@@ -8,7 +8,6 @@ run it with `dryRun=All` for the preview or for real. `before`/`after` are what 
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,15 +25,13 @@ from bot.backends.kubernetes_render import (
     revision_of,
 )
 from bot.backends.kubernetes_scale import DRY_RUN, with_dry_run
+from bot.backends.kubernetes_workloads import DEPLOYMENT, settled
 from bot.catalog.kubernetes_ops import (
     DeletePod,
     RestartDeployment,
     RollbackDeployment,
     ScaleDeployment,
 )
-
-SETTLE_SECONDS = 10.0  # how long a restart/rollback waits for the controller to see the last change
-SETTLE_POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -56,30 +53,7 @@ def _deployment(s: KubeSession, op: RestartDeployment | RollbackDeployment) -> d
     before that, a rollback done a moment ago still shows the revision it left, and its undo
     would be refused as "already at revision N". Waits at most SETTLE_SECONDS, then refuses
     (temporary) rather than act on a stale revision."""
-    call = "GET " + path(namespace=op.namespace, resource="deployments", name=op.name, group="apps")
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        dep = s.json(
-            call,
-            s.apps.read_namespaced_deployment,
-            op.name,
-            op.namespace,
-            what=f"deployment {op.namespace}/{op.name}",
-        )
-        generation = int(meta(dep).get("generation") or 0)
-        observed = int((dep.get("status") or {}).get("observedGeneration") or 0)
-        if observed >= generation:
-            return dep
-        if time.monotonic() >= deadline:
-            raise KubeError(
-                kind=ErrorKind.TEMPORARY,
-                call="; ".join(s.calls),
-                message=f"the deployment controller has not yet recorded the last change of "
-                f"deployment {op.namespace}/{op.name} (generation {generation}, observed "
-                f"{observed}) after {SETTLE_SECONDS:g}s; is kube-controller-manager running?",
-                retryable=True,
-            )
-        time.sleep(SETTLE_POLL_SECONDS)
+    return settled(s, DEPLOYMENT, op.namespace, op.name)
 
 
 def _refuse_paused(
