@@ -234,3 +234,14 @@ def test_nodes_are_read_page_by_page(fake: FakeK8sWithBatchPolicy) -> None:
     assert listed.data["count"] == 501
     pages = fake.calls("GET", "/api/v1/nodes")
     assert [p.query.get("continue") is not None for p in pages] == [False, True]
+
+
+@pytest.mark.parametrize("versions", [["v1"], ["v1beta1"]])
+def test_grounding_finds_cronjob_names_in_the_served_version(
+    fake: FakeK8sWithBatchPolicy, versions: list[str]
+) -> None:
+    fake.cronjob_versions = versions
+    fake.add_cronjob("prod", "backup")
+    k8s = backend_on(fake, context="admin")
+    assert k8s.known_names("cronjobs", namespace="prod") == ["backup"]
+    assert fake.calls("GET", f"/apis/batch/{versions[0]}/namespaces/prod/cronjobs")
