@@ -15,7 +15,17 @@ USERS: dict[str, tuple[str, ...]] = {
     "bob": ("dev",),
     "viewer": ("viewers",),
 }
-GROUPS = {"pods": "", "events": "", "namespaces": "", "deployments": "apps", "replicasets": "apps"}
+GROUPS = {
+    "pods": "",
+    "events": "",
+    "namespaces": "",
+    "nodes": "",
+    "deployments": "apps",
+    "replicasets": "apps",
+    "cronjobs": "batch",
+    "jobs": "batch",
+    "poddisruptionbudgets": "policy",
+}
 VERB_BY_METHOD = {
     "GET": "get",
     "DELETE": "delete",
