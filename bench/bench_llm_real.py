@@ -18,6 +18,7 @@ import time
 
 from bot.config import Settings
 from bot.models import Principal, Request
+from bot.planning.base import PlannerFailed, Proposed
 from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
 
@@ -51,12 +52,13 @@ def main() -> None:
         )
         seconds = time.perf_counter() - started
         latencies.append(seconds)
-        kind = "error" if outcome.error else "plan" if outcome.plan else "no plan"
+        error = outcome.error if isinstance(outcome, PlannerFailed) else None
+        kind = "error" if error else "plan" if isinstance(outcome, Proposed) else "no plan"
         print(
             f"{'cold' if i == 0 else 'warm'} {seconds:7.2f} s"
             f"  prompt {outcome.usage.prompt_tokens:5d}"
             f"  completion {outcome.usage.completion_tokens:4d}  {kind:<8} {text!r}"
-            + (f"  ({outcome.error})" if outcome.error else "")
+            + (f"  ({error})" if error else "")
         )
     if len(latencies) > 1:
         warm = sum(latencies[1:]) / (len(latencies) - 1)

@@ -11,7 +11,14 @@ from pydantic import BaseModel
 from bot.catalog import Risk
 from bot.evals.case_file import Case, Expectation
 from bot.plan import Plan
-from bot.planning.base import PlannerOutcome
+from bot.planning.base import (
+    Abstain,
+    Answer,
+    Clarify,
+    PlannerFailed,
+    PlannerOutcome,
+    Proposed,
+)
 from bot.planning.prompt import request_words
 
 _DECLINES = frozenset({"abstain", "clarification"})
@@ -35,17 +42,31 @@ class CaseResult(BaseModel):
 
 
 def outcome_kind(outcome: PlannerOutcome) -> str:
-    if outcome.error:
-        return "error"
-    if outcome.plan is not None:
-        return "plan"
-    if outcome.clarification:
-        return "clarification"
-    if outcome.abstain_reason:
-        return "abstain"
-    if outcome.answer:
-        return "answer"
+    match outcome:
+        case PlannerFailed():
+            return "error"
+        case Proposed():
+            return "plan"
+        case Clarify(question=q) if q:
+            return "clarification"
+        case Abstain(reason=r) if r:
+            return "abstain"
+        case Answer(text=t) | Clarify(answer=str(t)) | Abstain(answer=str(t)) if t:
+            return "answer"
     return "empty"
+
+
+def _outcome_text(outcome: PlannerOutcome) -> str:
+    """The words the outcome shows (the eval's `mentions` are looked for in them)."""
+    match outcome:
+        case Clarify(question=main, answer=answer) | Abstain(reason=main, answer=answer):
+            return " ".join(t for t in (main, answer) if t)
+        case Answer(text=text):
+            return text
+        case Proposed(plan=plan):
+            return plan.explanation or ""
+        case PlannerFailed():
+            return ""
 
 
 def steps_match(expected: Sequence[dict[str, Any]], plan: Plan | None) -> bool:
@@ -80,23 +101,26 @@ def _should_decline(expect: Expectation) -> bool:
 
 def score_case(case: Case, outcome: PlannerOutcome) -> CaseResult:
     got = outcome_kind(outcome)
-    text = " ".join(t for t in (outcome.clarification, outcome.abstain_reason, outcome.answer) if t)
+    text = _outcome_text(outcome)
+    plan = outcome.plan if isinstance(outcome, Proposed) else None
     said = set(request_words(case.request))
-    hallucinated = [n for n in outcome.rejected_names if n.lower() not in said]
-    detail = outcome.plan.describe() if outcome.plan is not None else text
-    failed = outcome.error is not None  # an endpoint failure is never a right answer
+    rejected = [] if isinstance(outcome, PlannerFailed) else outcome.rejected_names
+    hallucinated = [n for n in rejected if n.lower() not in said]
+    detail = plan.describe() if plan is not None else text
+    error = outcome.error if isinstance(outcome, PlannerFailed) else None
+    failed = error is not None  # an endpoint failure is never a right answer
     return CaseResult(
         id=case.id,
         expected=case.expect.outcome,
         got=got,
-        correct=not failed and expectation_met(case.expect, got=got, plan=outcome.plan, text=text),
+        correct=not failed and expectation_met(case.expect, got=got, plan=plan, text=text),
         abstention_correct=not failed and _should_decline(case.expect) == (got in _DECLINES),
         hallucinated_names=hallucinated,
         prompt_tokens=outcome.usage.prompt_tokens,
         completion_tokens=outcome.usage.completion_tokens,
         cost_usd=outcome.usage.cost_usd,
         latency_ms=outcome.usage.latency_ms,
-        error=outcome.error,
+        error=error,
         detail=detail[:300],
     )
 

@@ -1,17 +1,32 @@
 """Planning: the Planner contract and the LLM planner (OpenAI-compatible, grounded, guarded)."""
 
-from bot.planning.base import Inventory, Planner, PlannerOutcome, Usage
+from bot.planning.base import (
+    Abstain,
+    Answer,
+    Clarify,
+    Inventory,
+    Planner,
+    PlannerFailed,
+    PlannerOutcome,
+    Proposed,
+    Usage,
+)
 from bot.planning.diagnose import ReadTool
 from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
 from bot.planning.ratelimit import LlmRateLimiter
 
 __all__ = [
+    "Abstain",
+    "Answer",
+    "Clarify",
     "Inventory",
     "LlmRateLimiter",
     "OpenAIPlanner",
     "Planner",
+    "PlannerFailed",
     "PlannerOutcome",
+    "Proposed",
     "ReadTool",
     "StaticInventory",
     "Usage",

@@ -4,9 +4,9 @@ One call of `plan()` is a bounded loop: at most `max_steps` model calls (plus on
 tool arguments), at most `max_lookups_per_reply` lookups run per model reply and
 `max_lookups_per_request` in all (the rest are answered "not run"). Lookups run through the
 `lookup` function passed with each request (bound to its requester) and come back as redacted,
-delimited data with evidence ids. The final turn's tool calls become a PlannerOutcome, after the
-code-level guard (guards.py: every step held to the user's words) and grounding: an unknown
-name is never returned as a plan.
+delimited data with evidence ids. The final turn's tool calls become a PlannerOutcome (base.py:
+Proposed, Clarify, Abstain, Answer or PlannerFailed), after the code-level guard (guards.py:
+every step held to the user's words) and grounding: an unknown name is never returned as a plan.
 
 Talking to the server (tool_choice fallback, completion cap, retries, tolerant parsing of the
 reply) is endpoint.py's job; the model's free text is cleaned by modeltext.py.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openai import OpenAI
@@ -31,7 +31,17 @@ from bot.config import Settings
 from bot.models import Principal, Request
 from bot.plan import Plan
 from bot.planning import tools as toolset
-from bot.planning.base import Inventory, PlannerOutcome, Usage
+from bot.planning.base import (
+    FALLBACK_HINT,
+    Abstain,
+    Answer,
+    Clarify,
+    Inventory,
+    PlannerFailed,
+    PlannerOutcome,
+    Proposed,
+    Usage,
+)
 from bot.planning.cost import estimate_cost
 from bot.planning.diagnose import EvidenceLog, ReadTool
 from bot.planning.endpoint import Call, Endpoint, EndpointError, ModelReply
@@ -47,7 +57,6 @@ log = logging.getLogger(__name__)
 
 MAX_PLAN_STEPS = 10
 _TEXT_LIMIT = 1500
-_FALLBACK_HINT = "Use an explicit command instead (type `help` for the list)."
 
 
 @dataclass
@@ -196,8 +205,8 @@ class OpenAIPlanner:
         try:
             outcome = self._loop(run)
         except GroundingUnavailable as exc:
-            outcome = PlannerOutcome(
-                abstain_reason=f"I could not check names against the cluster ({_clip(str(exc))}),"
+            outcome = Abstain(
+                f"I could not check names against the cluster ({_clip(str(exc))}),"
                 " so I did not plan anything. Try again shortly.",
             )
         except (_ModelFailure, EndpointError) as exc:
@@ -215,15 +224,13 @@ class OpenAIPlanner:
             usage.completion_tokens,
             usage.latency_ms,
         )
-        return outcome.model_copy(update={"usage": usage})
+        return replace(outcome, usage=usage)
 
     # -- the loop ---------------------------------------------------------------------------
 
     @staticmethod
     def _failure(what: str) -> PlannerOutcome:
-        return PlannerOutcome(
-            error=what, abstain_reason=f"{what} Nothing was planned. {_FALLBACK_HINT}"
-        )
+        return PlannerFailed(what)
 
     def _complete(self, run: _Run, *, with_lookups: bool, with_more: bool) -> ModelReply:
         tools = toolset.offered_tools(run.families, with_lookups=with_lookups, with_more=with_more)
@@ -267,9 +274,9 @@ class OpenAIPlanner:
             except _NeedsRepair as repair:
                 if repairs_left == 0:
                     problems = "; ".join(repair.errors.values())
-                    return PlannerOutcome(
-                        abstain_reason="The model's proposal was not valid even after one "
-                        f"correction ({_clip(problems, 400)}). {_FALLBACK_HINT}",
+                    return Abstain(
+                        "The model's proposal was not valid even after one "
+                        f"correction ({_clip(problems, 400)}). {FALLBACK_HINT}",
                         evidence=_citations(run),
                     )
                 repairs_left -= 1
@@ -311,15 +318,13 @@ class OpenAIPlanner:
         clipped = _clip(reply.content, 500)
         cut = f" (cut off at the {self._endpoint.max_tokens}-token cap)" if reply.truncated else ""
         if clipped.endswith("?") and not reply.truncated:
-            return PlannerOutcome(clarification=f"{MODEL_LABEL} {clipped}")
+            return Clarify(f"{MODEL_LABEL} {clipped}")
         detail = f" {MODEL_LABEL} {clipped}" if clipped else ""
-        return PlannerOutcome(
-            abstain_reason=f"The model did not choose an action{cut}.{detail} {_FALLBACK_HINT}"
-        )
+        return Abstain(f"The model did not choose an action{cut}.{detail} {FALLBACK_HINT}")
 
     def _no_conclusion(self, run: _Run) -> PlannerOutcome:
-        return PlannerOutcome(
-            abstain_reason=f"I could not reach a conclusion within {self.max_steps} steps.",
+        return Abstain(
+            f"I could not reach a conclusion within {self.max_steps} steps.",
             evidence=_citations(run),
         )
 
@@ -354,16 +359,16 @@ class OpenAIPlanner:
                     continue
                 if name == toolset.ABSTAIN:
                     reason = str(arguments(call.arguments).get("reason") or "")
-                    return PlannerOutcome(
-                        abstain_reason=f"The model declined: {_clip(reason)}"
+                    return Abstain(
+                        f"The model declined: {_clip(reason)}"
                         if _clip(reason)
                         else "The model declined this request.",
                         evidence=_citations(run),
                     )
                 if name == toolset.ASK_CLARIFICATION:
                     question = str(arguments(call.arguments).get("question") or "")
-                    return PlannerOutcome(
-                        clarification=_clip(question or "Could you rephrase the request?"),
+                    return Clarify(
+                        _clip(question or "Could you rephrase the request?"),
                         evidence=_citations(run),
                     )
                 if name == toolset.ANSWER:
@@ -388,8 +393,8 @@ class OpenAIPlanner:
         if answer is not None and run.evidence is not None:
             answer = run.evidence.cite(answer, cited)
         if len(steps) > MAX_PLAN_STEPS:
-            return PlannerOutcome(
-                abstain_reason=f"The proposal has {len(steps)} steps; at most {MAX_PLAN_STEPS} "
+            return Abstain(
+                f"The proposal has {len(steps)} steps; at most {MAX_PLAN_STEPS} "
                 "are allowed in one plan. Split the request.",
                 answer=answer,
                 evidence=evidence,
@@ -401,11 +406,6 @@ class OpenAIPlanner:
         # text), but they are recorded so hallucinated names are measured
         silent = check_plan(guarded.blocked_ops, inventory=run.inventory, allowed_namespaces=["*"])
         silent_names = silent.rejected_names
-
-        def done(**fields: Any) -> PlannerOutcome:
-            names = silent_names + list(fields.pop("rejected_names", []))
-            return PlannerOutcome(evidence=evidence, rejected_names=names, **fields)
-
         note = ""
         if guarded.blocked:
             note = "Not planned (only changes you ask for are proposed): " + "; ".join(
@@ -413,20 +413,28 @@ class OpenAIPlanner:
             )
         if not guarded.kept:
             if answer is not None:
-                return done(answer=answer + (f"\n{note}" if note else ""))
-            return done(abstain_reason=note or "The model proposed no plan steps.")
+                text = answer + (f"\n{note}" if note else "")
+                return Answer(text, evidence=evidence, rejected_names=silent_names)
+            return Abstain(
+                note or "The model proposed no plan steps.",
+                evidence=evidence,
+                rejected_names=silent_names,
+            )
         report = check_plan(guarded.kept, inventory=run.inventory, allowed_namespaces=run.allowed)
+        rejected = silent_names + report.rejected_names
         if report.out_of_scope:
-            return done(
-                abstain_reason="; ".join(report.out_of_scope),
+            return Abstain(
+                "; ".join(report.out_of_scope),
                 answer=answer,
-                rejected_names=report.rejected_names,
+                evidence=evidence,
+                rejected_names=rejected,
             )
         if report.problems:
-            return done(
-                clarification="; ".join(report.problems),
+            return Clarify(
+                "; ".join(report.problems),
                 answer=answer,
-                rejected_names=report.rejected_names,
+                evidence=evidence,
+                rejected_names=rejected,
             )
         explanation = "\n".join(part for part in (answer, note) if part) or None
         plan = Plan(
@@ -434,7 +442,7 @@ class OpenAIPlanner:
             source="llm",
             explanation=explanation[:2000] if explanation else None,
         )
-        return done(plan=plan, answer=answer)
+        return Proposed(plan, evidence=evidence, rejected_names=rejected)
 
 
 def _not_offered(run: _Run, name: str) -> str:

@@ -11,7 +11,15 @@ from bot.inventory import CachedInventory, InventoryUnavailable
 from bot.models import Principal, Request
 from bot.parsing import HelpRequested, NotACommand, Parsed, ParseError, parse_command
 from bot.plan import Plan
-from bot.planning.base import Inventory, Planner
+from bot.planning.base import (
+    Abstain,
+    Answer,
+    Clarify,
+    Inventory,
+    Planner,
+    PlannerFailed,
+    Proposed,
+)
 from bot.planning.grounding import GroundingUnavailable, check_operation
 from bot.planning.guards import guard_writes
 from bot.planning.wording import Wording
@@ -20,6 +28,8 @@ from bot.service import audit_records
 from bot.service.decider import Decider
 from bot.service.lookups import PolicedLookups, recording
 from bot.service.ports import RateLimiter
+
+_NO_PLAN = "I could not turn that into a plan."
 
 
 @dataclass(frozen=True)
@@ -122,22 +132,28 @@ class Intake:
             output_tokens=outcome.usage.completion_tokens,
             cost_usd=outcome.usage.cost_usd,
         )
-        self.audit.record(audit_records.llm_usage(requester, outcome.usage, plan=outcome.plan))
-        if outcome.plan is not None:
-            problems = self._proposal_problems(outcome.plan, wording, inventory)
-            problems = problems or self._grounding_problems(
-                self.decider.in_context(outcome.plan), allowed, inventory
-            )
-            if problems:
-                return InvalidReply(text="\n".join(problems))
-            return outcome.plan
-        if outcome.answer:
-            evidence = "; ".join(outcome.evidence)
-            return AnswerReply(
-                text=f"{outcome.answer}\n\nEvidence: {evidence}" if evidence else outcome.answer
-            )
-        text = outcome.clarification or outcome.abstain_reason or outcome.error
-        return InvalidReply(text=text or "I could not turn that into a plan.")
+        plan = outcome.plan if isinstance(outcome, Proposed) else None
+        self.audit.record(audit_records.llm_usage(requester, outcome.usage, plan=plan))
+        match outcome:
+            case Proposed(plan=plan):
+                problems = self._proposal_problems(plan, wording, inventory)
+                problems = problems or self._grounding_problems(
+                    self.decider.in_context(plan), allowed, inventory
+                )
+                if problems:
+                    return InvalidReply(text="\n".join(problems))
+                return plan
+            case (
+                Answer(text=answer) | Clarify(answer=str(answer)) | Abstain(answer=str(answer))
+            ) if answer:
+                evidence = "; ".join(outcome.evidence)
+                return AnswerReply(text=f"{answer}\n\nEvidence: {evidence}" if evidence else answer)
+            case Clarify(question=text) | Abstain(reason=text):
+                return InvalidReply(text=text or _NO_PLAN)
+            case Answer():  # an empty answer
+                return InvalidReply(text=_NO_PLAN)
+            case PlannerFailed():
+                return InvalidReply(text=outcome.message)
 
     def _proposal_problems(self, plan: Plan, wording: Wording, inventory: Inventory) -> list[str]:
         """Invariant 7, checked again here (whatever the Planner implementation): every step is

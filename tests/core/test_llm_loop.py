@@ -13,7 +13,7 @@ from bot.models import Principal, Request
 from bot.replies import ReplyKind
 from bot.service import OpsService
 from tests.core.conftest import ALICE, ServiceFactory
-from tests.fakes.openai_api import FakeOpenAI, call, calls
+from tests.fakes.openai_api import FakeOpenAI, HttpError, call, calls
 from tests.fixtures._labels import TEST_LABELS
 
 
@@ -100,6 +100,33 @@ def test_diagnosis_lookups_run_as_the_requester_and_ignore_planted_instructions(
     lookups = [e for e in service.audit.recent(20) if e.event == "executed"]
     assert lookups and lookups[-1].requester == ALICE.id
     assert "container_logs" in (lookups[-1].plan or "")
+
+
+def test_each_planner_outcome_becomes_its_reply(
+    service: OpsService, openai_fake: FakeOpenAI, web: str
+) -> None:
+    """Abstain -> its reason; Clarify with an answer beside it -> the answer; an endpoint
+    failure -> its message pointing to explicit commands. Nothing waits for approval."""
+    typo = web.replace("-web-", "-wbe-")
+    openai_fake.script(
+        calls(call("abstain", reason="I only restart what you name.")),
+        calls(
+            call("answer", text="It looks idle.", evidence=[]),
+            call("stop_container", container=typo, host=None, timeout_seconds=None),
+        ),
+        *[HttpError(503, "engine dead")] * 3,
+    )
+    declined = service.handle_request(Request(principal=ALICE, text=f"fix {web}"))
+    assert declined.kind == ReplyKind.INVALID
+    assert declined.text == "The model declined: I only restart what you name."
+    answered = service.handle_request(Request(principal=ALICE, text=f"is {typo} ok? stop {typo}"))
+    assert answered.kind == ReplyKind.ANSWER
+    assert answered.text == "It looks idle."
+    failed = service.handle_request(Request(principal=ALICE, text=f"stop {web}"))
+    assert failed.kind == ReplyKind.INVALID
+    assert "HTTP 503: engine dead" in failed.text and "Nothing was planned" in failed.text
+    assert "`help`" in failed.text
+    assert service.store.list_pending() == []
 
 
 def test_diagnosis_lookups_are_policed(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.planning.base import Abstain, Clarify, PlannerFailed, Proposed
 from bot.planning.inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, Text, call, calls
-from tests.fixtures.openai_fake import PlannerFactory, ask
+from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 
 
 def test_abstain_tool(
@@ -13,9 +14,12 @@ def test_abstain_tool(
     openai_fake.script(calls(call("abstain", reason="Draining nodes is not something I can do.")))
     outcome = ask(make_planner(), "drain node worker-1", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason == "The model declined: Draining nodes is not something I can do."
-    assert outcome.error is None
+    assert not isinstance(outcome, Proposed)
+    assert (
+        expect(Abstain, outcome).reason
+        == "The model declined: Draining nodes is not something I can do."
+    )
+    assert not isinstance(outcome, PlannerFailed)
 
 
 def test_clarification_tool(
@@ -24,8 +28,8 @@ def test_clarification_tool(
     openai_fake.script(calls(call("ask_clarification", question="api in prod or in staging?")))
     outcome = ask(make_planner(), "restart api", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.clarification == "api in prod or in staging?"
+    assert not isinstance(outcome, Proposed)
+    assert expect(Clarify, outcome).question == "api in prod or in staging?"
 
 
 def test_abstain_wins_over_steps_in_the_same_turn(
@@ -39,7 +43,10 @@ def test_abstain_wins_over_steps_in_the_same_turn(
     )
     outcome = ask(make_planner(), "restart web in prod maybe", seeded_inventory)
 
-    assert outcome.plan is None and outcome.abstain_reason == "The model declined: not sure"
+    assert (
+        not isinstance(outcome, Proposed)
+        and expect(Abstain, outcome).reason == "The model declined: not sure"
+    )
 
 
 def test_plain_text_reply_is_never_a_plan(
@@ -50,10 +57,10 @@ def test_plain_text_reply_is_never_a_plan(
     first = ask(planner, "get rid of web", seeded_inventory)
     second = ask(planner, "restart api", seeded_inventory)
 
-    assert first.plan is None
-    assert first.abstain_reason is not None and "did not choose an action" in first.abstain_reason
-    assert second.plan is None
-    assert second.clarification == "The model said (unchecked): Which namespace?"
+    assert not isinstance(first, Proposed)
+    assert "did not choose an action" in expect(Abstain, first).reason
+    assert not isinstance(second, Proposed)
+    assert expect(Clarify, second).question == "The model said (unchecked): Which namespace?"
 
 
 def test_too_many_steps_is_refused(
@@ -65,5 +72,5 @@ def test_too_many_steps_is_refused(
     openai_fake.script(calls(*[one] * 11))
     outcome = ask(make_planner(), "list pods in prod eleven times", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None and "at most 10" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert "at most 10" in expect(Abstain, outcome).reason

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.planning.base import Abstain, Proposed
 from bot.planning.inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, ToolCall, call, calls
-from tests.fixtures.openai_fake import PlannerFactory, ask
+from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 
 SCALE_NULLS = {"context": None}
 
@@ -18,7 +19,7 @@ def test_out_of_bounds_argument_is_repaired_once(
     )
     outcome = ask(make_planner(), "scale web to 50 in prod", seeded_inventory)
 
-    assert outcome.plan is not None
+    assert isinstance(outcome, Proposed)
     assert outcome.plan.steps[0].replicas == 50  # type: ignore[union-attr]
     repair = openai_fake.requests[1]["messages"]
     assert repair[-2]["role"] == "assistant" and repair[-2]["tool_calls"]
@@ -33,11 +34,11 @@ def test_invalid_twice_is_a_clear_abstention(
     openai_fake.script(bad, bad)
     outcome = ask(make_planner(), "scale web to -3 in prod", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None
-    assert "not valid even after one correction" in outcome.abstain_reason
-    assert "replicas" in outcome.abstain_reason
-    assert "help" in outcome.abstain_reason  # points to explicit commands
+    assert not isinstance(outcome, Proposed)
+    assert isinstance(outcome, Abstain), outcome
+    assert "not valid even after one correction" in outcome.reason
+    assert "replicas" in outcome.reason
+    assert "help" in outcome.reason  # points to explicit commands
     assert len(openai_fake.requests) == 2
 
 
@@ -55,7 +56,7 @@ def test_malformed_json_and_unknown_fields_are_repaired(
     )
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.plan is not None
+    assert isinstance(outcome, Proposed)
     assert [s.kind for s in outcome.plan.steps] == ["restart_deployment"]
     tool_replies = [m for m in openai_fake.requests[1]["messages"] if m["role"] == "tool"]
     assert len(tool_replies) == 2  # every call of the bad turn was answered
@@ -69,5 +70,5 @@ def test_missing_required_name_is_not_guessed(
     openai_fake.script(no_name, no_name)
     outcome = ask(make_planner(), "delete the broken pod in prod", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason and "name" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert "name" in expect(Abstain, outcome).reason

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.catalog import Operation
+from bot.planning.base import Abstain, Answer, Proposed
 from bot.planning.inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, Reply, ToolCalls, call, calls
-from tests.fixtures.openai_fake import PlannerFactory, ask
+from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 
 
 class Reads:
@@ -68,8 +69,8 @@ def test_answer_cites_the_lookups_it_used(
         make_planner(), "why is api crashlooping in staging?", seeded_inventory, lookup=reads
     )
 
-    assert outcome.plan is None
-    assert outcome.answer == "api crashloops [E1]: it cannot reach postgres [E2]."
+    assert not isinstance(outcome, Proposed)
+    assert expect(Answer, outcome).text == "api crashloops [E1]: it cannot reach postgres [E2]."
     assert outcome.evidence == [
         "E1: list_pods(namespace=staging, all_namespaces=False)",
         "E2: pod_logs(namespace=staging, name=api-6c7d-uvwxy, tail_lines=100, previous=True)",
@@ -87,7 +88,7 @@ def test_uncited_answer_gets_its_evidence_appended(
     )
     outcome = ask(make_planner(), "what's wrong in prod?", seeded_inventory, lookup=Reads())
 
-    assert outcome.answer == "All pods are running. (evidence: [E1])"
+    assert expect(Answer, outcome).text == "All pods are running. (evidence: [E1])"
     assert outcome.evidence == ["E1: list_pods(namespace=prod, all_namespaces=False)"]
 
 
@@ -122,7 +123,7 @@ def test_loop_is_bounded_by_max_steps(
     assert len(reads.calls) == 2  # two lookup rounds, then a final turn without lookup tools
     final_tools = {t["function"]["name"] for t in openai_fake.requests[-1]["tools"]}
     assert not any(name.startswith("lookup_") for name in final_tools)
-    assert outcome.answer is not None and "[E1]" in outcome.answer
+    assert "[E1]" in expect(Answer, outcome).text
 
 
 def test_repeated_identical_lookup_is_refused(
@@ -173,7 +174,7 @@ def test_lookups_are_grounded_and_scoped_before_they_run(
     )
     assert replies[1].startswith("not run: ")
     assert "list_pods in namespace 'payments' is outside your scope" in replies[1]
-    assert outcome.abstain_reason == "The model declined: could not look"
+    assert expect(Abstain, outcome).reason == "The model declined: could not look"
 
 
 def test_failed_lookup_is_reported_as_evidence(
@@ -187,7 +188,7 @@ def test_failed_lookup_is_reported_as_evidence(
 
     content = openai_fake.requests[1]["messages"][-1]["content"]
     assert "lookup failed: TimeoutError: kube api timed out" in content
-    assert outcome.answer == "The cluster API did not answer [E1]."
+    assert expect(Answer, outcome).text == "The cluster API did not answer [E1]."
 
 
 def test_without_a_read_executor_no_lookup_tools_are_offered(
@@ -200,4 +201,4 @@ def test_without_a_read_executor_no_lookup_tools_are_offered(
 
     offered = {t["function"]["name"] for t in openai_fake.requests[0]["tools"]}
     assert not any(name.startswith("lookup_") for name in offered)
-    assert outcome.plan is not None and outcome.plan.is_read_only  # reads run via the service
+    assert isinstance(outcome, Proposed) and outcome.plan.is_read_only  # reads run via the service

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.catalog import parse_operation
+from bot.planning.base import Abstain, Clarify, Proposed
 from bot.planning.grounding import check_plan, did_you_mean
 from bot.planning.inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
-from tests.fixtures.openai_fake import PlannerFactory, ask
+from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 
 
 def test_unknown_deployment_gets_did_you_mean_and_no_plan(
@@ -19,8 +20,8 @@ def test_unknown_deployment_gets_did_you_mean_and_no_plan(
     )
     outcome = ask(make_planner(), "scale wbe to 3 in prod", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.clarification == "no deployment 'wbe' in prod; did you mean 'web'?"
+    assert not isinstance(outcome, Proposed)
+    assert expect(Clarify, outcome).question == "no deployment 'wbe' in prod; did you mean 'web'?"
     assert outcome.rejected_names == ["wbe"]
 
 
@@ -32,10 +33,10 @@ def test_unknown_name_without_a_close_match_lists_what_exists(
     )
     outcome = ask(make_planner(), "restart frontend in prod", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.clarification is not None
-    assert "no deployment 'frontend' in prod" in outcome.clarification
-    assert "api, web, worker" in outcome.clarification  # lists what exists when nothing is close
+    assert not isinstance(outcome, Proposed)
+    assert isinstance(outcome, Clarify), outcome
+    assert "no deployment 'frontend' in prod" in outcome.question
+    assert "api, web, worker" in outcome.question  # lists what exists when nothing is close
 
 
 def test_unknown_namespace_and_pod_prefix_suggestions(
@@ -68,9 +69,15 @@ def test_unknown_namespace_and_pod_prefix_suggestions(
     first = ask(planner, "pods in prdo", seeded_inventory)
     second = ask(planner, "logs of api in staging", seeded_inventory)
 
-    assert first.plan is None and first.clarification == "no namespace 'prdo'; did you mean 'prod'?"
-    assert second.plan is None
-    assert second.clarification == "no pod 'api' in staging; did you mean 'api-6c7d-uvwxy'?"
+    assert (
+        not isinstance(first, Proposed)
+        and expect(Clarify, first).question == "no namespace 'prdo'; did you mean 'prod'?"
+    )
+    assert not isinstance(second, Proposed)
+    assert (
+        expect(Clarify, second).question
+        == "no pod 'api' in staging; did you mean 'api-6c7d-uvwxy'?"
+    )
 
 
 def test_docker_container_names_are_grounded_too(
@@ -81,8 +88,11 @@ def test_docker_container_names_are_grounded_too(
     )
     outcome = ask(make_planner(), "stop redis-cahce", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.clarification == "no container 'redis-cahce'; did you mean 'redis-cache'?"
+    assert not isinstance(outcome, Proposed)
+    assert (
+        expect(Clarify, outcome).question
+        == "no container 'redis-cahce'; did you mean 'redis-cache'?"
+    )
 
 
 def test_one_bad_name_blocks_the_whole_plan(seeded_inventory: StaticInventory) -> None:
@@ -124,10 +134,10 @@ def test_inventory_failure_fails_closed(
     )
     outcome = ask(make_planner(), "restart web in prod", _BrokenInventory())
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None
-    assert "could not check names" in outcome.abstain_reason
-    assert "apiserver unreachable" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert isinstance(outcome, Abstain), outcome
+    assert "could not check names" in outcome.reason
+    assert "apiserver unreachable" in outcome.reason
     assert "inventory unavailable" in openai_fake.requests[0]["messages"][1]["content"]
 
 
@@ -141,9 +151,9 @@ def test_outside_the_requesters_scope_is_an_abstention(
         make_planner(), "restart web in prod", seeded_inventory, allowed_namespaces=["staging"]
     )
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None
-    assert "outside your scope" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert isinstance(outcome, Abstain), outcome
+    assert "outside your scope" in outcome.reason
     data = openai_fake.requests[0]["messages"][1]["content"]
     assert "may act in these namespaces: staging." in data
     assert "deployments in prod" not in data  # inventory outside the scope is not shown

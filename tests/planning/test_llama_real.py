@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.evals.runner import eval_command
-from bot.planning.base import PlannerOutcome
+from bot.planning.base import Abstain, Answer, Clarify, PlannerFailed, PlannerOutcome, Proposed
 from bot.planning.endpoint import Endpoint, EndpointError
 from bot.planning.grounding import check_plan
 from bot.planning.guards import guard_writes
@@ -78,15 +78,20 @@ def _endpoint(server: LlamaServer, max_tokens: int = CAP) -> Endpoint:
 
 def _nothing_unchecked(outcome: PlannerOutcome, text: str) -> None:
     """A plan from the real model passed the guard and grounding; otherwise there is text."""
-    if outcome.plan is not None:
-        guarded = guard_writes(
-            outcome.plan.steps, text=Wording.of(text), inventory=INVENTORY, default_context=None
-        )
-        assert guarded.blocked == [] and guarded.kept == outcome.plan.steps
-        assert check_plan(outcome.plan.steps, inventory=INVENTORY, allowed_namespaces=["*"]).ok
-    else:
-        said = outcome.abstain_reason or outcome.clarification or outcome.answer
-        assert said, outcome
+    match outcome:
+        case Proposed(plan=plan):
+            guarded = guard_writes(
+                plan.steps, text=Wording.of(text), inventory=INVENTORY, default_context=None
+            )
+            assert guarded.blocked == [] and guarded.kept == plan.steps
+            assert check_plan(plan.steps, inventory=INVENTORY, allowed_namespaces=["*"]).ok
+        case (
+            Abstain(reason=said)
+            | Clarify(question=said)
+            | Answer(text=said)
+            | PlannerFailed(error=said)
+        ):
+            assert said, outcome
 
 
 def test_plain_request_reaches_the_model(llama_server: LlamaServer) -> None:
@@ -94,7 +99,7 @@ def test_plain_request_reaches_the_model(llama_server: LlamaServer) -> None:
     text = "scale api in staging to 3"
     outcome = ask(planner, text, INVENTORY)
 
-    assert outcome.error is None, outcome.error
+    assert not isinstance(outcome, PlannerFailed), outcome
     assert planner.tool_choice == "auto"  # the server refused "required" (HTTP 500): fell back
     assert outcome.usage.prompt_tokens > 1000  # the whole prompt was evaluated by the model
     _nothing_unchecked(outcome, text)
@@ -152,10 +157,10 @@ def test_prompt_over_the_context_gives_the_servers_error(llama_server: LlamaServ
     text = f"restart web {words}"[:3990]  # a request may have 4000 characters at most
     outcome = ask(planner, text, INVENTORY, lookup=lambda op: "no data")
 
-    assert outcome.plan is None
-    assert outcome.error is not None
+    assert not isinstance(outcome, Proposed)
+    assert isinstance(outcome, PlannerFailed), outcome
     assert "HTTP 400" in outcome.error and "context" in outcome.error.lower(), outcome.error
-    assert outcome.abstain_reason is not None and outcome.error in outcome.abstain_reason
+    assert outcome.error in outcome.message
 
 
 def test_a_request_the_server_rejects_is_an_endpoint_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.planning.base import Proposed
 from bot.planning.inventory import StaticInventory
 from bot.planning.prompt import INVENTORY_BUDGET_CHARS, compact_inventory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
@@ -40,7 +41,7 @@ def test_prompt_size_is_bounded_with_a_huge_inventory(
     system = openai_fake.requests[-1]["messages"][1]["content"]
     assert "deployments in ns-42: svc-42-7," in system  # the relevant names are kept
     assert "(+40 more)" in system  # namespaces beyond the cap are counted, not listed
-    assert outcome.plan is not None  # and grounding still checks against the full inventory
+    assert isinstance(outcome, Proposed)  # and grounding still checks against the full inventory
 
 
 def test_inventory_view_prefers_names_from_the_request() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.planning.base import Abstain, Answer, PlannerFailed, Proposed
 from bot.planning.inventory import StaticInventory
 from tests.fakes.openai_api import (
     SERVER_QUIRKS,
@@ -18,7 +19,7 @@ from tests.fakes.openai_api import (
     call,
     calls,
 )
-from tests.fixtures.openai_fake import PlannerFactory, ask
+from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 
 RESTART = calls(call("restart_deployment", name="web", namespace="prod", context=None))
 
@@ -36,7 +37,7 @@ def test_each_server_kind_plans_and_remembers_its_tool_choice(
     first = ask(planner, "restart web in prod", seeded_inventory)
     second = ask(planner, "restart web in prod", seeded_inventory)
 
-    assert first.plan is not None and second.plan is not None, (first, second)
+    assert isinstance(first, Proposed) and isinstance(second, Proposed), (first, second)
     choices = [r["tool_choice"] for r in openai_fake.requests]
     refuses = {"required_500", "required_400_toplevel"} & SERVER_QUIRKS[server]
     assert choices == (["required", "auto", "auto"] if refuses else ["required", "required"])
@@ -60,7 +61,7 @@ def test_replayed_tool_call_turns_have_empty_string_content(
         make_planner(), "why is web slow in prod", seeded_inventory, lookup=lambda op: "ok"
     )
 
-    assert outcome.error is None and outcome.answer is not None, outcome
+    assert isinstance(outcome, Answer), outcome
     replayed = [m for m in openai_fake.requests[-1]["messages"] if m.get("tool_calls")]
     assert replayed and all(m["content"] == "" for m in replayed)
 
@@ -72,7 +73,7 @@ def test_object_arguments_and_missing_usage_are_parsed(
     openai_fake.script(RESTART)
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.plan is not None, outcome
+    assert isinstance(outcome, Proposed), outcome
     assert (outcome.usage.prompt_tokens, outcome.usage.completion_tokens) == (0, 0)
 
 
@@ -83,7 +84,7 @@ def test_null_token_counts_are_zero_not_a_crash(
     openai_fake.script(RESTART)
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.plan is not None
+    assert isinstance(outcome, Proposed)
     assert outcome.usage.prompt_tokens == 0
 
 
@@ -94,8 +95,8 @@ def test_empty_choices_is_an_error_with_text(
     openai_fake.script(RESTART)
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.plan is None
-    assert outcome.error is not None and "empty response" in outcome.error
+    assert not isinstance(outcome, Proposed)
+    assert "empty response" in expect(PlannerFailed, outcome).error
 
 
 def test_tool_calls_without_ids_still_plan(
@@ -113,9 +114,8 @@ def test_an_invented_tool_is_repaired_once_then_refused(
     openai_fake.script(calls(call("kubectl_exec", cmd="rm -rf /")), calls(call("kubectl_exec")))
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.plan is None and outcome.error is None
-    assert outcome.abstain_reason is not None
-    assert "unknown tool 'kubectl_exec'" in outcome.abstain_reason
+    assert isinstance(outcome, Abstain), outcome  # no plan, and not an endpoint failure
+    assert "unknown tool 'kubectl_exec'" in outcome.reason
     assert len(openai_fake.requests) == 2
 
 
@@ -132,8 +132,7 @@ def test_free_text_is_labelled_redacted_and_stripped_of_prompt_fragments(
     openai_fake.script(Text(echo), Text(echo))
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    reason = outcome.abstain_reason or ""
-    assert outcome.plan is None and outcome.error is None
+    reason = expect(Abstain, outcome).reason  # no plan, and not an endpoint failure
     assert "The model said (unchecked): " in reason and "web is broken" in reason
     assert "Propose plan steps" not in reason and "untrusted-data" not in reason
     assert "abc123supersecretvalue" not in reason
@@ -154,7 +153,7 @@ def test_errors_that_cannot_succeed_on_retry_are_not_retried(
     openai_fake.script(HttpError(status, "no way"), RESTART)
     outcome = ask(make_planner(max_retries=2), "restart web in prod", seeded_inventory)
 
-    assert outcome.error is not None and f"HTTP {status}: no way" in outcome.error
+    assert f"HTTP {status}: no way" in expect(PlannerFailed, outcome).error
     assert openai_fake.pending == 1  # the second reply was never asked for
 
 
@@ -168,7 +167,7 @@ def test_errors_that_can_succeed_are_retried(
     openai_fake.script(HttpError(status, "busy", retry_after_ms=5), RESTART)
     outcome = ask(make_planner(max_retries=1), "restart web in prod", seeded_inventory)
 
-    assert outcome.plan is not None
+    assert isinstance(outcome, Proposed)
     assert openai_fake.served == 2
 
 
@@ -181,9 +180,9 @@ def test_the_servers_error_text_is_shown_redacted(
     )
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.error is not None
+    assert isinstance(outcome, PlannerFailed), outcome
     assert "HTTP 400: context_length_exceeded: 9000 tokens > 6144" in outcome.error
-    assert secret not in outcome.error and secret not in (outcome.abstain_reason or "")
+    assert secret not in outcome.error and secret not in outcome.message
 
 
 def test_vllm_top_level_error_message_is_read(
@@ -193,7 +192,10 @@ def test_vllm_top_level_error_message_is_read(
     openai_fake.responder = lambda body: HttpError(503, "engine dead")
     outcome = ask(make_planner(max_retries=0), "restart web in prod", seeded_inventory)
 
-    assert outcome.error == "The language model endpoint returned HTTP 503: engine dead"
+    assert (
+        expect(PlannerFailed, outcome).error
+        == "The language model endpoint returned HTTP 503: engine dead"
+    )
     assert [r["tool_choice"] for r in openai_fake.requests] == ["required", "auto"]
 
 
@@ -203,7 +205,10 @@ def test_an_unreachable_endpoint_is_retried_then_reported(
     planner = make_planner(openai_base_url="http://127.0.0.1:9/v1", max_retries=1)
     outcome = ask(planner, "restart web in prod", seeded_inventory)
 
-    assert outcome.error == "The language model endpoint could not be reached (2 attempts)."
+    assert (
+        expect(PlannerFailed, outcome).error
+        == "The language model endpoint could not be reached (2 attempts)."
+    )
 
 
 def test_raw_control_characters_inside_argument_strings_are_tolerated(
@@ -212,4 +217,4 @@ def test_raw_control_characters_inside_argument_strings_are_tolerated(
     openai_fake.script(calls(ToolCall("abstain", '{"reason": "not\tsure\nat all"}')))
     outcome = ask(make_planner(), "restart web in prod", seeded_inventory)
 
-    assert outcome.abstain_reason is not None and "not\tsure" in outcome.abstain_reason
+    assert "not\tsure" in expect(Abstain, outcome).reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.catalog import OPERATIONS, Risk
 from bot.config import Settings
+from bot.planning.base import Proposed
 from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
 from bot.planning.tools import all_tools
@@ -19,7 +20,7 @@ def test_scale_tool_call_becomes_an_llm_plan(
     )
     outcome = ask(make_planner(), "web is slow in prod, scale it to 5", seeded_inventory)
 
-    assert outcome.plan is not None, outcome
+    assert isinstance(outcome, Proposed), outcome
     assert outcome.plan.source == "llm"
     [step] = outcome.plan.steps
     assert (step.kind, step.namespace, step.name, step.replicas) == (  # type: ignore[union-attr]
@@ -58,7 +59,7 @@ def test_usage_tokens_cost_and_latency_are_recorded(
     )
     outcome = ask(make_planner(), "what runs in prod", seeded_inventory)
 
-    assert outcome.plan is not None
+    assert isinstance(outcome, Proposed)
     usage = outcome.usage
     assert usage.model == "gpt-4o-mini"
     assert usage.prompt_tokens > 1000 and usage.completion_tokens > 0
@@ -86,7 +87,7 @@ def test_several_calls_in_one_turn_are_ordered_plan_steps(
     )
     outcome = ask(make_planner(), "show me api in staging and its warnings", seeded_inventory)
 
-    assert outcome.plan is not None
+    assert isinstance(outcome, Proposed)
     assert [s.kind for s in outcome.plan.steps] == ["describe_deployment", "list_events"]
     assert outcome.plan.is_read_only
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.catalog import OPERATIONS
+from bot.planning.base import Abstain, Proposed
 from bot.planning.inventory import StaticInventory
 from bot.planning.tools import all_tools, offered_tools
 from bot.planning.toolselect import DEFAULT_FAMILIES, families, family_of, select_families
@@ -111,7 +112,7 @@ def test_the_request_is_offered_its_family_and_the_system_prompt_does_not_change
     ask(planner, "please restart the redis statefulset in prod", inventory)
     ask(planner, "show pods in prod", inventory)
 
-    assert first.plan is not None and first.plan.steps[0].kind == "restart_statefulset"
+    assert isinstance(first, Proposed) and first.plan.steps[0].kind == "restart_statefulset"
     one, two, three = openai_fake.requests
     offered = _names(one)
     assert {"restart_statefulset", "scale_statefulset", "answer", "more_tools"} <= offered
@@ -131,7 +132,7 @@ def test_more_tools_widens_the_next_turn_to_every_tool(
     )
     outcome = ask(make_planner(), "which tenants do we have", seeded_inventory)
 
-    assert outcome.plan is not None, outcome
+    assert isinstance(outcome, Proposed), outcome
     assert [s.kind for s in outcome.plan.steps] == ["list_namespaces"]
     first, second = openai_fake.requests
     assert "list_namespaces" not in _names(first) and "more_tools" in _names(first)
@@ -153,9 +154,9 @@ def test_a_tool_that_was_not_offered_is_rejected_never_planned(
     finally:
         fake.close()
 
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None
-    assert "cordon_node' was not offered in this turn" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert isinstance(outcome, Abstain), outcome
+    assert "cordon_node' was not offered in this turn" in outcome.reason
     repair = fake.requests[1]["messages"][-1]
     assert repair["role"] == "tool"
     assert "was not offered in this turn; call more_tools to get every tool" in repair["content"]
@@ -176,7 +177,9 @@ def test_more_tools_counts_against_the_step_limit(
     finally:
         fake.close()
 
-    assert outcome.plan is None  # the second call is the last: no third widening, no loop
+    assert not isinstance(
+        outcome, Proposed
+    )  # the second call is the last: no third widening, no loop
     assert "more_tools" in _names(fake.requests[0])
     assert "more_tools" not in _names(fake.requests[1])
     assert "more_tools" not in _names(fake.requests[-1])  # one step: nothing to widen into

@@ -17,6 +17,7 @@ from bot.backends.kubernetes import KubernetesBackend
 from bot.catalog import BackendKind, Operation, parse_operation
 from bot.config import Settings
 from bot.inventory import BackendInventory, CachedInventory
+from bot.planning.base import Proposed
 from bot.planning.grounding import check_plan
 from bot.planning.inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
@@ -88,6 +89,6 @@ def test_a_lookup_in_an_invented_context_is_never_run(
     )
 
     assert ran == []  # the read never ran
-    assert outcome.plan is None
+    assert not isinstance(outcome, Proposed)
     refusal = openai_fake.requests[1]["messages"][-1]["content"]
     assert "not run" in refusal and "eu-west-9" in refusal

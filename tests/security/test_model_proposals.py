@@ -24,6 +24,7 @@ from bot.approvals.memory_store import MemoryApprovalStore
 from bot.catalog import Operation
 from bot.config import Settings
 from bot.models import Principal, Request
+from bot.planning.base import Abstain, Proposed
 from bot.planning.inventory import StaticInventory
 from bot.replies import Reply, ReplyKind
 from bot.service import OpsService
@@ -31,7 +32,7 @@ from bot.wiring import build
 from tests.core.conftest import TEST_POLICY
 from tests.fakes.openai_api import FakeOpenAI, ToolCall, call, calls
 from tests.fixtures._labels import TEST_LABELS
-from tests.fixtures.openai_fake import PlannerFactory, ask
+from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 
 ALICE = Principal(id="alice")  # group sre in TEST_POLICY: may ask for any change
 ServiceFactory = Callable[..., OpsService]
@@ -212,8 +213,8 @@ def test_every_value_of_a_write_step_comes_from_the_users_words(
 ) -> None:
     openai_fake.script(calls(step))
     outcome = ask(make_planner(), text, seeded_inventory)
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None and "did not say" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert "did not say" in expect(Abstain, outcome).reason
 
 
 # ------------------------------------------------------------------ questions are not requests
@@ -376,8 +377,8 @@ def test_a_docker_host_the_model_chose_is_refused(
         make_planner(), "why does nginx-edge hang? restart it", seeded_inventory, lookup=reads
     )
     assert reads.calls == []
-    assert outcome.plan is None
-    assert outcome.abstain_reason is not None and "host 'edge-9'" in outcome.abstain_reason
+    assert not isinstance(outcome, Proposed)
+    assert "host 'edge-9'" in expect(Abstain, outcome).reason
 
 
 # ------------------------------------------------------------------------ namespace swaps
@@ -418,7 +419,7 @@ def test_the_namespace_is_one_the_user_named_as_the_target(
     name = "api" if "api" in text else "web"
     openai_fake.script(calls(call("restart_deployment", name=name, namespace=namespace)))
     outcome = ask(make_planner(), text, seeded_inventory)
-    assert (outcome.plan is not None) is kept, outcome
+    assert isinstance(outcome, Proposed) is kept, outcome
 
 
 # -------------------------------------------------------------------------- lookup budget
