@@ -6,7 +6,7 @@ The only module that knows every concrete class; everything else depends on prot
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,12 +19,24 @@ from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.executor import Executor
 from bot.inventory import BackendInventory
-from bot.receivers.limits import ByPrincipal
 from bot.redis_url import RedisClient, connect, default_ack_replicas
 from bot.service import OpsService
 from bot.service.ports import PrincipalResolver, RateLimiter
 
 log = logging.getLogger("opsbot.wiring")
+
+
+class ByPrincipal:
+    """A RateLimiter giving the named service principals (the Alertmanager receiver's
+    `alertmanager`, which speaks for many alerts) their own limiter; everyone else shares
+    `default`, each user in their own window."""
+
+    def __init__(self, default: RateLimiter, own: Mapping[str, RateLimiter]) -> None:
+        self._default = default
+        self._own = dict(own)
+
+    def allow(self, user_id: str) -> tuple[bool, int]:
+        return self._own.get(user_id, self._default).allow(user_id)
 
 
 @dataclass
