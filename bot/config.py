@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     alerts_principal: str = Field(
         default="alertmanager", description="the policy user alert requests come from"
     )
+    alerts_rate_limit_per_minute: int = Field(
+        default=600,
+        ge=1,
+        le=100000,
+        description="the alert principal's own request limit (an alert storm is not one user)",
+    )
+    alerts_max_pending: int = Field(
+        default=50, ge=1, le=1000, description="the alert principal's own pending-plan cap"
+    )
 
     # --- deployment (Helm chart)
     readiness_timeout_seconds: float = Field(

@@ -6,7 +6,7 @@ The only module that knows every concrete class; everything else depends on prot
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,9 +21,22 @@ from bot.executor import Executor
 from bot.inventory import BackendInventory
 from bot.redis_url import RedisClient, connect, default_ack_replicas
 from bot.service import OpsService
-from bot.service.ports import PrincipalResolver
+from bot.service.ports import PrincipalResolver, RateLimiter
 
 log = logging.getLogger("opsbot.wiring")
+
+
+class ByPrincipal:
+    """A RateLimiter giving the named service principals (the Alertmanager receiver's
+    `alertmanager`, which speaks for many alerts) their own limiter; everyone else shares
+    `default`, each user in their own window."""
+
+    def __init__(self, default: RateLimiter, own: Mapping[str, RateLimiter]) -> None:
+        self._default = default
+        self._own = dict(own)
+
+    def allow(self, user_id: str) -> tuple[bool, int]:
+        return self._own.get(user_id, self._default).allow(user_id)
 
 
 @dataclass
@@ -117,6 +130,27 @@ def build(
     if planner is None:
         notes.append("LLM: not configured (set OPENAI_API_KEY); explicit commands only")
     executor = Executor(backends=backends)
+    request_limiter: RateLimiter = UserRateLimiter(
+        client,
+        per_minute=settings.request_rate_limit_per_minute,
+        scope="requests",
+        key_prefix=settings.key_prefix,
+    )
+    pending_caps: dict[str, int] = {}
+    if settings.alerts_routing is not None:
+        # the receiver's principal speaks for many alerts: its own window and cap
+        request_limiter = ByPrincipal(
+            request_limiter,
+            {
+                settings.alerts_principal: UserRateLimiter(
+                    client,
+                    per_minute=settings.alerts_rate_limit_per_minute,
+                    scope="alert-requests",
+                    key_prefix=settings.key_prefix,
+                )
+            },
+        )
+        pending_caps[settings.alerts_principal] = settings.alerts_max_pending
     service = OpsService(
         policy=build_policy(settings),
         store=store,
@@ -124,12 +158,7 @@ def build(
         audit=AuditLog(client=client, prefix=settings.key_prefix),
         planner=planner,
         inventory=BackendInventory(backends, settings=settings),
-        request_limiter=UserRateLimiter(
-            client,
-            per_minute=settings.request_rate_limit_per_minute,
-            scope="requests",
-            key_prefix=settings.key_prefix,
-        ),
+        request_limiter=request_limiter,
         llm_rate_limiter=LlmRateLimiter(
             client,
             per_minute=settings.llm_rate_limit_per_minute,
@@ -140,6 +169,7 @@ def build(
         enabled_operations=frozenset(settings.enabled_operations),
         default_context=effective_kube_context(settings),
         max_pending_per_user=settings.max_pending_per_user,
+        pending_caps=pending_caps,
         clock=clock,
         principals=principals,
     )

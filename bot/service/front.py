@@ -7,7 +7,7 @@ Everything that can go wrong comes back as a reply with a clear text, never as a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from bot import metrics
@@ -50,13 +50,15 @@ class OpsService:
         enabled_operations: frozenset[str] = frozenset(),
         default_context: str | None = None,
         max_pending_per_user: int | None = None,
+        pending_caps: Mapping[str, int] | None = None,
         clock: Callable[[], datetime] | None = None,
         principals: PrincipalResolver | None = None,
     ) -> None:
         """`request_limiter`: every request of a user counts (reads, writes, help, plain
         language); `llm_rate_limiter`: plain-language requests only (they cost model calls).
         `principals`: the chat platform's current groups of a user (Slack: its UserDirectory);
-        approvals are counted and re-evaluated with them. Default: principals as given."""
+        approvals are counted and re-evaluated with them. Default: principals as given.
+        `pending_caps`: a principal id's own pending-plan cap (service principals)."""
         clock = clock or _utc_now
         self.store = store
         self.audit = audit
@@ -79,6 +81,7 @@ class OpsService:
             audit=audit,
             clock=clock,
             max_pending_per_user=max_pending_per_user,
+            pending_caps=pending_caps,
         )
         self.intake = Intake(
             decider=self.decider,

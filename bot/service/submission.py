@@ -4,7 +4,7 @@ allowed read, or preview it and store it to wait for votes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot import metrics
@@ -41,7 +41,10 @@ class Submission:
         audit: AuditLog,
         clock: Callable[[], datetime],
         max_pending_per_user: int | None = None,
+        pending_caps: Mapping[str, int] | None = None,
     ) -> None:
+        """`pending_caps`: a principal id's own cap instead of `max_pending_per_user` (service
+        principals such as the Alertmanager receiver's)."""
         self.decider = decider
         self.runs = runs
         self.executor = executor
@@ -49,6 +52,7 @@ class Submission:
         self.audit = audit
         self.clock = clock
         self.max_pending_per_user = max_pending_per_user
+        self.pending_caps = dict(pending_caps or {})
 
     def submit(self, plan: Plan, *, requester: Principal, request: Request) -> Reply:
         """Police a plan; run it at once when it is an allowed read, else store it for votes."""
@@ -91,7 +95,8 @@ class Submission:
                 text="The dry run failed, so nothing was put up for approval:\n" + "\n".join(lines),
             )
         try:
-            self.store.create(approval, max_pending=self.max_pending_per_user)
+            cap = self.pending_caps.get(requester.id, self.max_pending_per_user)
+            self.store.create(approval, max_pending=cap)
         except TooManyPending as exc:
             return InvalidReply(
                 text=f"You have {exc.pending} plans waiting for approval: cancel one or wait "

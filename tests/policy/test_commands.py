@@ -31,12 +31,12 @@ def test_shipped_policy_passes_check() -> None:
         "warning: group 'incident-commander' (default.yaml:freezes[0].exempt_groups "
         "[rule 'weekend-freeze'], default.yaml:freezes[1].exempt_groups [rule 'year-end-freeze'])"
         " has no members in groups: and no chat group maps to it, so it never matches",
-        f"{POLICIES}/: OK (1 file, 18 rules)",
+        f"{POLICIES}/: OK (1 file, 20 rules)",
     ]
     out = io.StringIO()
     mapped = frozenset({"incident-commander"})
     assert commands.check_command(POLICIES, out=out, chat_groups=mapped) == 0
-    assert out.getvalue().strip() == f"{POLICIES}/: OK (1 file, 18 rules)"
+    assert out.getvalue().strip() == f"{POLICIES}/: OK (1 file, 20 rules)"
 
 
 def test_shipped_policy_passes_its_tests_with_at_least_20_cases() -> None:

@@ -42,6 +42,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # headers and body are two writes: with Nagle on, a kept-alive connection (Alertmanager
+    # reuses its connections) waits for the client's delayed ACK, ~40 ms per notification
+    disable_nagle_algorithm = True
     server_version = "opsbot"
     sys_version = ""
 

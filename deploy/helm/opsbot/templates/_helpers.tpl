@@ -137,3 +137,28 @@ default.yaml: |
 reports.yaml: |
 {{- toYaml .Values.reports.config | nindent 2 }}
 {{- end }}
+
+{{/* --- Alertmanager receiver (issue 13) --- */}}
+{{- define "opsbot.alertsConfigMap" -}}
+{{- default (printf "%s-alerts" (include "opsbot.fullname" .)) .Values.alerts.existingConfigMap }}
+{{- end }}
+
+{{- define "opsbot.alertsData" -}}
+routing.yaml: |
+  {{- toYaml .Values.alerts.routing | nindent 2 }}
+runbooks.yaml: |
+  {{- toYaml (default (dict "runbooks" list) .Values.alerts.runbooks) | nindent 2 }}
+{{- end }}
+
+{{/* Refuses an enabled receiver the bot could not start. */}}
+{{- define "opsbot.alertsChecks" -}}
+{{- if .Values.alerts.enabled }}
+{{- if and (not .Values.alerts.existingConfigMap) (not .Values.alerts.routing) }}
+{{- fail "alerts.enabled needs alerts.routing (routes, unrouted, default_channel) or alerts.existingConfigMap (README, Alerts from Alertmanager)" }}
+{{- end }}
+{{- if or (eq (int .Values.alerts.port) (int .Values.http.port)) (and (eq .Values.slack.mode "http") (eq (int .Values.alerts.port) (int .Values.slack.port))) }}
+{{- fail (printf "alerts.port %v is already used by http.port or slack.port: pick another" .Values.alerts.port) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{/* --- end Alertmanager receiver --- */}}
