@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from bot.evals.case_file import load_cases
-from bot.planning.inventory import StaticInventory
 from bot.planning.prompt import compact_inventory, request_message, system_prompt
+from bot.planning.static_inventory import StaticInventory
 from bot.planning.tools import all_tools, offered_tools
 from bot.planning.toolselect import select_families
 

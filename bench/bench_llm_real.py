@@ -19,8 +19,8 @@ import time
 from bot.config import Settings
 from bot.models import Principal, Request
 from bot.planning.base import PlannerFailed, Proposed
-from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
+from bot.planning.static_inventory import StaticInventory
 
 REQUESTS = (
     "restart web in prod",

@@ -18,7 +18,7 @@ from bot.backends.base import Backend
 from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.executor import Executor
-from bot.inventory import BackendInventory
+from bot.live_inventory import BackendInventory
 from bot.redis_url import RedisClient, connect, default_ack_replicas
 from bot.service import OpsService
 from bot.service.ports import PrincipalResolver, RateLimiter

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 
 Outcome = Literal["plan", "answer", "abstain", "clarification", "decline"]
 """decline: abstain or clarification are both right (ambiguous requests)."""

@@ -3,7 +3,7 @@
 `parse_command(text)` returns Parsed(plan) | NotACommand() | ParseError(...) | HelpRequested(...).
 """
 
-from bot.parsing.commands import COMMANDS, Command
+from bot.parsing.command_table import COMMANDS, Command
 from bot.parsing.help import help_for, help_text, usage_for
 from bot.parsing.parser import MAX_STEPS, parse_command
 from bot.parsing.render import format_command

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.catalog import BackendKind, Operation
-from bot.parsing.commands import ORDERED_COMMANDS, Command
+from bot.parsing.command_table import ORDERED_COMMANDS, Command
 from bot.parsing.tokens import Token
 from bot.parsing.values import (
     ValueProblem,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.catalog import Operation
 from bot.parsing.assign import allowed_flags, build, suggest
-from bot.parsing.commands import ORDERED_COMMANDS, Command
+from bot.parsing.command_table import ORDERED_COMMANDS, Command
 from bot.parsing.tokens import Token
 from bot.parsing.vocabulary import (
     ARTICLES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.catalog import BackendKind
-from bot.parsing.commands import COMMANDS, ORDERED_COMMANDS, Command
+from bot.parsing.command_table import COMMANDS, ORDERED_COMMANDS, Command
 from bot.parsing.vocabulary import resource_of
 
 _SECTIONS = {

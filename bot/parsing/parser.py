@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.catalog import Operation
-from bot.parsing.commands import ORDERED_COMMANDS, Command
+from bot.parsing.command_table import ORDERED_COMMANDS, Command
 from bot.parsing.grammar import FIRST_WORDS, HELP_WORDS, HelpFor, Problem, match_verb, parse_step
 from bot.parsing.help import commands_help, help_for, help_text
 from bot.parsing.results import HelpRequested, NotACommand, Parsed, ParseError, ParseResult

@@ -6,7 +6,7 @@ Used in plan previews and undo hints; `parse_command(format_command(op))` gives 
 from __future__ import annotations
 
 from bot.catalog import Operation
-from bot.parsing.commands import COMMANDS
+from bot.parsing.command_table import COMMANDS
 from bot.parsing.values import format_duration
 from bot.parsing.vocabulary import FLAGS, RESERVED_WORDS, RESOURCE_SINGULAR, ValueKind
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.parsing.commands import Command
+from bot.parsing.command_table import Command
 from bot.parsing.tokens import Token
 from bot.parsing.values import looks_like_number
 from bot.parsing.vocabulary import (

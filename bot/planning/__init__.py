@@ -12,9 +12,9 @@ from bot.planning.base import (
     Usage,
 )
 from bot.planning.diagnose import ReadTool
-from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
 from bot.planning.ratelimit import LlmRateLimiter
+from bot.planning.static_inventory import StaticInventory
 
 __all__ = [
     "Abstain",

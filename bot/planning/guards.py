@@ -22,13 +22,13 @@ from functools import cache
 from typing import Annotated, Any, get_args, get_origin
 
 from bot.catalog import OPERATIONS, BackendKind, Operation, Risk
-from bot.parsing.commands import COMMANDS
+from bot.parsing.command_table import COMMANDS
 from bot.parsing.values import short_label
 from bot.planning.base import Inventory
 from bot.planning.prompt import request_words
 from bot.planning.wording import CONNECTIVES, Clause, Wording
 
-# English verbs beyond the command words (bot/parsing/commands.py), by the command's verb, so
+# English verbs beyond the command words (bot/parsing/command_table.py), by the command's verb, so
 # every kind written with that verb (restart deploy/sts/ds/container) gets the same synonyms.
 _RESTART = r"restart|bounce|recycle|reboot|redeploy|kick"
 _SYNONYMS: dict[str, str] = {

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from bot.catalog import OPERATION_TYPES, OPERATIONS
-from bot.parsing.commands import COMMANDS
+from bot.parsing.command_table import COMMANDS
 from bot.parsing.vocabulary import OTHER_RESOURCE_WORDS, RESOURCE_WORDS, resource_of
 from bot.planning.guards import intent_pattern
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot import metrics
 from bot.audit import AuditLog
-from bot.inventory import CachedInventory, InventoryUnavailable
+from bot.live_inventory import CachedInventory, InventoryUnavailable
 from bot.models import Principal, Request
 from bot.parsing import HelpRequested, NotACommand, Parsed, ParseError, parse_command
 from bot.plan import Plan

@@ -17,7 +17,7 @@ from bot.parsing import (
     format_command,
     parse_command,
 )
-from bot.parsing.commands import COMMANDS
+from bot.parsing.command_table import COMMANDS
 from bot.parsing.values import bounds, is_int_field
 from bot.parsing.vocabulary import FLAGS
 

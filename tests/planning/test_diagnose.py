@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.catalog import Operation
 from bot.planning.base import Abstain, Answer, Proposed
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, Reply, ToolCalls, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.planning.base import PlannerFailed, Proposed
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import Delay, FakeOpenAI, HttpError, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 

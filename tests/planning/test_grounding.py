@@ -7,7 +7,7 @@ import pytest
 from bot.catalog import parse_operation
 from bot.planning.base import Abstain, Clarify, Proposed
 from bot.planning.grounding import check_plan, did_you_mean
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 

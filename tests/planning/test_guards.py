@@ -6,7 +6,7 @@ import pytest
 
 from bot.catalog import parse_operation
 from bot.planning.guards import asks_for, guard_writes, names_target
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 
 
 @pytest.mark.parametrize(

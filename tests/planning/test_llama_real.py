@@ -22,8 +22,8 @@ from bot.planning.base import Abstain, Answer, Clarify, PlannerFailed, PlannerOu
 from bot.planning.endpoint import Endpoint, EndpointError
 from bot.planning.grounding import check_plan
 from bot.planning.guards import guard_writes
-from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
+from bot.planning.static_inventory import StaticInventory
 from bot.planning.wording import Wording
 from tests.fixtures.llama_server import LlamaServer
 from tests.fixtures.openai_fake import ask

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.planning.base import Proposed
-from bot.planning.inventory import StaticInventory
 from bot.planning.prompt import INVENTORY_BUDGET_CHARS, compact_inventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.planning.base import Abstain, Answer, PlannerFailed, Proposed
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import (
     SERVER_QUIRKS,
     FakeOpenAI,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.catalog import OPERATIONS, Risk
 from bot.config import Settings
 from bot.planning.base import Proposed
-from bot.planning.inventory import StaticInventory
 from bot.planning.llm import OpenAIPlanner
+from bot.planning.static_inventory import StaticInventory
 from bot.planning.tools import all_tools
 from tests.fakes.openai_api import FakeOpenAI, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask

@@ -9,7 +9,7 @@ import pytest
 
 from bot.catalog import OPERATIONS
 from bot.planning.base import Abstain, Proposed
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from bot.planning.tools import all_tools, offered_tools
 from bot.planning.toolselect import DEFAULT_FAMILIES, families, family_of, select_families
 from tests.fakes.openai_api import FakeOpenAI, call, calls

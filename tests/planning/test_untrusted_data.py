@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.catalog import Operation, Risk
 from bot.planning.base import Abstain, Answer, Proposed
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, ToolCall, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask, expect
 

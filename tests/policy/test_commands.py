@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.policy import commands
+from bot.policy import cli as commands
 from tests.policy.support import POLICIES, write
 
 

@@ -17,7 +17,7 @@ from bot.backends.kubernetes import KubernetesBackend
 from bot.backends.kubernetes_names import catalog_types
 from bot.catalog import OPERATION_TYPES, BackendKind, Operation, parse_operation
 from bot.config import Settings
-from bot.inventory import BackendInventory
+from bot.live_inventory import BackendInventory
 from bot.planning.grounding import check_operation
 from tests.backends.test_kubernetes_jobs_nodes_real import create_cronjob
 from tests.fixtures.services import RealCluster

@@ -16,10 +16,10 @@ from bot.backends.docker_backend import DockerBackend
 from bot.backends.kubernetes import KubernetesBackend
 from bot.catalog import BackendKind, Operation, parse_operation
 from bot.config import Settings
-from bot.inventory import BackendInventory, CachedInventory
+from bot.live_inventory import BackendInventory, CachedInventory
 from bot.planning.base import Proposed
 from bot.planning.grounding import check_plan
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from tests.fakes.openai_api import FakeOpenAI, call, calls
 from tests.fixtures.openai_fake import PlannerFactory, ask
 

@@ -25,7 +25,7 @@ from bot.catalog import Operation
 from bot.config import Settings
 from bot.models import Principal, Request
 from bot.planning.base import Abstain, Proposed
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 from bot.replies import Reply, ReplyKind
 from bot.service import OpsService
 from bot.wiring import build

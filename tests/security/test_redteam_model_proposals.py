@@ -13,7 +13,7 @@ import pytest
 
 from bot.catalog import Operation, parse_operation
 from bot.planning.guards import guard_writes
-from bot.planning.inventory import StaticInventory
+from bot.planning.static_inventory import StaticInventory
 
 INVENTORY = StaticInventory(
     deployments={"prod": ["web", "api"], "staging": ["web", "api"]},

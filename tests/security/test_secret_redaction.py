@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.planning.inventory import StaticInventory
 from bot.planning.prompt import compact_inventory
+from bot.planning.static_inventory import StaticInventory
 from bot.redact import REDACTED, redact, redact_data
 from tests.security.secrets_corpus import (
     CLEAN_SAMPLES,

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from bot.catalog import OPERATIONS, Risk
 from bot.models import Principal
 from bot.plan import Plan
-from bot.policy.cases import Case, CaseFile, Expect
+from bot.policy.case_file import Case, CaseFile, Expect
 from bot.policy.decision import Decision
 from bot.policy.engine import PolicyEngine
 from bot.policy.loader import (
