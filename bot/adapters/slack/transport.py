@@ -1,5 +1,6 @@
 """Serving the Bolt app: Socket Mode (default) or the HTTP Events API on a loopback-by-default
-address, plus the periodic expiry sweep, and `serve_command` behind `opsbot serve`."""
+address, plus the process's one expiry sweep (bot/adapters/sweep.py), and `serve_command`
+behind `opsbot serve`."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.adapters.slack.frontend import SlackFrontEnd
+from bot.adapters.principals import PrincipalsByPlatform
+from bot.adapters.slack.frontend import PLATFORM, SlackFrontEnd
 from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
 from bot.adapters.slack.signed_request import Refused, StrictBoltRequest, check_request
 from bot.adapters.slack.state import RedisState
+from bot.adapters.sweep import Closer, SweepLoop, SweepRouter
 from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
@@ -207,41 +210,11 @@ class SocketTransport:
         self.handler.close()  # type: ignore[no-untyped-call]
 
 
-class ExpiryLoop:
-    """Every `interval` seconds, mark approvals past their expiry as expired in Slack, and plans
-    left executing by a stopped replica as interrupted. Each replica runs one; the store hands
-    every such approval to exactly one of them."""
-
-    def __init__(self, frontend: SlackFrontEnd, *, interval: float = 15.0) -> None:
-        self.frontend = frontend
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="opsbot-slack-expiry", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.frontend.expire_once()
-            except Exception:
-                log.exception("expiry sweep failed; trying again in %.0f s", self.interval)
-            try:
-                self.frontend.recover_interrupted_once()
-            except Exception:
-                log.exception(
-                    "interrupted-execution sweep failed; trying again in %.0f s", self.interval
-                )
-
-
-def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
-    """Run the Slack app until SIGINT/SIGTERM. Returns the process exit code."""
+def serve_command(
+    settings: Settings, *, mode: str, host: str, port: int, with_matrix: bool = False
+) -> int:
+    """Run the Slack app until SIGINT/SIGTERM (`with_matrix`: and the Matrix bot beside it, on
+    the same service and one sweep). Returns the process exit code."""
     from bot.adapters.slack.app import build_bot, user_directory
 
     try:
@@ -251,7 +224,7 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         return 2
     client = make_web_client(settings)
     users = user_directory(settings, client)
-    wiring = build(settings, principals=users)
+    wiring = build(settings, principals=PrincipalsByPlatform(slack=users) if with_matrix else users)
     for note in wiring.notes:
         print(f"opsbot: {note}", file=sys.stderr)
     if not settings.slack_group_map:
@@ -292,7 +265,18 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     except (OSError, SlackApiError, SlackClientError) as exc:
         print(f"opsbot: could not start the Slack {mode} transport: {exc}", file=sys.stderr)
         return 1
-    expiry = ExpiryLoop(bot.frontend)
+    closers: dict[str, Closer] = {PLATFORM: bot.frontend}
+    matrix = None
+    if with_matrix:
+        from bot.adapters.matrix.bot import MatrixCloser, start_beside
+
+        matrix = start_beside(settings, wiring)
+        closers["matrix"] = MatrixCloser(matrix)
+    expiry = SweepLoop(
+        SweepRouter(
+            wiring.service, closers, interrupted_after_seconds=settings.interrupted_after_seconds
+        )
+    )
     expiry.start()
     try:
         endpoints = start_endpoints(
@@ -305,6 +289,8 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         expiry.stop()
         transport.stop()
+        if matrix is not None:
+            matrix.stop()
         return 1
     print(f"opsbot: serving Slack on {transport.where}; {endpoints.url}/healthz", flush=True)
     stop = threading.Event()
@@ -321,6 +307,8 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         endpoints.stop()
         expiry.stop()
         transport.stop()
+        if matrix is not None:
+            matrix.stop()
     return 0
 
 
