@@ -137,3 +137,12 @@ default.yaml: |
 reports.yaml: |
 {{- toYaml .Values.reports.config | nindent 2 }}
 {{- end }}
+
+{{/* `opsbot serve --platform`: slack, matrix or both, from slack.enabled and matrix.enabled. */}}
+{{- define "opsbot.platform" -}}
+{{- if and .Values.slack.enabled .Values.matrix.enabled }}both
+{{- else if .Values.matrix.enabled }}matrix
+{{- else if .Values.slack.enabled }}slack
+{{- else }}{{ fail "slack.enabled and matrix.enabled are both false: enable at least one chat platform" }}
+{{- end }}
+{{- end }}
