@@ -22,10 +22,12 @@ from nio import SyncError, SyncResponse
 
 from bot.adapters.matrix.client import MatrixClient, MatrixError
 from bot.adapters.matrix.frontend import PLATFORM, MatrixFrontEnd
+from bot.adapters.matrix.report_render import post_report_to_matrix
 from bot.adapters.matrix.state import MatrixState, MemoryState, RedisState
 from bot.adapters.matrix.users import MatrixPrincipals
 from bot.approvals.models import PendingApproval
 from bot.config import Settings
+from bot.reports.models import HealthReport
 from bot.service import ChatService
 from bot.wiring import Wiring
 
@@ -319,14 +321,27 @@ class MatrixCloser:
         self.runner.call(self.runner.bot.frontend.close_interrupted(approval))
 
 
+class MatrixReportPoster:
+    """Posts scheduled reports to Matrix rooms (`bot/adapters/report_targets.py`)."""
+
+    def __init__(self, runner: BotThread) -> None:
+        self.runner = runner
+
+    def __call__(self, room_id: str, report: HealthReport) -> str:
+        return self.runner.call(post_report_to_matrix(self.runner.bot.client, room_id, report))
+
+
 def serve_command(settings: Settings) -> int:
     """`opsbot serve --platform matrix`: run until SIGINT/SIGTERM."""
     import signal
     import sys
 
     from bot.adapters.matrix.client import MatrixSettingsError, check_settings
+    from bot.adapters.report_targets import start_reports
     from bot.adapters.sweep import SweepLoop, SweepRouter
     from bot.endpoints import readiness_from_wiring, start_endpoints
+    from bot.receivers.alertmanager.config import ConfigError
+    from bot.reports.schedules import ReportsConfigError
     from bot.wiring import build
 
     try:
@@ -351,7 +366,8 @@ def serve_command(settings: Settings) -> int:
             settings=settings,
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
-    except OSError as exc:
+        reports = start_reports(settings, wiring, {PLATFORM: MatrixReportPoster(runner)})
+    except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         sweep.stop()
         runner.stop()
@@ -369,6 +385,8 @@ def serve_command(settings: Settings) -> int:
                 print(f"opsbot: the Matrix bot stopped: {runner.error}", file=sys.stderr)
                 return 1
     finally:
+        if reports is not None:
+            reports.stop()
         endpoints.stop()
         sweep.stop()
         runner.stop()

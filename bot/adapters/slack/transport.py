@@ -10,32 +10,32 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_bolt.middleware.request_verification import RequestVerification
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.principals import PrincipalsByPlatform
+from bot.adapters.report_targets import Poster, start_reports
 from bot.adapters.slack.frontend import PLATFORM, SlackFrontEnd
 from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
 from bot.adapters.slack.signed_request import Refused, StrictBoltRequest, check_request
 from bot.adapters.slack.state import RedisState
 from bot.adapters.sweep import Closer, SweepLoop, SweepRouter
-from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
 from bot.receivers.alertmanager.config import ConfigError
 from bot.receivers.alertmanager.server import ReceiverServer
-from bot.reports.backend import HostBackend
-from bot.reports.scheduler import SchedulerHandle, start_scheduler
 from bot.reports.schedules import ReportsConfigError
 from bot.wiring import Wiring, build
+
+if TYPE_CHECKING:
+    from bot.adapters.matrix.bot import BotThread
 
 log = logging.getLogger("opsbot.slack.serve")
 
@@ -266,9 +266,9 @@ def serve_command(
         print(f"opsbot: could not start the Slack {mode} transport: {exc}", file=sys.stderr)
         return 1
     closers: dict[str, Closer] = {PLATFORM: bot.frontend}
-    matrix = None
+    matrix: BotThread | None = None
     if with_matrix:
-        from bot.adapters.matrix.bot import MatrixCloser, start_beside
+        from bot.adapters.matrix.bot import MatrixCloser, MatrixReportPoster, start_beside
 
         matrix = start_beside(settings, wiring)
         closers["matrix"] = MatrixCloser(matrix)
@@ -283,7 +283,12 @@ def serve_command(
             settings=settings,
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
-        reports = _start_reports(settings, wiring, client)
+        posters: dict[str, Poster] = {
+            PLATFORM: lambda channel, report: post_report_to_slack(client, channel, report)
+        }
+        if matrix is not None:
+            posters["matrix"] = MatrixReportPoster(matrix)
+        reports = start_reports(settings, wiring, posters)
         alerts = _start_alerts(settings, wiring, bot.frontend)
     except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
@@ -329,17 +334,3 @@ def _start_alerts(
     )
     print(f"opsbot: receiving Alertmanager webhooks on {server.url}", flush=True)
     return server
-
-
-def _start_reports(settings: Settings, wiring: Wiring, client: WebClient) -> SchedulerHandle | None:
-    """The scheduled health reports, posted to Slack, when OPSBOT_REPORTS_CONFIG is set. They
-    are built by the same builder (and API clients) as on-demand `health` requests."""
-    if settings.reports_config is None:
-        return None
-    host = wiring.backends.get(BackendKind.HOST)
-    return start_scheduler(
-        settings=settings,
-        redis_client=wiring.redis_client,
-        post=lambda channel, report: post_report_to_slack(client, channel, report),
-        build=host.builder.build if isinstance(host, HostBackend) else None,
-    )
