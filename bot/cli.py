@@ -214,7 +214,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.platform == "slack":
         return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
-    from bot.adapters.matrix.bot import start_beside
     from bot.adapters.matrix.client import MatrixSettingsError, check_settings
 
     try:
@@ -222,11 +221,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except MatrixSettingsError as exc:
         print(f"opsbot: {exc}", file=sys.stderr)
         return 2
-    matrix = start_beside(settings)
-    try:
-        return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
-    finally:
-        matrix.stop()
+    return serve_command(settings, mode=args.mode, host=args.host, port=args.port, with_matrix=True)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

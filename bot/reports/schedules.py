@@ -7,7 +7,7 @@ thresholds. Unknown keys are errors, so a typo never silently disables a report.
       - name: prod-morning
         cron: "0 8 * * 1-5"
         timezone: Europe/Berlin
-        channel: C0123OPS
+        channel: C0123OPS             # a Slack channel id, or a Matrix room id !abc:example.org
         scope: {contexts: [prod], namespaces: [web, api], docker_hosts: [edge-1]}
         min_severity: warning
         only_when_unhealthy: false
@@ -31,6 +31,11 @@ class ReportsConfigError(ValueError):
     """The reports file cannot be used; the message says where and how to fix it."""
 
 
+def target_platform(channel: str) -> str:
+    """Where a report goes: Matrix room ids are `!opaque:server`; anything else is Slack."""
+    return "matrix" if channel.startswith("!") else "slack"
+
+
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +55,21 @@ class Schedule(BaseModel):
             raise ValueError(
                 f"{value!r} is not a five-field cron expression (minute hour day month weekday), "
                 'e.g. "0 8 * * 1-5"'
+            )
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _valid_channel(cls, value: str) -> str:
+        if value.startswith("#") and ":" in value:
+            raise ValueError(
+                f"{value!r} is a Matrix room alias; name the room by its id (!abc:example.org, "
+                "in Element: Room settings > Advanced), which never changes"
+            )
+        if value.startswith("!") and (len(value) < 2 or value.endswith(":") or " " in value):
+            raise ValueError(
+                f"{value!r} is not a Matrix room id; it looks like !abc:example.org (or, in "
+                "room version 12, !<43 characters>)"
             )
         return value
 

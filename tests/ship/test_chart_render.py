@@ -92,7 +92,7 @@ def test_default_install_validates_and_locks_the_pod_down(helm_chart: ChartInsta
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    assert container["args"] == ["serve", "--mode", "socket"]
+    assert container["args"] == ["serve", "--platform", "slack", "--mode", "socket"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
@@ -256,7 +256,17 @@ def test_optional_parts_render_and_validate(
     assert env["OPSBOT_KUBE_IMPERSONATE"] == "true"
     assert "SLACK_SIGNING_SECRET" in env and "SLACK_APP_TOKEN" not in env
     container = rendered.bot_container
-    assert container["args"] == ["serve", "--mode", "http", "--host", "0.0.0.0", "--port", "3000"]
+    assert container["args"] == [
+        "serve",
+        "--platform",
+        "slack",
+        "--mode",
+        "http",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "3000",
+    ]
     assert {p["name"] for p in container["ports"]} == {"http-metrics", "slack"}
     redis_pod = next(
         d

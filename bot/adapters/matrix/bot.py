@@ -14,19 +14,25 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from nio import SyncError, SyncResponse
 
 from bot.adapters.matrix.client import MatrixClient, MatrixError
-from bot.adapters.matrix.frontend import MatrixFrontEnd
+from bot.adapters.matrix.frontend import PLATFORM, MatrixFrontEnd
+from bot.adapters.matrix.report_render import post_report_to_matrix
 from bot.adapters.matrix.state import MatrixState, MemoryState, RedisState
 from bot.adapters.matrix.users import MatrixPrincipals
+from bot.approvals.models import PendingApproval
 from bot.config import Settings
+from bot.reports.models import HealthReport
 from bot.service import ChatService
+from bot.wiring import Wiring
 
 log = logging.getLogger("opsbot.matrix.bot")
+T = TypeVar("T")
 
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER: dict[str, Any] = {
@@ -51,7 +57,6 @@ class MatrixBot:
     frontend: MatrixFrontEnd
     state: MatrixState
     settings: Settings
-    sweep_interval: float = 15.0
     sync_timeout_ms: int = SYNC_TIMEOUT_MS
     served_rooms: set[str] = field(default_factory=set)
     handled_until_ms: int = 0  # origin_server_ts of the newest event handled (observability)
@@ -65,7 +70,6 @@ class MatrixBot:
         settings: Settings,
         redis_client: Any = None,
         state: MatrixState | None = None,
-        sweep_interval: float = 15.0,
     ) -> MatrixBot:
         client = MatrixClient.from_settings(settings)
         assert settings.matrix_user_id is not None
@@ -93,7 +97,6 @@ class MatrixBot:
             frontend=frontend,
             state=state,
             settings=settings,
-            sweep_interval=sweep_interval,
             served_rooms=served,
             _configured=set(settings.matrix_rooms),
         )
@@ -116,7 +119,6 @@ class MatrixBot:
                 since = first.next_batch
                 self.state.save_since(since)
                 log.info("first start: sync position taken, earlier events not replayed")
-        sweeper = asyncio.create_task(self._sweeps(stop))
         log.info(
             "Matrix bot %s syncing (rooms: %s)",
             self.client.user_id,
@@ -157,9 +159,6 @@ class MatrixBot:
                 since = resp.next_batch
                 self.state.save_since(since)
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
             await self.client.close()
 
     async def handle_batch(self, resp: SyncResponse) -> None:
@@ -258,18 +257,6 @@ class MatrixBot:
         self.served_rooms.discard(room_id)
         await self.client.leave(room_id, reason=ENCRYPTED_REFUSAL)
 
-    async def _sweeps(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.sweep_interval)
-            if stop.is_set():
-                return
-            try:
-                await self.frontend.expire_once()
-                await self.frontend.recover_interrupted_once()
-            except Exception:
-                log.exception("Matrix sweep failed; trying again in %.0f s", self.sweep_interval)
-
 
 class BotThread:
     """A MatrixBot on its own event loop in a thread (beside Slack in one process, or in tests)."""
@@ -312,6 +299,37 @@ class BotThread:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    def call(self, coro: Coroutine[Any, Any, T], *, timeout: float = 60.0) -> T:
+        """Run `coro` on the bot's loop from another thread and wait for its result."""
+        if not self.alive:
+            coro.close()
+            raise RuntimeError(f"the Matrix bot is not running ({self.error})")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
+
+
+class MatrixCloser:
+    """The Matrix front end as a sweep `Closer` (bot/adapters/sweep.py): the process-wide
+    sweep thread hands it the approvals whose previews are in Matrix rooms."""
+
+    def __init__(self, runner: BotThread) -> None:
+        self.runner = runner
+
+    def close_expired(self, approval: PendingApproval) -> None:
+        self.runner.call(self.runner.bot.frontend.close_expired(approval))
+
+    def close_interrupted(self, approval: PendingApproval) -> None:
+        self.runner.call(self.runner.bot.frontend.close_interrupted(approval))
+
+
+class MatrixReportPoster:
+    """Posts scheduled reports to Matrix rooms (`bot/adapters/report_targets.py`)."""
+
+    def __init__(self, runner: BotThread) -> None:
+        self.runner = runner
+
+    def __call__(self, room_id: str, report: HealthReport) -> str:
+        return self.runner.call(post_report_to_matrix(self.runner.bot.client, room_id, report))
+
 
 def serve_command(settings: Settings) -> int:
     """`opsbot serve --platform matrix`: run until SIGINT/SIGTERM."""
@@ -319,7 +337,11 @@ def serve_command(settings: Settings) -> int:
     import sys
 
     from bot.adapters.matrix.client import MatrixSettingsError, check_settings
+    from bot.adapters.report_targets import start_reports
+    from bot.adapters.sweep import SweepLoop, SweepRouter
     from bot.endpoints import readiness_from_wiring, start_endpoints
+    from bot.receivers.alertmanager.config import ConfigError
+    from bot.reports.schedules import ReportsConfigError
     from bot.wiring import build
 
     try:
@@ -330,16 +352,24 @@ def serve_command(settings: Settings) -> int:
     wiring = build(settings)
     for note in wiring.notes:
         print(f"opsbot: {note}", file=sys.stderr)
-    runner = BotThread(
-        MatrixBot.build(service=wiring.service, settings=settings, redis_client=wiring.redis_client)
-    ).start()
+    runner = start_beside(settings, wiring)
+    sweep = SweepLoop(
+        SweepRouter(
+            wiring.service,
+            {PLATFORM: MatrixCloser(runner)},
+            interrupted_after_seconds=settings.interrupted_after_seconds,
+        )
+    )
+    sweep.start()
     try:
         endpoints = start_endpoints(
             settings=settings,
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
-    except OSError as exc:
+        reports = start_reports(settings, wiring, {PLATFORM: MatrixReportPoster(runner)})
+    except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
+        sweep.stop()
         runner.stop()
         return 1
     print(
@@ -355,16 +385,17 @@ def serve_command(settings: Settings) -> int:
                 print(f"opsbot: the Matrix bot stopped: {runner.error}", file=sys.stderr)
                 return 1
     finally:
+        if reports is not None:
+            reports.stop()
         endpoints.stop()
+        sweep.stop()
         runner.stop()
     return 0
 
 
-def start_beside(settings: Settings) -> BotThread:
-    """The Matrix bot beside the Slack app in one process (`--platform both`)."""
-    from bot.wiring import build
-
-    wiring = build(settings)
+def start_beside(settings: Settings, wiring: Wiring) -> BotThread:
+    """The Matrix bot on its own thread, calling the process's one service (`wiring`): alone,
+    or beside the Slack app (`--platform both`). The caller runs the process's sweep."""
     return BotThread(
         MatrixBot.build(service=wiring.service, settings=settings, redis_client=wiring.redis_client)
     ).start()

@@ -341,32 +341,22 @@ class MatrixFrontEnd:
         )
         await self._quietly(self.client.edit(message.channel, message.ts, rendered.content()))
 
-    async def expire_once(self) -> int:
-        expired = await asyncio.to_thread(self.service.expire_due)
-        for approval in expired:
-            await self._close(
-                approval,
-                status=ApprovalState.EXPIRED,
-                note=None,
-                notice="⌛ This plan expired before it got enough approvals; nothing "
-                "ran. Ask again if it is still needed.",
-            )
-        return len(expired)
-
-    async def recover_interrupted_once(self) -> int:
-        interrupted = await asyncio.to_thread(
-            lambda: self.service.recover_interrupted(
-                older_than_seconds=self.settings.interrupted_after_seconds
-            )
+    async def close_expired(self, approval: PendingApproval) -> None:
+        await self._close(
+            approval,
+            status=ApprovalState.EXPIRED,
+            note=None,
+            notice="⌛ This plan expired before it got enough approvals; nothing "
+            "ran. Ask again if it is still needed.",
         )
-        for approval in interrupted:
-            await self._close(
-                approval,
-                status=ApprovalState.FAILED,
-                note="interrupted: check the current state",
-                notice="⚠️ " + interrupted_notice(approval.plan.describe()),
-            )
-        return len(interrupted)
+
+    async def close_interrupted(self, approval: PendingApproval) -> None:
+        await self._close(
+            approval,
+            status=ApprovalState.FAILED,
+            note="interrupted: check the current state",
+            notice="⚠️ " + interrupted_notice(approval.plan.describe()),
+        )
 
     async def _close(
         self, approval: PendingApproval, *, status: ApprovalState, note: str | None, notice: str

@@ -410,16 +410,11 @@ class SlackFrontEnd:
         self._upload(rendered, channel=message.channel, thread_ts=thread)
 
     def expire_once(self) -> int:
-        """Mark every approval past its expiry as expired, in its message and thread."""
+        """Mark every approval past its expiry as expired, in its message and thread (a process
+        serving Slack only; beside other front ends, `bot.adapters.sweep` routes)."""
         expired = self.service.expire_due()
         for approval in expired:
-            self._close_in_thread(
-                approval,
-                status=ApprovalState.EXPIRED,
-                note=None,
-                notice=":hourglass: This plan expired before it got enough approvals; "
-                "nothing ran. Ask again if it is still needed.",
-            )
+            self.close_expired(approval)
         return len(expired)
 
     def recover_interrupted_once(self) -> int:
@@ -429,13 +424,25 @@ class SlackFrontEnd:
             older_than_seconds=self.settings.interrupted_after_seconds
         )
         for approval in interrupted:
-            self._close_in_thread(
-                approval,
-                status=ApprovalState.FAILED,
-                note="interrupted: check the current state",
-                notice=":warning: " + interrupted_notice(escape(approval.plan.describe())),
-            )
+            self.close_interrupted(approval)
         return len(interrupted)
+
+    def close_expired(self, approval: PendingApproval) -> None:
+        self._close_in_thread(
+            approval,
+            status=ApprovalState.EXPIRED,
+            note=None,
+            notice=":hourglass: This plan expired before it got enough approvals; "
+            "nothing ran. Ask again if it is still needed.",
+        )
+
+    def close_interrupted(self, approval: PendingApproval) -> None:
+        self._close_in_thread(
+            approval,
+            status=ApprovalState.FAILED,
+            note="interrupted: check the current state",
+            notice=":warning: " + interrupted_notice(escape(approval.plan.describe())),
+        )
 
     def _close_in_thread(
         self, approval: PendingApproval, *, status: ApprovalState, note: str | None, notice: str

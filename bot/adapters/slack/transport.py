@@ -1,5 +1,6 @@
 """Serving the Bolt app: Socket Mode (default) or the HTTP Events API on a loopback-by-default
-address, plus the periodic expiry sweep, and `serve_command` behind `opsbot serve`."""
+address, plus the process's one expiry sweep (bot/adapters/sweep.py), and `serve_command`
+behind `opsbot serve`."""
 
 from __future__ import annotations
 
@@ -9,30 +10,32 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_bolt.middleware.request_verification import RequestVerification
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.adapters.slack.frontend import SlackFrontEnd
+from bot.adapters.principals import PrincipalsByPlatform
+from bot.adapters.report_targets import Poster, start_reports
+from bot.adapters.slack.frontend import PLATFORM, SlackFrontEnd
 from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
 from bot.adapters.slack.signed_request import Refused, StrictBoltRequest, check_request
 from bot.adapters.slack.state import RedisState
-from bot.catalog import BackendKind
+from bot.adapters.sweep import Closer, SweepLoop, SweepRouter
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
 from bot.receivers.alertmanager.config import ConfigError
 from bot.receivers.alertmanager.server import ReceiverServer
-from bot.reports.backend import HostBackend
-from bot.reports.scheduler import SchedulerHandle, start_scheduler
 from bot.reports.schedules import ReportsConfigError
 from bot.wiring import Wiring, build
+
+if TYPE_CHECKING:
+    from bot.adapters.matrix.bot import BotThread
 
 log = logging.getLogger("opsbot.slack.serve")
 
@@ -207,41 +210,11 @@ class SocketTransport:
         self.handler.close()  # type: ignore[no-untyped-call]
 
 
-class ExpiryLoop:
-    """Every `interval` seconds, mark approvals past their expiry as expired in Slack, and plans
-    left executing by a stopped replica as interrupted. Each replica runs one; the store hands
-    every such approval to exactly one of them."""
-
-    def __init__(self, frontend: SlackFrontEnd, *, interval: float = 15.0) -> None:
-        self.frontend = frontend
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="opsbot-slack-expiry", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.frontend.expire_once()
-            except Exception:
-                log.exception("expiry sweep failed; trying again in %.0f s", self.interval)
-            try:
-                self.frontend.recover_interrupted_once()
-            except Exception:
-                log.exception(
-                    "interrupted-execution sweep failed; trying again in %.0f s", self.interval
-                )
-
-
-def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int:
-    """Run the Slack app until SIGINT/SIGTERM. Returns the process exit code."""
+def serve_command(
+    settings: Settings, *, mode: str, host: str, port: int, with_matrix: bool = False
+) -> int:
+    """Run the Slack app until SIGINT/SIGTERM (`with_matrix`: and the Matrix bot beside it, on
+    the same service and one sweep). Returns the process exit code."""
     from bot.adapters.slack.app import build_bot, user_directory
 
     try:
@@ -251,7 +224,7 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         return 2
     client = make_web_client(settings)
     users = user_directory(settings, client)
-    wiring = build(settings, principals=users)
+    wiring = build(settings, principals=PrincipalsByPlatform(slack=users) if with_matrix else users)
     for note in wiring.notes:
         print(f"opsbot: {note}", file=sys.stderr)
     if not settings.slack_group_map:
@@ -292,19 +265,37 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
     except (OSError, SlackApiError, SlackClientError) as exc:
         print(f"opsbot: could not start the Slack {mode} transport: {exc}", file=sys.stderr)
         return 1
-    expiry = ExpiryLoop(bot.frontend)
+    closers: dict[str, Closer] = {PLATFORM: bot.frontend}
+    matrix: BotThread | None = None
+    if with_matrix:
+        from bot.adapters.matrix.bot import MatrixCloser, MatrixReportPoster, start_beside
+
+        matrix = start_beside(settings, wiring)
+        closers["matrix"] = MatrixCloser(matrix)
+    expiry = SweepLoop(
+        SweepRouter(
+            wiring.service, closers, interrupted_after_seconds=settings.interrupted_after_seconds
+        )
+    )
     expiry.start()
     try:
         endpoints = start_endpoints(
             settings=settings,
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
-        reports = _start_reports(settings, wiring, client)
+        posters: dict[str, Poster] = {
+            PLATFORM: lambda channel, report: post_report_to_slack(client, channel, report)
+        }
+        if matrix is not None:
+            posters["matrix"] = MatrixReportPoster(matrix)
+        reports = start_reports(settings, wiring, posters)
         alerts = _start_alerts(settings, wiring, bot.frontend)
     except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         expiry.stop()
         transport.stop()
+        if matrix is not None:
+            matrix.stop()
         return 1
     print(f"opsbot: serving Slack on {transport.where}; {endpoints.url}/healthz", flush=True)
     stop = threading.Event()
@@ -321,6 +312,8 @@ def serve_command(settings: Settings, *, mode: str, host: str, port: int) -> int
         endpoints.stop()
         expiry.stop()
         transport.stop()
+        if matrix is not None:
+            matrix.stop()
     return 0
 
 
@@ -341,17 +334,3 @@ def _start_alerts(
     )
     print(f"opsbot: receiving Alertmanager webhooks on {server.url}", flush=True)
     return server
-
-
-def _start_reports(settings: Settings, wiring: Wiring, client: WebClient) -> SchedulerHandle | None:
-    """The scheduled health reports, posted to Slack, when OPSBOT_REPORTS_CONFIG is set. They
-    are built by the same builder (and API clients) as on-demand `health` requests."""
-    if settings.reports_config is None:
-        return None
-    host = wiring.backends.get(BackendKind.HOST)
-    return start_scheduler(
-        settings=settings,
-        redis_client=wiring.redis_client,
-        post=lambda channel, report: post_report_to_slack(client, channel, report),
-        build=host.builder.build if isinstance(host, HostBackend) else None,
-    )

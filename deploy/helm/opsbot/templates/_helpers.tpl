@@ -162,3 +162,11 @@ runbooks.yaml: |
 {{- end }}
 {{- end }}
 {{/* --- end Alertmanager receiver --- */}}
+{{/* `opsbot serve --platform`: slack, matrix or both, from slack.enabled and matrix.enabled. */}}
+{{- define "opsbot.platform" -}}
+{{- if and .Values.slack.enabled .Values.matrix.enabled }}both
+{{- else if .Values.matrix.enabled }}matrix
+{{- else if .Values.slack.enabled }}slack
+{{- else }}{{ fail "slack.enabled and matrix.enabled are both false: enable at least one chat platform" }}
+{{- end }}
+{{- end }}
