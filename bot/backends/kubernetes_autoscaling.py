@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.backends.base import ErrorKind, Preview, Result, Status
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import CONFLICT_ATTEMPTS, DRY_RUN, KubeSession, with_dry_run
 from bot.backends.kubernetes_errors import KubeError
 from bot.backends.kubernetes_reads import MAX_LIST_ITEMS, _event_lines, _events_for
 from bot.backends.kubernetes_render import meta, table
@@ -24,8 +24,6 @@ from bot.redact import redact, redact_data
 
 PREFERRED_VERSIONS = ("v2", "v2beta2", "v1")
 MERGE_PATCH = "application/merge-patch+json"
-CONFLICT_ATTEMPTS = 3
-DRY_RUN = "All"
 # keyword arguments KubeSession passes (paging, dry run) -> their query parameter names
 _QUERY_NAMES = {"_continue": "continue", "dry_run": "dryRun", "label_selector": "labelSelector"}
 
@@ -219,7 +217,7 @@ def preview_set_hpa(s: KubeSession, op: SetHpaReplicas) -> Preview:
     resource_path, hpa = _read(s, op.namespace, op.name)
     current = _limits(hpa)
     desired = _desired(op, current)
-    call = f"PATCH {resource_path}?dryRun={DRY_RUN}"
+    call = with_dry_run(f"PATCH {resource_path}")
     answer = s.json(
         call,
         _request(s, "PATCH", resource_path, body=_body(desired, None)),

@@ -27,6 +27,15 @@ from bot.backends.kubernetes_errors import KubeError, from_api_exception, from_t
 
 ApiClientFactory = Callable[[str | None], client.ApiClient]
 
+DRY_RUN = "All"  # the server-side dry run every write preview sends
+CONFLICT_ATTEMPTS = 3  # writes carrying a resourceVersion re-read and retry a 409 this often
+
+
+def with_dry_run(call: str) -> str:
+    """How a dry-run call shows in Result.call."""
+    return call + ("&" if "?" in call else "?") + f"dryRun={DRY_RUN}"
+
+
 MAX_ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.1
 MAX_RETRY_AFTER_SECONDS = 5.0

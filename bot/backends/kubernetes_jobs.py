@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from bot.backends.base import ErrorKind, Preview, Result, Status
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import DRY_RUN, KubeSession
 from bot.backends.kubernetes_errors import KubeError
 from bot.backends.kubernetes_jobs_render import (
     INSTANTIATE_ANNOTATION,
@@ -32,7 +32,6 @@ from bot.catalog.jobs_nodes_ops import (
 from bot.redact import redact, redact_data
 
 MAX_ITEMS = 5000
-DRY_RUN = "All"
 
 
 def _where(ns: str | None, resource: str, name: str | None = None, version: str = "v1") -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from bot.backends.base import ErrorKind, Preview, Result, Status
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import DRY_RUN, KubeSession
 from bot.backends.kubernetes_errors import KubeError, from_api_exception
 from bot.backends.kubernetes_nodes_render import node_detail, node_row, pod_on_node, selects
 from bot.backends.kubernetes_reads import _event_lines as event_lines
@@ -33,7 +33,6 @@ from bot.catalog.jobs_nodes_ops import CordonNode, DescribeNode, DrainNode, List
 from bot.redact import redact, redact_data
 
 MAX_ITEMS = 5000
-DRY_RUN = "All"
 EVICTION_RETRY_SECONDS = 5.0
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 

@@ -365,19 +365,36 @@ def describe_deployment(s: KubeSession, op: DescribeDeployment) -> Result:
         f"Selector: {detail['selector'] or '-'}; strategy {detail['strategy']}"
         + ("; PAUSED" if detail["paused"] else ""),
     ]
+    conditions = [
+        f"Condition {cond['type']}={cond['status']} ({cond['reason'] or '-'})"
+        for cond in detail["conditions"]
+    ]
+    return workload_description(s, detail, lines, conditions, note=note)
+
+
+def workload_description(
+    s: KubeSession,
+    detail: dict[str, Any],
+    head: list[str],
+    after_containers: list[str],
+    *,
+    note: str | None,
+) -> Result:
+    """A workload's describe answer (Deployment, StatefulSet, DaemonSet): `head`, one line per
+    container, `after_containers`, the revision history and the events; redacted."""
+    lines = list(head)
     for c in detail["containers"]:
         lines.append(
             f"- container {c['name']}: {c['image']}"
             + (f"; env: {', '.join(c['env'])}" if c["env"] else "")
         )
-    for cond in detail["conditions"]:
-        lines.append(f"Condition {cond['type']}={cond['status']} ({cond['reason'] or '-'})")
-    if history:
+    lines += after_containers
+    if detail["history"]:
         lines.append(
             "History: "
-            + "; ".join(f"rev {h['revision']}: {','.join(h['images'])}" for h in history)
+            + "; ".join(f"rev {h['revision']}: {','.join(h['images'])}" for h in detail["history"])
         )
-    lines.append(_event_lines(events) if note is None else note)
+    lines.append(_event_lines(detail["events"]) if note is None else note)
     return Result(
         status=Status.SUCCESS,
         call="; ".join(s.calls),

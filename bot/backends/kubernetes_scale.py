@@ -9,18 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.backends.base import ErrorKind, Preview, Result, Status
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import CONFLICT_ATTEMPTS, DRY_RUN, KubeSession, with_dry_run
 from bot.backends.kubernetes_errors import KubeError
 from bot.backends.kubernetes_reads import path
 from bot.backends.kubernetes_render import meta
-
-CONFLICT_ATTEMPTS = 3
-DRY_RUN = "All"
-
-
-def with_dry_run(call: str) -> str:
-    """How a dry-run call shows in Result.call."""
-    return call + ("&" if "?" in call else "?") + f"dryRun={DRY_RUN}"
 
 
 class ScaleOp(Protocol):

@@ -17,9 +17,14 @@ from typing import Any
 
 from bot.backends import kubernetes_scale as scaling
 from bot.backends.base import ErrorKind, Preview, Result, Status
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import DRY_RUN, KubeSession, with_dry_run
 from bot.backends.kubernetes_errors import KubeError
-from bot.backends.kubernetes_reads import MAX_LIST_ITEMS, _event_lines, _events_for, path
+from bot.backends.kubernetes_reads import (
+    MAX_LIST_ITEMS,
+    _events_for,
+    path,
+    workload_description,
+)
 from bot.backends.kubernetes_render import (
     RESTARTED_AT_ANNOTATION,
     container_spec,
@@ -30,7 +35,6 @@ from bot.backends.kubernetes_render import (
     selector_string,
     table,
 )
-from bot.backends.kubernetes_scale import DRY_RUN, with_dry_run
 from bot.backends.kubernetes_workloads_render import (
     change_cause,
     daemonset_row,
@@ -48,7 +52,6 @@ from bot.catalog.workload_ops import (
     RollbackStatefulSet,
     ScaleStatefulSet,
 )
-from bot.redact import redact, redact_data
 
 SETTLE_SECONDS = 10.0  # how long restart/rollback wait for the controller to see the last change
 SETTLE_POLL_SECONDS = 0.1
@@ -251,23 +254,7 @@ def _describe(s: KubeSession, w: Workload, op: DescribeStatefulSet | DescribeDae
             f"available {row['available']}"
         )
     lines = [head, f"Selector: {detail['selector'] or '-'}; strategy {detail['update_strategy']}"]
-    for c in detail["containers"]:
-        lines.append(
-            f"- container {c['name']}: {c['image']}"
-            + (f"; env: {', '.join(c['env'])}" if c["env"] else "")
-        )
-    if history:
-        lines.append(
-            "History: "
-            + "; ".join(f"rev {h['revision']}: {','.join(h['images'])}" for h in history)
-        )
-    lines.append(_event_lines(events) if note is None else note)
-    return Result(
-        status=Status.SUCCESS,
-        call="; ".join(s.calls),
-        data=redact_data(detail),
-        text=redact("\n".join(lines)),
-    )
+    return workload_description(s, detail, lines, [], note=note)
 
 
 def describe_statefulset(s: KubeSession, op: DescribeStatefulSet) -> Result:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.backends import kubernetes_scale as scaling
 from bot.backends.base import ErrorKind, Preview, Result, Status
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import DRY_RUN, KubeSession, with_dry_run
 from bot.backends.kubernetes_errors import KubeError
 from bot.backends.kubernetes_reads import path, replicasets_of
 from bot.backends.kubernetes_render import (
@@ -24,7 +24,6 @@ from bot.backends.kubernetes_render import (
     pod_row,
     revision_of,
 )
-from bot.backends.kubernetes_scale import DRY_RUN, with_dry_run
 from bot.backends.kubernetes_workloads import DEPLOYMENT, settled
 from bot.catalog.kubernetes_ops import (
     DeletePod,
