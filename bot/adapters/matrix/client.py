@@ -1,6 +1,8 @@
 """matrix-nio, wrapped to what the front end needs: log in, send (with the thread relation),
 edit, react, upload, join, leave with a reason. 429 M_LIMIT_EXCEEDED is retried by nio after
-the server's retry_after_ms (`max_limit_exceeded`); connection errors are retried with backoff."""
+the server's retry_after_ms (`max_limit_exceeded`, counted in `rate_limited`); connection errors
+are retried with backoff. A send is retried with the same transaction id, so the homeserver
+stores it once however often it is retried (tests/matrix/test_matrix_rate_limits.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from nio import (
     Api,
     AsyncClient,
     AsyncClientConfig,
+    ErrorResponse,
     JoinError,
     LoginError,
     RoomLeaveResponse,
@@ -63,6 +66,13 @@ def thread_relation(root: str, reply_to: str | None = None) -> dict[str, Any]:
 class MatrixClient:
     def __init__(self, nio: AsyncClient) -> None:
         self.nio = nio
+        self.rate_limited = 0  # 429 answers nio waited out (retry_after_ms) and retried
+        nio.add_response_callback(self._on_error, ErrorResponse)
+
+    async def _on_error(self, resp: ErrorResponse) -> None:
+        if resp.status_code in ("M_LIMIT_EXCEEDED", 429):
+            self.rate_limited += 1
+            log.info("rate limited by the homeserver; retrying after %s ms", resp.retry_after_ms)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatrixClient:
