@@ -224,6 +224,10 @@ class MatrixFrontEnd:
                 on_executing=executing if approve else None,
             )
         )
+        if vote.result is VoteResult.DUPLICATE_EVENT:
+            log.info(
+                "reaction %s was already counted (by a replica, or redelivered)", event["event_id"]
+            )
         await self._after_vote(message, sender, vote)
 
     async def on_redaction(self, room_id: str, event: dict[str, Any]) -> None:
