@@ -336,6 +336,8 @@ def serve_command(settings: Settings) -> int:
     import signal
     import sys
 
+    from bot.adapters.alert_targets import start_alerts
+    from bot.adapters.matrix.alert_sink import MatrixAlertSink
     from bot.adapters.matrix.client import MatrixSettingsError, check_settings
     from bot.adapters.report_targets import start_reports
     from bot.adapters.sweep import SweepLoop, SweepRouter
@@ -361,14 +363,22 @@ def serve_command(settings: Settings) -> int:
         )
     )
     sweep.start()
+    reports = None
     try:
         endpoints = start_endpoints(
             settings=settings,
             readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
         )
         reports = start_reports(settings, wiring, {PLATFORM: MatrixReportPoster(runner)})
+        alerts = start_alerts(
+            settings,
+            wiring,
+            {PLATFORM: MatrixAlertSink(runner, requester=settings.alerts_principal)},
+        )
     except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
+        if reports is not None:
+            reports.stop()
         sweep.stop()
         runner.stop()
         return 1
@@ -385,6 +395,8 @@ def serve_command(settings: Settings) -> int:
                 print(f"opsbot: the Matrix bot stopped: {runner.error}", file=sys.stderr)
                 return 1
     finally:
+        if alerts is not None:
+            alerts.stop()
         if reports is not None:
             reports.stop()
         endpoints.stop()

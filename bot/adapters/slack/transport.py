@@ -289,7 +289,7 @@ def serve_command(
         if matrix is not None:
             posters["matrix"] = MatrixReportPoster(matrix)
         reports = start_reports(settings, wiring, posters)
-        alerts = _start_alerts(settings, wiring, bot.frontend)
+        alerts = _start_alerts(settings, wiring, bot.frontend, matrix)
     except (OSError, ReportsConfigError, ConfigError, ValueError) as exc:
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         expiry.stop()
@@ -318,19 +318,17 @@ def serve_command(
 
 
 def _start_alerts(
-    settings: Settings, wiring: Wiring, frontend: SlackFrontEnd
+    settings: Settings, wiring: Wiring, frontend: SlackFrontEnd, matrix: BotThread | None = None
 ) -> ReceiverServer | None:
-    """The Alertmanager receiver (POST /alertmanager), when OPSBOT_ALERTS_ROUTING is set."""
-    if settings.alerts_routing is None:
-        return None
+    """The Alertmanager receiver (POST /alertmanager), when OPSBOT_ALERTS_ROUTING is set; each
+    route posts to the platform of its channel (bot/adapters/alert_targets.py)."""
+    from bot.adapters.alert_targets import start_alerts
     from bot.adapters.slack.alert_sink import SlackAlertSink
-    from bot.receivers.alertmanager.setup import serve_receiver
+    from bot.receivers.alertmanager.sink import AlertSink
 
-    server = serve_receiver(
-        settings,
-        service=wiring.service,
-        sink=SlackAlertSink(frontend),
-        redis_client=wiring.redis_client,
-    )
-    print(f"opsbot: receiving Alertmanager webhooks on {server.url}", flush=True)
-    return server
+    sinks: dict[str, AlertSink] = {PLATFORM: SlackAlertSink(frontend)}
+    if matrix is not None:
+        from bot.adapters.matrix.alert_sink import MatrixAlertSink
+
+        sinks["matrix"] = MatrixAlertSink(matrix, requester=settings.alerts_principal)
+    return start_alerts(settings, wiring, sinks)
