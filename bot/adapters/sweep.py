@@ -4,7 +4,9 @@
 replicas, and the store has already closed it when it is returned: a caller that drops it loses
 the notice for good. So a process never runs one sweep per front end (Slack's would claim
 Matrix approvals and drop them); it runs one `SweepRouter`, which hands every returned approval
-to the front end of the platform its preview was posted on.
+to the front end of the platform its preview was posted on. It closes only approvals of the
+platforms it serves (and those never posted): when a Slack-only and a Matrix-only deployment
+share Redis and key prefix, each leaves the other's approvals pending for the other's sweep.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class Closer(Protocol):
 class SweepResult:
     expired: int
     interrupted: int
-    unrouted: int  # closed in the store, but no front end here for its platform (logged)
+    unrouted: int  # closed in the store, but never posted anywhere (no preview: logged)
 
 
 class SweepRouter:
@@ -52,10 +54,11 @@ class SweepRouter:
         self.interrupted_after_seconds = interrupted_after_seconds
 
     def once(self) -> SweepResult:
-        expired = self.service.expire_due()
+        served = set(self.closers)
+        expired = self.service.expire_due(platforms=served)
         unrouted = sum(not self._hand(a, expired=True) for a in expired)
         interrupted = self.service.recover_interrupted(
-            older_than_seconds=self.interrupted_after_seconds
+            older_than_seconds=self.interrupted_after_seconds, platforms=served
         )
         unrouted += sum(not self._hand(a, expired=False) for a in interrupted)
         return SweepResult(expired=len(expired), interrupted=len(interrupted), unrouted=unrouted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from datetime import datetime
 
 from bot.approvals.clock import to_epoch
@@ -198,7 +199,9 @@ class MemoryApprovalStore:
             approval.outcome = Executed(report=report)
             self._executing_since.pop(approval_id, None)
 
-    def expire_due(self, now: datetime) -> list[PendingApproval]:
+    def expire_due(
+        self, now: datetime, *, platforms: Collection[str] | None = None
+    ) -> list[PendingApproval]:
         moment = to_epoch(now)
         with self._lock:
             moved = []
@@ -206,22 +209,32 @@ class MemoryApprovalStore:
                 if (
                     approval.state is ApprovalState.PENDING
                     and to_epoch(approval.expires_at) <= moment
+                    and _serves(approval, platforms)
                 ):
                     self._settle(approval, ApprovalState.EXPIRED, None)
                     moved.append(approval.model_copy(deep=True))
             return moved
 
-    def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
+    def interrupt_stale(
+        self,
+        now: datetime,
+        *,
+        older_than_seconds: int,
+        platforms: Collection[str] | None = None,
+    ) -> list[PendingApproval]:
         cutoff = to_epoch(now) - older_than_seconds
         with self._lock:
             moved = []
             for approval_id, since in sorted(self._executing_since.items(), key=lambda i: i[1]):
                 if since >= cutoff:
                     continue
-                del self._executing_since[approval_id]
                 approval = self._approvals.get(approval_id)
                 if approval is None or approval.state is not ApprovalState.EXECUTING:
+                    del self._executing_since[approval_id]
                     continue
+                if not _serves(approval, platforms):
+                    continue
+                del self._executing_since[approval_id]
                 approval.state = ApprovalState.FAILED
                 approval.outcome = Interrupted()
                 moved.append(approval.model_copy(deep=True))
@@ -251,3 +264,8 @@ class MemoryApprovalStore:
 
     def ping(self) -> None:
         """Always reachable: it lives in this process."""
+
+
+def _serves(approval: PendingApproval, platforms: Collection[str] | None) -> bool:
+    """As the Redis scripts' `serves`: None serves all; an unposted preview is anyone's."""
+    return platforms is None or approval.message is None or approval.message.platform in platforms

@@ -199,11 +199,25 @@ return 'ok'
 """
 )
 
+# Whether this sweep closes the approval in `hash`: ARGV platforms is '*' (every platform) or
+# a comma-separated list; an approval whose preview was never posted (no message) is anyone's.
+_SERVES = """
+local function serves(hash, platforms)
+  if platforms == '*' then return true end
+  local message = redis.call('HGET', hash, 'message')
+  if not message then return true end
+  local platform = cjson.decode(message)['platform'] or ''
+  return string.find(',' .. platforms .. ',', ',' .. platform .. ',', 1, true) ~= nil
+end
+"""
+
 # KEYS: pending
-# ARGV: now, terminal_ttl_ms, approval key prefix ('{prefix}:approval:')
+# ARGV: now, terminal_ttl_ms, approval key prefix ('{prefix}:approval:'), platforms
 # Reply: ids moved pending -> expired by this call (each id is returned to one caller only).
+# Approvals of platforms not served are left untouched, for their own deployment's sweep.
 EXPIRE_DUE = (
     _HELPERS
+    + _SERVES
     + """
 local moved = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
@@ -212,8 +226,10 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   local state = redis.call('HGET', hash, 'state')
   local due = tonumber(redis.call('HGET', hash, 'expires_at') or '0') <= tonumber(ARGV[1])
   if state == 'pending' and due then
-    settle(hash, votes, KEYS[1], id, 'expired', false, ARGV[2])
-    moved[#moved + 1] = id
+    if serves(hash, ARGV[4]) then
+      settle(hash, votes, KEYS[1], id, 'expired', false, ARGV[2])
+      moved[#moved + 1] = id
+    end
   elseif state ~= 'pending' then
     redis.call('ZREM', KEYS[1], id)
   end
@@ -224,20 +240,24 @@ return moved
 
 # KEYS: executing
 # ARGV: cutoff (epoch s; started strictly before it is stale), terminal_ttl_ms,
-#       approval key prefix ('{prefix}:approval:'), outcome JSON (Interrupted)
+#       approval key prefix ('{prefix}:approval:'), outcome JSON (Interrupted), platforms
 # Reply: ids moved executing -> failed by this call (each id is returned to one caller only).
+# Executions of platforms not served are left untouched, for their own deployment's sweep.
 INTERRUPT_STALE = (
     _HELPERS
+    + _SERVES
     + """
 local moved = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])) do
   local hash = ARGV[3] .. id
-  if redis.call('HGET', hash, 'state') == 'executing' then
+  if redis.call('HGET', hash, 'state') ~= 'executing' then
+    redis.call('ZREM', KEYS[1], id)
+  elseif serves(hash, ARGV[5]) then
     redis.call('HSET', hash, 'state', 'failed', 'outcome', ARGV[4])
     expire_with(hash, hash .. ':votes', ARGV[2])
     moved[#moved + 1] = id
+    redis.call('ZREM', KEYS[1], id)
   end
-  redis.call('ZREM', KEYS[1], id)
 end
 return moved
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -64,6 +64,10 @@ class NotAcknowledged(Exception):
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _platforms_arg(platforms: Collection[str] | None) -> str:
+    return "*" if platforms is None else ",".join(sorted(platforms))
 
 
 def _ballot_value(ballot: Ballot) -> str:
@@ -396,16 +400,29 @@ class RedisApprovalStore:
                 f"cannot finish approval {approval_id}: it is {reply}, not executing"
             )
 
-    def expire_due(self, now: datetime) -> list[PendingApproval]:
+    def expire_due(
+        self, now: datetime, *, platforms: Collection[str] | None = None
+    ) -> list[PendingApproval]:
         with self._guard("expire approvals"):
             ids = self._expire_due(
                 keys=[self._pending],
-                args=[repr(to_epoch(now)), self._terminal_ttl_ms, f"{self._prefix}:approval:"],
+                args=[
+                    repr(to_epoch(now)),
+                    self._terminal_ttl_ms,
+                    f"{self._prefix}:approval:",
+                    _platforms_arg(platforms),
+                ],
             )
         moved = [self.get(_text(i)) for i in ids]
         return [a for a in moved if a is not None]
 
-    def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
+    def interrupt_stale(
+        self,
+        now: datetime,
+        *,
+        older_than_seconds: int,
+        platforms: Collection[str] | None = None,
+    ) -> list[PendingApproval]:
         cutoff = to_epoch(now) - older_than_seconds
         with self._guard("mark interrupted executions"):
             ids = self._interrupt_stale(
@@ -415,6 +432,7 @@ class RedisApprovalStore:
                     self._terminal_ttl_ms,
                     f"{self._prefix}:approval:",
                     Interrupted().model_dump_json(),
+                    _platforms_arg(platforms),
                 ],
             )
         moved = [self.get(_text(i)) for i in ids]

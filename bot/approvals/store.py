@@ -3,6 +3,7 @@ the single-process console. Every state transition is atomic in the store itself
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -69,14 +70,25 @@ class ApprovalStore(Protocol):
         """executing -> done | failed; the approval's outcome becomes Executed(report)."""
         ...
 
-    def expire_due(self, now: datetime) -> list[PendingApproval]:
-        """Move every pending approval past its expiry to expired, returning those moved."""
+    def expire_due(
+        self, now: datetime, *, platforms: Collection[str] | None = None
+    ) -> list[PendingApproval]:
+        """Move every pending approval past its expiry to expired, returning those moved.
+        `platforms`: only approvals whose preview is on one of these (or on none); the others
+        stay pending for the sweep of the deployment serving their platform. None: all."""
         ...
 
-    def interrupt_stale(self, now: datetime, *, older_than_seconds: int) -> list[PendingApproval]:
+    def interrupt_stale(
+        self,
+        now: datetime,
+        *,
+        older_than_seconds: int,
+        platforms: Collection[str] | None = None,
+    ) -> list[PendingApproval]:
         """Move every approval that entered executing more than `older_than_seconds` before
         `now` and is still executing to failed (outcome Interrupted()), returning those
-        moved; each is returned to exactly one caller. The plan is never run again."""
+        moved; each is returned to exactly one caller. The plan is never run again.
+        `platforms`: as for `expire_due`."""
         ...
 
     def list_pending(self) -> list[PendingApproval]: ...

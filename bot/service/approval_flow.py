@@ -4,7 +4,7 @@ and plans interrupted mid-run."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from bot import metrics
@@ -352,19 +352,21 @@ class ApprovalFlow:
         )
         return self.submission.submit(execution.undo_plan, requester=requester, request=request)
 
-    def expire_due(self) -> list[PendingApproval]:
-        expired = self.store.expire_due(self.clock())
+    def expire_due(self, *, platforms: Collection[str] | None = None) -> list[PendingApproval]:
+        expired = self.store.expire_due(self.clock(), platforms=platforms)
         for approval in expired:
             self.audit.record(audit_records.closed(approval, event="expired"))
         return [a.counted(a.requirements, self.decider.current) for a in expired]
 
-    def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
+    def recover_interrupted(
+        self, *, older_than_seconds: int = 900, platforms: Collection[str] | None = None
+    ) -> list[PendingApproval]:
         """Mark plans left executing longer than `older_than_seconds` (their bot replica
         stopped mid-run) as failed, never re-running them, and return them so the adapter can
         tell their thread. Each is returned to exactly one caller across replicas."""
         self.retry_unfinished()  # results this replica could not record: never "interrupted"
         interrupted = self.store.interrupt_stale(
-            self.clock(), older_than_seconds=older_than_seconds
+            self.clock(), older_than_seconds=older_than_seconds, platforms=platforms
         )
         for approval in interrupted:
             self.audit.record(

@@ -22,7 +22,7 @@ groups use `AsGiven`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -76,10 +76,14 @@ class ChatService(Protocol):
 
     def pending_approvals(self) -> list[PendingApproval]: ...
 
-    def expire_due(self) -> list[PendingApproval]:
-        """Close approvals past their expiry; returns them (each to one caller)."""
+    def expire_due(self, *, platforms: Collection[str] | None = None) -> list[PendingApproval]:
+        """Close approvals past their expiry; returns them (each to one caller). `platforms`:
+        only those whose preview is on one of them (or on none); None: all."""
         ...
 
-    def recover_interrupted(self, *, older_than_seconds: int = 900) -> list[PendingApproval]:
-        """Fail plans left executing by a stopped replica (never re-run); returns them."""
+    def recover_interrupted(
+        self, *, older_than_seconds: int = 900, platforms: Collection[str] | None = None
+    ) -> list[PendingApproval]:
+        """Fail plans left executing by a stopped replica (never re-run); returns them.
+        `platforms`: as for `expire_due`."""
         ...

@@ -1,7 +1,8 @@
 """`opsbot serve --platform both`: one service and one sweep for Slack (the fake Slack server)
 and Matrix (a real Synapse). The sweep claims expired approvals of both platforms; each must
 get its notice on its own platform (a Slack-only sweep used to claim Matrix approvals and
-drop them)."""
+drop them). Two deployments (Slack-only and Matrix-only) sharing Redis and key prefix each close
+only their own platform's approvals."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from bot.adapters.matrix.bot import MatrixCloser, start_beside
 from bot.adapters.principals import PrincipalsByPlatform
 from bot.adapters.slack.app import user_directory
 from bot.adapters.slack.setup import make_web_client
-from bot.adapters.sweep import SweepRouter
+from bot.adapters.sweep import SweepResult, SweepRouter
+from bot.approvals.models import ApprovalState
 from bot.models import MessageRef
 from bot.wiring import build
 from tests.fakes.slack_api import FakeSlack, mention
@@ -84,17 +86,53 @@ def test_one_sweep_posts_each_expiry_notice_on_its_own_platform(
     ]
 
 
-def test_an_approval_of_a_platform_the_process_does_not_serve_is_counted_unrouted(
-    world: MatrixWorld, container: str
+def test_a_slack_only_and_a_matrix_only_deployment_on_one_prefix_each_close_their_own(
+    world: MatrixWorld,
+    container: str,
+    fake_slack: FakeSlack,
+    slack_harness: Callable[..., SlackHarness],
 ) -> None:
+    """Two deployments, one Redis and key prefix: each sweep closes only its platform's
+    approvals (a Slack-only sweep used to take the Matrix one and drop its notice)."""
+    m = world.settings
+    slack_only = slack_settings(
+        fake_slack,
+        policy_path=m.policy_path,
+        redis_url=m.redis_url,
+        key_prefix=m.key_prefix,
+        docker_disabled=False,
+        docker_hosts=m.docker_hosts,
+    )
     now = [datetime.now(UTC)]
-    wiring = build(world.settings, clock=lambda: now[0])
-    matrix = start_beside(world.settings, wiring)
+    users = user_directory(slack_only, make_web_client(slack_only))
+    slack_wiring = build(
+        slack_only, clock=lambda: now[0], principals=PrincipalsByPlatform(slack=users)
+    )
+    slack = slack_harness(slack_only, service=slack_wiring.service)
+    matrix_wiring = build(m, clock=lambda: now[0])
+    matrix = start_beside(m, matrix_wiring)
     world.bots.append(matrix)
     assert _wait_until(lambda: matrix.bot.state.since() is not None or not matrix.alive, timeout=60)
+    slack_sweep = SweepRouter(
+        slack_wiring.service, {"slack": slack.bot.frontend}, interrupted_after_seconds=900
+    )
+    matrix_sweep = SweepRouter(
+        matrix_wiring.service, {"matrix": MatrixCloser(matrix)}, interrupted_after_seconds=900
+    )
     request = world.people.alice.say(world.room, f"!ops docker restart {container}")
-    world.wait_in_thread(request, lambda e: "PENDING" in body_of(e), what="a preview")
+    preview = world.wait_in_thread(request, lambda e: "PENDING" in body_of(e), what="a preview")
+    ask = mention(user="USRE1", channel=CHANNEL, text=f"docker restart {container}")
+    slack.send_event(ask)
+    slack_preview = slack.wait_preview(ask["ts"])
+    matrix_message = MessageRef(platform="matrix", channel=world.room, ts=preview["event_id"])
     now[0] += timedelta(minutes=11)
-    # a process serving Slack only (same store) claims it: it says so instead of dropping it
-    router = SweepRouter(wiring.service, {}, interrupted_after_seconds=900)
-    assert router.once().unrouted == 1
+
+    assert slack_sweep.once() == SweepResult(expired=1, interrupted=0, unrouted=0)
+    left = slack_wiring.service.approval_for_message(matrix_message)
+    assert left is not None and left.state is ApprovalState.PENDING  # left for its own sweep
+    fake_slack.wait_for(lambda: "Expired" in status_of(slack_preview), what="Slack status")
+    assert matrix_sweep.once() == SweepResult(expired=1, interrupted=0, unrouted=0)
+    world.wait_in_thread(
+        request, lambda e: "expired before it got enough approvals" in body_of(e), what="notice"
+    )
+    world.wait_edit(preview["event_id"], "EXPIRED")
