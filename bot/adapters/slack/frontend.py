@@ -28,7 +28,7 @@ from bot.adapters.slack.users import UserDirectory
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
 from bot.config import Settings
 from bot.models import MessageRef, Principal, Request
-from bot.render import interrupted_notice
+from bot.render import EXPIRED_NOTICE, INTERRUPTED_PREVIEW_NOTE, interrupted_notice
 from bot.replies import (
     DuplicateReply,
     ErrorReply,
@@ -443,15 +443,14 @@ class SlackFrontEnd:
             approval,
             status=ApprovalState.EXPIRED,
             note=None,
-            notice=":hourglass: This plan expired before it got enough approvals; "
-            "nothing ran. Ask again if it is still needed.",
+            notice=":hourglass: " + EXPIRED_NOTICE,
         )
 
     def close_interrupted(self, approval: PendingApproval) -> None:
         self._close_in_thread(
             approval,
             status=ApprovalState.FAILED,
-            note="interrupted: check the current state",
+            note=INTERRUPTED_PREVIEW_NOTE,
             notice=":warning: " + interrupted_notice(escape(approval.plan.describe())),
         )
 
