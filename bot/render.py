@@ -106,6 +106,16 @@ def render_execution(execution: ExecutionReport) -> str:
     return "\n".join(lines)
 
 
+EXPIRED_NOTICE = (
+    "This plan expired before it got enough approvals; nothing ran. Ask again if it is still "
+    "needed."
+)
+"""What every front end says in the thread of a plan that expired (after its own emoji)."""
+
+INTERRUPTED_PREVIEW_NOTE = "interrupted: check the current state"
+"""The note every front end shows on the preview of a plan left mid-run."""
+
+
 def interrupted_notice(plan_description: str) -> str:
     """What every front end says about a plan a stopped bot replica left mid-run (the one
     wording; `plan_description` escaped by the caller for its platform)."""

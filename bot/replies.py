@@ -108,12 +108,68 @@ Reply = Annotated[
 the fields it has. Adapters `match` on the class (or `kind`)."""
 
 
-class VoteReply(BaseModel):
-    result: VoteResult
+class VoteKind(StrEnum):
+    IGNORED = "ignored"  # a redelivered event, or no plan/vote to act on: post nothing
+    ANSWERED = "answered"  # counted, withdrawn, rejected, or not counted (and why)
+    REFUSED = "refused"  # the policy in force now denies the plan: closed, nothing ran
+    EXECUTED = "executed"  # this vote completed the approval and the plan ran
+
+
+class _VoteReply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    result: VoteResult = Field(description="what the store made of the vote")
     text: str = Field(description="short answer for the voter (may be empty for plain counts)")
+
+
+class VoteIgnored(_VoteReply):
+    """A redelivered event (DUPLICATE_EVENT), or a message with no plan or no vote to
+    withdraw (NOT_FOUND): post nothing."""
+
+    kind: Literal[VoteKind.IGNORED] = VoteKind.IGNORED
+    result: Literal[VoteResult.DUPLICATE_EVENT, VoteResult.NOT_FOUND]
+    text: str = ""
+
+
+class VoteAnswered(_VoteReply):
+    """The vote was handled and nothing ran: `result` says how (recorded, withdrawn,
+    rejected, stale, unauthorized, store unavailable, ...). Tell the voter `text`, or the
+    thread `thread_notice` when there is one; refresh the preview from `approval`."""
+
+    kind: Literal[VoteKind.ANSWERED] = VoteKind.ANSWERED
     thread_notice: str = Field(
-        default="", description="for everyone in the plan's thread (policy changed, refused)"
+        default="", description="for everyone in the thread: the policy changed while it waited"
     )
-    approval: PendingApproval | None = None
+    approval: PendingApproval | None = Field(
+        default=None, description="the approval as counted now (None: the store is away)"
+    )
     state: ApprovalState | None = None
-    execution: ExecutionReport | None = None
+
+
+class PlanRefused(_VoteReply):
+    """The policy in force now denies the plan: it is closed as refused and nothing ran.
+    `text` (the reasons) is for everyone in the plan's thread."""
+
+    kind: Literal[VoteKind.REFUSED] = VoteKind.REFUSED
+    result: Literal[VoteResult.REFUSED] = VoteResult.REFUSED
+    approval: PendingApproval | None = Field(
+        default=None, description="the closed approval (None: deleted since)"
+    )
+
+
+class PlanExecuted(_VoteReply):
+    """This vote completed the approval and the plan ran inside the call (`state`: done or
+    failed, as `execution.ok` says); post the report in the thread."""
+
+    kind: Literal[VoteKind.EXECUTED] = VoteKind.EXECUTED
+    result: Literal[VoteResult.EXECUTE] = VoteResult.EXECUTE
+    approval: PendingApproval
+    state: ApprovalState
+    execution: ExecutionReport
+
+
+VoteReply = Annotated[
+    VoteIgnored | VoteAnswered | PlanRefused | PlanExecuted, Field(discriminator="kind")
+]
+"""What the service answers a vote or a withdrawal: one of the kinds above. Adapters `match`
+on the class (or `kind`)."""

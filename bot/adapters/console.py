@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.models import MessageRef, Principal, Request
 from bot.render import interrupted_notice
-from bot.replies import NeedsApprovalReply
+from bot.replies import NeedsApprovalReply, PlanExecuted, VoteAnswered
 from bot.service import ChatService
 
 HELP = (
@@ -103,13 +103,16 @@ class ConsoleChat:
             on_executing=lambda approval: self.say(f"[executing] {approval.plan.describe()} ..."),
         )
         self.say(f"[{vote.result.value}] {vote.text}".rstrip())
-        if vote.thread_notice and vote.thread_notice != vote.text:
-            self.say(vote.thread_notice)
-        if vote.execution is not None:
-            if vote.execution.ok:
-                self.last_done = approval_id
-            if vote.execution.undo_plan is not None:
-                self.say(f"Undo with: /undo {approval_id}")
+        match vote:
+            case VoteAnswered(thread_notice=notice) if notice and notice != vote.text:
+                self.say(notice)
+            case PlanExecuted(execution=execution):
+                if execution.ok:
+                    self.last_done = approval_id
+                if execution.undo_plan is not None:
+                    self.say(f"Undo with: /undo {approval_id}")
+            case _:
+                pass  # ignored, refused (its text is the notice), or an answer said above
 
     def _undo(self, approval_id: str | None) -> None:
         if not approval_id:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.backends.base import ErrorKind
-from bot.backends.kubernetes_client import KubeSession
+from bot.backends.kubernetes_client import LIST_PAGE_SIZE, KubeSession
 from bot.backends.kubernetes_errors import KubeError
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -78,20 +78,27 @@ def list_all(
     max_items: int,
     query: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Every item of a list (limit/continue pages), at most `max_items`: (items, cut_short)."""
-    items: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page_query = dict(query or {}, limit=min(500, max_items - len(items)))
-        if token:
-            page_query["continue"] = token
-        page = request(s, "GET", path, query=page_query)
-        if token:
-            s.calls.pop()
-        items.extend(page.get("items") or [])
-        token = (page.get("metadata") or {}).get("continue")
-        if not token or len(items) >= max_items:
-            return items, bool(token)
+    """Every item of a list, at most `max_items`: (items, cut_short). The limit/continue pages
+    are followed by `KubeSession.pages`, as for generated methods."""
+    query = query or {}
+    first = dict(query, limit=min(LIST_PAGE_SIZE, max_items))
+    return s.list_all(
+        call_text("GET", path, first), _get_page, s.api_client, path, query, max_items=max_items
+    )
+
+
+def _get_page(
+    api_client: Any,
+    path: str,
+    query: dict[str, Any],
+    *,
+    limit: int,
+    _continue: str | None = None,
+    **options: Any,
+) -> Any:
+    """`_send` for one page of a list, taking the paging arguments of a generated method."""
+    page = dict(query, limit=limit) | ({"continue": _continue} if _continue else {})
+    return _send(api_client, "GET", path, query=page, **options)
 
 
 def served_version(s: KubeSession, group: str, resource: str, versions: tuple[str, ...]) -> str:

@@ -25,7 +25,17 @@ from bot.audit import AuditLog
 from bot.models import MessageRef, Principal, Request
 from bot.policy.decision import ApprovalRequirement, Decision, Outcome
 from bot.render import render_execution
-from bot.replies import DuplicateReply, ExecutionReport, InvalidReply, Reply, VoteReply
+from bot.replies import (
+    DuplicateReply,
+    ExecutionReport,
+    InvalidReply,
+    PlanExecuted,
+    PlanRefused,
+    Reply,
+    VoteAnswered,
+    VoteIgnored,
+    VoteReply,
+)
 from bot.service import audit_records
 from bot.service.claims import EventClaims
 from bot.service.decider import Decider
@@ -84,7 +94,7 @@ class ApprovalFlow:
         try:
             if not approve:
                 if event_id and not self.claims.first(f"vote:{event_id}"):
-                    return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
+                    return VoteIgnored(result=VoteResult.DUPLICATE_EVENT)
                 return self._reject(message, voter, digest=shown_digest)
             return self._approve(
                 message,
@@ -110,7 +120,7 @@ class ApprovalFlow:
         try:
             approval = self._find(message)
             if approval is None:
-                return VoteReply(result=VoteResult.NOT_FOUND, text="")
+                return VoteIgnored(result=VoteResult.NOT_FOUND)
             outcome = self.store.record_ballot(
                 approval.id,
                 ballot=Ballot(
@@ -123,16 +133,11 @@ class ApprovalFlow:
         except StoreUnavailable as exc:
             return _not_recorded(exc)
         if outcome.result is VoteResult.DUPLICATE_EVENT:
-            return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
+            return VoteIgnored(result=VoteResult.DUPLICATE_EVENT)
         view = self._current_view(approval.id)
         outcome = outcome.model_copy(update={"tally": view.tally() if view else []})
         self.audit.record(audit_records.vote(approval, voter, outcome))
-        return VoteReply(
-            result=outcome.result,
-            text=_vote_text(outcome, view or approval),
-            approval=view,
-            state=outcome.state,
-        )
+        return _answered(outcome, text=_vote_text(outcome, view or approval), approval=view)
 
     def _find(self, message: MessageRef) -> PendingApproval | None:
         approval_id = self.store.find_by_message(message)
@@ -167,7 +172,7 @@ class ApprovalFlow:
     ) -> VoteReply:
         approval = self._find(message)
         if approval is None:
-            return VoteReply(result=VoteResult.NOT_FOUND, text="")
+            return VoteIgnored(result=VoteResult.NOT_FOUND)
         current = self.decider.current
         decision, requirements = self._current_requirements(approval)
         if decision.outcome is Outcome.DENY and approval.state is ApprovalState.PENDING:
@@ -185,19 +190,14 @@ class ApprovalFlow:
             event_key=event_key,
         )
         if outcome.result is VoteResult.DUPLICATE_EVENT:
-            return VoteReply(result=VoteResult.DUPLICATE_EVENT, text="")
+            return VoteIgnored(result=VoteResult.DUPLICATE_EVENT)
         # A repeated approval is counted again: the requirements may have been lowered since,
         # or a failover may have cut off the count after the ballot was stored.
         repeated = outcome.result is VoteResult.DUPLICATE
         if outcome.result not in (VoteResult.RECORDED, VoteResult.DUPLICATE):
             self.audit.record(audit_records.vote(approval, voter, outcome))
             view = self._current_view(approval.id)
-            return VoteReply(
-                result=outcome.result,
-                text=_vote_text(outcome, view or approval),
-                approval=view,
-                state=outcome.state,
-            )
+            return _answered(outcome, text=_vote_text(outcome, view or approval), approval=view)
         counted = count_and_start(
             self.store,
             approval.id,
@@ -218,12 +218,11 @@ class ApprovalFlow:
         if outcome.result is not VoteResult.EXECUTE or counted.approval is None:
             changed = requirements != approval.requirements
             text = _vote_text(recorded, counted.approval or approval)
-            return VoteReply(
-                result=recorded.result,
+            return _answered(
+                recorded,
                 text=text,
-                thread_notice=_policy_changed_text(counted.approval) if changed else "",
                 approval=counted.approval,
-                state=outcome.state,
+                thread_notice=_policy_changed_text(counted.approval) if changed else "",
             )
         return self._execute_approved(counted.approval, on_executing=on_executing)
 
@@ -246,18 +245,14 @@ class ApprovalFlow:
             )
         else:
             text = _vote_text(outcome, approval)
-        return VoteReply(
-            result=outcome.result,
-            text=text,
-            thread_notice=text if outcome.result is VoteResult.REFUSED else "",
-            approval=self.store.get(approval.id),
-            state=outcome.state,
-        )
+        if outcome.result is VoteResult.REFUSED:
+            return PlanRefused(text=text, approval=self.store.get(approval.id))
+        return _answered(outcome, text=text, approval=self.store.get(approval.id))
 
     def _reject(self, message: MessageRef, voter: Principal, *, digest: str | None) -> VoteReply:
         approval = self._find(message)
         if approval is None:
-            return VoteReply(result=VoteResult.NOT_FOUND, text="")
+            return VoteIgnored(result=VoteResult.NOT_FOUND)
         voter = self.decider.current(voter)
         _, requirements = self._current_requirements(approval)
         requester = self.decider.current(approval.requester)
@@ -269,10 +264,9 @@ class ApprovalFlow:
         )
         self.audit.record(audit_records.vote(approval, voter, outcome))
         text = f"Rejected by {voter.display}." if outcome.result == VoteResult.REJECTED else ""
-        return VoteReply(
-            result=outcome.result,
+        return _answered(
+            outcome,
             text=text or _vote_text(outcome, approval),
-            state=outcome.state,
             approval=self.store.get(approval.id),
         )
 
@@ -290,7 +284,7 @@ class ApprovalFlow:
             allowed = ", ".join([*(f"group {g}" for g in who), *users]) or "nobody"
             text = f"Your vote does not count: approvers for this plan are {allowed}."
         self.audit.record(audit_records.vote_refused(approval, voter, text))
-        return VoteReply(result=VoteResult.UNAUTHORIZED, text=text, approval=approval)
+        return VoteAnswered(result=VoteResult.UNAUTHORIZED, text=text, approval=approval)
 
     def _execute_approved(
         self,
@@ -316,8 +310,7 @@ class ApprovalFlow:
         text = render_execution(execution)
         state = ApprovalState.DONE if execution.ok else ApprovalState.FAILED
         self._record_finish(approval.id, state=state, report=execution)
-        return VoteReply(
-            result=VoteResult.EXECUTE,
+        return PlanExecuted(
             text=text,
             approval=approval.model_copy(update={"state": state}),
             state=state,
@@ -419,10 +412,30 @@ class ApprovalFlow:
 
 def _not_recorded(exc: StoreUnavailable) -> VoteReply:
     log.warning("vote not recorded: %s", exc)
-    return VoteReply(
+    return VoteAnswered(
         result=VoteResult.UNAVAILABLE,
         text="Your vote was NOT recorded: the approval store is unavailable right now. "
         "Remove your reaction and add it again in a minute (or retry the command).",
+    )
+
+
+def _answered(
+    outcome: VoteOutcome,
+    *,
+    text: str,
+    approval: PendingApproval | None,
+    thread_notice: str = "",
+) -> VoteReply:
+    """A vote that ran nothing. No plan or no vote to act on (NOT_FOUND; a redelivered event
+    is caught before) is ignored, as the front ends always did."""
+    if outcome.result in (VoteResult.NOT_FOUND, VoteResult.DUPLICATE_EVENT):
+        return VoteIgnored(result=outcome.result)
+    return VoteAnswered(
+        result=outcome.result,
+        text=text,
+        thread_notice=thread_notice,
+        approval=approval,
+        state=outcome.state,
     )
 
 

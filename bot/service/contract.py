@@ -6,8 +6,11 @@ time (it orders one voter's approve and withdrawal however late either arrives).
 
 The loop: `handle_request` -> a NeedsApprovalReply is posted, then `attach_message(approval_id,
 message)` binds the post; votes and withdrawals name that message (and the digest it shows);
-a vote that completes the approval runs the plan inside the call (`on_executing` is told
-first) and answers VoteResult.EXECUTE with the ExecutionReport; `request_undo` on the same
+a vote answers one case of `VoteReply` (bot/replies.py): VoteIgnored (a redelivery or nothing
+to act on: post nothing), VoteAnswered (counted, withdrawn, rejected or not counted),
+PlanRefused (the policy in force now denies the plan: closed, tell its thread) or PlanExecuted
+(the vote completed the approval and the plan ran inside the call, `on_executing` told first;
+it carries the ExecutionReport); `request_undo` on the same
 message puts the inverse plan up for approval like any request. The sweeps `expire_due` and
 `recover_interrupted` return the approvals the front end should close in their threads.
 

@@ -138,6 +138,7 @@ def test_console_chat_end_to_end(
     assert "own request" in out
     assert "[executing] stop_container" in out
     assert "[execute]" in out
+    assert "Undo with: /undo " in out  # the run's report reached the console
     assert docker_cleanup.containers.get("console-web").status == "exited"
     audit = run(
         "audit", "-n", "50", env={"REDIS_URL": redis_url, "OPSBOT_KEY_PREFIX": "console-test"}

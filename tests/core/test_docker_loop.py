@@ -9,7 +9,7 @@ import pytest
 
 from bot.approvals.models import ApprovalState, VoteResult
 from bot.models import MessageRef, Request
-from bot.replies import ReplyKind
+from bot.replies import PlanExecuted, ReplyKind, VoteAnswered
 from tests.core.conftest import ALICE, BOB, CAROL, ServiceFactory
 from tests.fixtures._labels import TEST_LABELS
 
@@ -75,14 +75,13 @@ def test_write_waits_for_an_authorized_approver_then_runs_once_and_undoes(  # ty
         ),
     )
     assert started == ["running"]
-    assert approved.result == VoteResult.EXECUTE
-    assert approved.execution is not None and approved.execution.ok
+    assert isinstance(approved, PlanExecuted) and approved.execution.ok
     assert approved.state == ApprovalState.DONE
     assert docker_client.containers.get(web).status == "exited"
 
     again = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
+    assert isinstance(again, VoteAnswered)
     assert again.result in {VoteResult.NOT_PENDING, VoteResult.DUPLICATE}
-    assert again.execution is None
 
     undo = service.request_undo(message=_ref(reply.approval_id), requester=ALICE)
     assert undo.kind == ReplyKind.NEEDS_APPROVAL
@@ -156,8 +155,7 @@ def test_undo_is_offered_only_when_its_operation_is_enabled(  # type: ignore[no-
     assert reply.approval_id
     service.attach_message(reply.approval_id, _ref(reply.approval_id))
     approved = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
-    assert approved.result == VoteResult.EXECUTE
-    assert approved.execution is not None and approved.execution.ok
+    assert isinstance(approved, PlanExecuted) and approved.execution.ok
     assert docker_client.containers.get(web).status == "exited"
     assert approved.execution.undo_plan is None
 

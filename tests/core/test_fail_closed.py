@@ -10,7 +10,7 @@ import pytest
 from bot.approvals.memory_store import MemoryApprovalStore
 from bot.approvals.models import VoteResult
 from bot.models import MessageRef, Request
-from bot.replies import ReplyKind
+from bot.replies import PlanRefused, ReplyKind, VoteAnswered
 from tests.core.conftest import ALICE, BOB, CAROL, NOW, ServiceFactory, fixed_clock
 
 
@@ -75,8 +75,7 @@ def test_expired_approval_cannot_be_approved(make_service: ServiceFactory) -> No
     service.attach_message(reply.approval_id, ref)
     now[0] = NOW + timedelta(minutes=11)
     vote = service.vote(message=ref, voter=CAROL, approve=True)
-    assert vote.result == VoteResult.EXPIRED
-    assert vote.execution is None
+    assert isinstance(vote, VoteAnswered) and vote.result == VoteResult.EXPIRED
 
 
 def test_expire_due_reports_each_expired_plan_once(make_service: ServiceFactory) -> None:
@@ -191,10 +190,9 @@ def test_policy_is_checked_again_when_the_approval_completes(
     vote = service.vote(
         message=ref, voter=CAROL, approve=True, on_executing=lambda a: started.append(a.id)
     )
-    assert vote.result == VoteResult.REFUSED
+    assert isinstance(vote, PlanRefused)  # closed, and its text goes to the whole thread
     assert started == []  # nothing started: policy stopped it first
-    assert vote.execution is None
-    assert "evening freeze" in vote.text and "evening freeze" in vote.thread_notice
+    assert "evening freeze" in vote.text
     events = [e.event for e in service.audit.recent(20)]
     assert "refused" in events and "executed" not in events
 
@@ -237,8 +235,7 @@ def test_a_vote_for_a_different_plan_than_the_one_shown_never_counts(
     ref = MessageRef(channel="C", ts=reply.approval_id)
     service.attach_message(reply.approval_id, ref)
     vote = service.vote(message=ref, voter=CAROL, approve=True, shown_digest=other.plan.digest)
-    assert vote.result == VoteResult.DIGEST_MISMATCH
-    assert vote.execution is None
+    assert isinstance(vote, VoteAnswered) and vote.result == VoteResult.DIGEST_MISMATCH
     assert "changed after it was shown" in vote.text
     rejected = service.vote(message=ref, voter=CAROL, approve=False, shown_digest=other.plan.digest)
     assert rejected.result == VoteResult.DIGEST_MISMATCH

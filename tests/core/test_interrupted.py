@@ -11,7 +11,7 @@ import pytest
 from bot.approvals.memory_store import MemoryApprovalStore
 from bot.approvals.models import ApprovalState, Interrupted, PendingApproval, VoteResult
 from bot.models import MessageRef, Request
-from bot.replies import ReplyKind
+from bot.replies import PlanExecuted, ReplyKind
 from bot.service import OpsService
 from tests.approvals.helpers import vote
 from tests.core.conftest import ALICE, CAROL, ServiceFactory
@@ -110,8 +110,7 @@ def test_an_execution_that_outlasts_the_cutoff_still_answers_its_vote(
     vote = service.vote(message=ref, voter=CAROL, approve=True, on_executing=on_executing)
 
     assert [[a.id for a in batch] for batch in swept] == [[reply.approval_id]]
-    assert vote.result is VoteResult.EXECUTE
-    assert vote.execution is not None  # the run's result reaches the voter
+    assert isinstance(vote, PlanExecuted)  # the run's result reaches the voter
     stored = service.store.get(reply.approval_id)
     assert stored is not None and stored.state is ApprovalState.FAILED
     assert stored.outcome == Interrupted()  # the late finish did not overwrite it

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from bot.approvals.models import VoteResult
 from bot.models import MessageRef, Principal, Request
-from bot.replies import ReplyKind
+from bot.replies import PlanExecuted, ReplyKind
 from tests.core.conftest import ALICE, BOB, CAROL, ServiceFactory
 from tests.fixtures.services import RealCluster
 
@@ -72,7 +71,7 @@ def test_scale_with_preview_approval_execution_and_undo(
     service.attach_message(reply.approval_id, _ref(reply.approval_id))
 
     done = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
-    assert done.result == VoteResult.EXECUTE and done.execution and done.execution.ok
+    assert isinstance(done, PlanExecuted) and done.execution.ok
     assert _replicas(real_k8s, ns) == 3
     assert done.execution.undo_plan is not None
 
@@ -80,7 +79,7 @@ def test_scale_with_preview_approval_execution_and_undo(
     assert undo.kind == ReplyKind.NEEDS_APPROVAL and undo.approval_id
     service.attach_message(undo.approval_id, _ref(undo.approval_id))
     undone = service.vote(message=_ref(undo.approval_id), voter=ALICE, approve=True)
-    assert undone.result == VoteResult.EXECUTE
+    assert isinstance(undone, PlanExecuted)
     assert _replicas(real_k8s, ns) == 1
 
 
@@ -99,7 +98,7 @@ def test_restart_then_rollback_through_the_loop(
     assert reply.approval_id, reply.text
     service.attach_message(reply.approval_id, _ref(reply.approval_id))
     done = service.vote(message=_ref(reply.approval_id), voter=CAROL, approve=True)
-    assert done.execution and done.execution.ok, done.text
+    assert isinstance(done, PlanExecuted) and done.execution.ok, done.text
     _wait_revision(apps, ns, 2)
     annotations = apps.read_namespaced_deployment("web", ns).spec.template.metadata.annotations
     assert "kubectl.kubernetes.io/restartedAt" in (annotations or {})
@@ -108,7 +107,7 @@ def test_restart_then_rollback_through_the_loop(
     assert back.approval_id, back.text
     service.attach_message(back.approval_id, _ref(back.approval_id))
     rolled = service.vote(message=_ref(back.approval_id), voter=CAROL, approve=True)
-    assert rolled.execution and rolled.execution.ok, rolled.text
+    assert isinstance(rolled, PlanExecuted) and rolled.execution.ok, rolled.text
     _wait_revision(apps, ns, 3)
     annotations = apps.read_namespaced_deployment("web", ns).spec.template.metadata.annotations
     assert "kubectl.kubernetes.io/restartedAt" not in (annotations or {})

@@ -10,9 +10,8 @@ import pytest
 from kubernetes import client
 
 from bot.approvals.memory_store import MemoryApprovalStore
-from bot.approvals.models import VoteResult
 from bot.models import MessageRef, Principal, Request
-from bot.replies import ReplyKind
+from bot.replies import PlanExecuted, ReplyKind
 from bot.service import OpsService
 from tests.backends.test_kubernetes_real import create_deployment, wait_for
 from tests.backends.test_kubernetes_workloads_real import (
@@ -44,7 +43,7 @@ def approve(service: OpsService, text: str, *, by: Principal = CAROL) -> Any:
     assert all(p.dry_run_ok for p in reply.previews), reply.text
     service.attach_message(reply.approval_id, _ref(reply.approval_id))
     done = service.vote(message=_ref(reply.approval_id), voter=by, approve=True)
-    assert done.result == VoteResult.EXECUTE and done.execution and done.execution.ok, done.text
+    assert isinstance(done, PlanExecuted) and done.execution.ok, done.text
     return reply, done
 
 
@@ -53,7 +52,7 @@ def undo(service: OpsService, approval_id: str) -> None:
     assert back.kind == ReplyKind.NEEDS_APPROVAL and back.approval_id, back.text
     service.attach_message(back.approval_id, _ref(back.approval_id))
     done = service.vote(message=_ref(back.approval_id), voter=ALICE, approve=True)
-    assert done.result == VoteResult.EXECUTE and done.execution and done.execution.ok, done.text
+    assert isinstance(done, PlanExecuted) and done.execution.ok, done.text
 
 
 def test_statefulset_scale_restart_and_rollback_with_undo(

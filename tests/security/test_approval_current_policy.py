@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.approvals.models import ApprovalState, VoteResult
 from bot.models import MessageRef
+from bot.replies import PlanExecuted, PlanRefused, VoteAnswered
 from bot.service import OpsService
 from tests.security.approval_harness import (  # noqa: F401  (pods: the fixture)
     ALICE,
@@ -32,8 +33,8 @@ def test_count_raised_from_one_to_two_needs_the_second_vote(pods: Pods) -> None:
     new = pods.pod(policy(count=2))
 
     first = new.vote(message=message, voter=CAROL, approve=True)
+    assert isinstance(first, VoteAnswered), first.text
     assert first.result is VoteResult.RECORDED, first.text
-    assert first.execution is None
     assert "1 more from @sre" in first.text
     assert "policy changed" in first.thread_notice
     assert _state(new, message) is ApprovalState.PENDING
@@ -54,8 +55,8 @@ def test_approver_group_changed_old_group_votes_no_longer_count(pods: Pods) -> N
     assert _state(new, message) is ApprovalState.PENDING  # carol's sre vote counts nothing now
 
     counted = new.vote(message=message, voter=ERIN, approve=True)
-    assert counted.result is VoteResult.EXECUTE, counted.text
-    assert counted.approval is not None and set(counted.approval.votes) == {"erin"}
+    assert isinstance(counted, PlanExecuted), counted.text
+    assert set(counted.approval.votes) == {"erin"}
 
 
 def test_self_approval_switched_off_refuses_the_requesters_vote(pods: Pods) -> None:
@@ -77,12 +78,11 @@ def test_requester_removed_from_the_granting_group_is_refused_at_the_deciding_vo
     new = pods.pod(policy(bob_groups="guests"))
 
     vote = new.vote(message=message, voter=CAROL, approve=True)
-    assert vote.result is VoteResult.REFUSED, vote.text
-    assert vote.execution is None
-    assert "policy in force now denies" in vote.thread_notice
+    assert isinstance(vote, PlanRefused), vote.text  # closed; its text goes to the thread
+    assert "policy in force now denies" in vote.text
     assert _state(new, message) is ApprovalState.REFUSED
     late = new.vote(message=message, voter=ALICE, approve=True)
-    assert late.result is VoteResult.NOT_PENDING and late.execution is None
+    assert isinstance(late, VoteAnswered) and late.result is VoteResult.NOT_PENDING
 
 
 def test_a_voter_removed_from_the_approver_group_no_longer_counts(pods: Pods) -> None:
@@ -92,8 +92,8 @@ def test_a_voter_removed_from_the_approver_group_no_longer_counts(pods: Pods) ->
     new = pods.pod(policy(count=2, carol_groups="dev"))
 
     vote = new.vote(message=message, voter=DAVE, approve=True)
+    assert isinstance(vote, VoteAnswered), vote.text
     assert vote.result is VoteResult.RECORDED, vote.text  # carol's vote is gone: 1 of 2
-    assert vote.execution is None
     assert "1 more from @sre" in vote.text
     assert new.vote(message=message, voter=ALICE, approve=True).result is VoteResult.EXECUTE
 
@@ -108,8 +108,7 @@ def test_a_vote_already_cast_counts_again_when_the_count_was_lowered(pods: Pods)
     new = pods.pod(policy(count=1))
 
     again = new.vote(message=message, voter=CAROL, approve=True)
-    assert again.result is VoteResult.EXECUTE, again.text
-    assert again.execution is not None
+    assert isinstance(again, PlanExecuted), again.text
     assert _state(new, message) is not ApprovalState.PENDING
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.approvals.models import ApprovalState, Executed, PendingApproval, VoteResult
 from bot.models import Principal, Request
-from bot.replies import ReplyKind
+from bot.replies import PlanExecuted, ReplyKind
 from tests.fixtures.services import RedisProcess, start_redis
 from tests.security.approval_harness import (  # noqa: F401  (pods: the fixture)
     ASK,
@@ -77,7 +77,7 @@ def test_a_result_finished_while_redis_was_away_is_recorded_not_interrupted(
         )
     finally:
         _resume(own_redis)
-    assert vote.result is VoteResult.EXECUTE and vote.execution is not None
+    assert isinstance(vote, PlanExecuted), vote.text
     assert "may be partly applied" not in vote.text
 
     assert service.recover_interrupted(older_than_seconds=0) == []

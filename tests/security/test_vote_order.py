@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.approvals.models import ApprovalState, VoteResult
+from bot.replies import PlanExecuted, VoteAnswered
 from tests.security.approval_harness import (  # noqa: F401  (pods: the fixture)
     CAROL,
     DAVE,
@@ -27,12 +28,12 @@ def test_a_withdrawal_processed_before_its_older_add_stays_withdrawn(pods: Pods)
     gone = service.withdraw_vote(
         message=message, voter=CAROL, event_id="Ev-remove", event_time=removed_at
     )
-    assert gone.execution is None
+    assert not isinstance(gone, PlanExecuted)
     late_add = service.vote(
         message=message, voter=CAROL, approve=True, event_id="Ev-add", event_time=added_at
     )
+    assert isinstance(late_add, VoteAnswered), late_add.text
     assert late_add.result is VoteResult.STALE, late_add.text
-    assert late_add.execution is None
     approval = service.approval_for_message(message)
     assert approval is not None
     assert (approval.state, approval.votes) == (ApprovalState.PENDING, {})
@@ -41,10 +42,11 @@ def test_a_withdrawal_processed_before_its_older_add_stays_withdrawn(pods: Pods)
 def test_out_of_order_across_two_replicas_never_completes_the_approval(pods: Pods) -> None:
     one, two = pods.pod(policy(count=2)), pods.pod(policy(count=2))
     message = ask(one)
-    assert one.vote(message=message, voter=DAVE, approve=True, event_time=T).execution is None
+    first = one.vote(message=message, voter=DAVE, approve=True, event_time=T)
+    assert isinstance(first, VoteAnswered) and first.result is VoteResult.RECORDED
     two.withdraw_vote(message=message, voter=CAROL, event_time=T + timedelta(seconds=2))
     late = one.vote(message=message, voter=CAROL, approve=True, event_time=T + timedelta(seconds=1))
-    assert late.result is VoteResult.STALE and late.execution is None
+    assert isinstance(late, VoteAnswered) and late.result is VoteResult.STALE
     approval = two.approval_for_message(message)
     assert approval is not None and approval.state is ApprovalState.PENDING
     assert set(approval.votes) == {"dave"}

@@ -15,7 +15,15 @@ import pytest
 from bot.approvals.models import PendingApproval, VoteResult
 from bot.config import Settings
 from bot.models import MessageRef, Principal, Request
-from bot.replies import DuplicateReply, NeedsApprovalReply, Reply, ResultReply, VoteReply
+from bot.replies import (
+    DuplicateReply,
+    NeedsApprovalReply,
+    PlanExecuted,
+    Reply,
+    ResultReply,
+    VoteIgnored,
+    VoteReply,
+)
 from bot.service import ChatService
 from bot.wiring import build
 from tests.core.conftest import ALICE, CAROL, TEST_POLICY
@@ -57,10 +65,12 @@ class TinyFrontEnd:
             shown_digest=self.shown[message.ts],
             on_executing=executing.append,
         )
-        if vote.result is VoteResult.EXECUTE:
-            assert [a.id for a in executing] == [vote.approval.id if vote.approval else None]
-            assert vote.execution is not None
-            self.post(vote.text)
+        match vote:
+            case PlanExecuted(approval=approval):
+                assert [a.id for a in executing] == [approval.id]
+                self.post(vote.text)
+            case _:
+                assert executing == []
         return vote
 
     def asked_undo(self, who: Principal, message: MessageRef, *, event_id: str) -> Reply:
@@ -128,17 +138,17 @@ def test_the_whole_loop_through_the_contract(
     assert docker_client.containers.get(web).status == "running"
 
     done = front.reacted(CAROL, preview, event_id="v-carol")
-    assert done.result is VoteResult.EXECUTE and done.execution and done.execution.ok
+    assert isinstance(done, PlanExecuted) and done.execution.ok
     assert docker_client.containers.get(web).status == "exited"
     again = front.reacted(CAROL, preview, event_id="v-carol")
-    assert again.result is VoteResult.DUPLICATE_EVENT
+    assert isinstance(again, VoteIgnored) and again.result is VoteResult.DUPLICATE_EVENT
 
     undo = front.asked_undo(ALICE, preview, event_id="u-1")
     assert isinstance(undo, NeedsApprovalReply), undo.text
     assert undo.plan.source == "undo"
     undo_message = MessageRef(platform="tiny", channel="room", ts=str(len(front.posts)))
     undone = front.reacted(CAROL, undo_message, event_id="v-undo")
-    assert undone.result is VoteResult.EXECUTE and undone.execution and undone.execution.ok
+    assert isinstance(undone, PlanExecuted) and undone.execution.ok
     assert docker_client.containers.get(web).status == "running"
     assert front.service.pending_approvals() == []
 

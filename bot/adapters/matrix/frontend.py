@@ -31,7 +31,11 @@ from bot.replies import (
     ErrorReply,
     InvalidReply,
     NeedsApprovalReply,
+    PlanExecuted,
+    PlanRefused,
     Reply,
+    VoteAnswered,
+    VoteIgnored,
     VoteReply,
 )
 from bot.service import ChatService
@@ -250,28 +254,36 @@ class MatrixFrontEnd:
         await self._after_vote(message, reaction.sender, vote)
 
     async def _after_vote(self, message: MessageRef, voter: str, vote: VoteReply) -> None:
-        if vote.result in (VoteResult.DUPLICATE_EVENT, VoteResult.NOT_FOUND):
-            return
-        approval = vote.approval
-        tally = approval.tally() if approval else None
-        match vote.result:
-            case VoteResult.EXECUTE:
-                assert vote.execution is not None
-                status = ApprovalState.DONE if vote.execution.ok else ApprovalState.FAILED
-                voters = ", ".join(approval.votes) if approval and approval.votes else None
+        match vote:
+            case VoteIgnored():
+                return
+            case PlanExecuted(approval=approval, state=state, execution=execution):
+                voters = ", ".join(approval.votes) if approval.votes else None
                 await self.update_preview(
                     message,
-                    status=status.value,
+                    status=state.value,
                     approval=approval,
-                    tally=tally,
+                    tally=approval.tally(),
                     note=f"approved by {voters}" if voters else None,
                 )
                 rendered = render.execution(
-                    vote.execution, emoji=self.emoji, max_chars=self.settings.max_output_chars
+                    execution, emoji=self.emoji, max_chars=self.settings.max_output_chars
                 )
                 await self._post(rendered, room_id=message.channel, root=self._thread_of(message))
-                return
+            case PlanRefused(approval=approval, text=text):
+                await self.update_preview(
+                    message, status=ApprovalState.REFUSED.value, approval=approval, note="refused"
+                )
+                await self._notice(message.channel, self._thread_of(message), text)
+            case VoteAnswered():
+                await self._show_answer(message, voter, vote)
+
+    async def _show_answer(self, message: MessageRef, voter: str, vote: VoteAnswered) -> None:
+        """Refresh the preview for what the vote changed, then tell the thread."""
+        approval = vote.approval
+        match vote.result:
             case VoteResult.RECORDED | VoteResult.WITHDRAWN:
+                tally = approval.tally() if approval else None
                 await self.update_preview(message, status="pending", approval=approval, tally=tally)
             case VoteResult.REJECTED:
                 await self.update_preview(
@@ -283,10 +295,6 @@ class MatrixFrontEnd:
             case VoteResult.EXPIRED:
                 await self.update_preview(
                     message, status=ApprovalState.EXPIRED.value, approval=approval
-                )
-            case VoteResult.REFUSED:
-                await self.update_preview(
-                    message, status=ApprovalState.REFUSED.value, approval=approval, note="refused"
                 )
             case _:
                 pass

@@ -28,14 +28,18 @@ from bot.adapters.slack.users import UserDirectory
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
 from bot.config import Settings
 from bot.models import MessageRef, Principal, Request
-from bot.render import interrupted_notice
+from bot.render import EXPIRED_NOTICE, INTERRUPTED_PREVIEW_NOTE, interrupted_notice
 from bot.replies import (
     DuplicateReply,
     ErrorReply,
     ExecutionReport,
     InvalidReply,
     NeedsApprovalReply,
+    PlanExecuted,
+    PlanRefused,
     Reply,
+    VoteAnswered,
+    VoteIgnored,
     VoteReply,
 )
 from bot.service import ChatService
@@ -305,24 +309,33 @@ class SlackFrontEnd:
         self._after_vote(message, voter, result)
 
     def _after_vote(self, message: MessageRef, voter: Principal, vote: VoteReply) -> None:
-        if vote.result in (VoteResult.DUPLICATE_EVENT, VoteResult.NOT_FOUND):
-            return
-        approval = vote.approval
-        tally = approval.tally() if approval else None
-        match vote.result:
-            case VoteResult.EXECUTE:
-                assert vote.execution is not None
-                status = ApprovalState.DONE if vote.execution.ok else ApprovalState.FAILED
+        match vote:
+            case VoteIgnored():
+                return
+            case PlanExecuted(approval=approval, state=state, execution=execution):
                 self.update_preview(
                     message,
-                    status=status.value,
+                    status=state.value,
                     approval=approval,
-                    tally=tally,
+                    tally=approval.tally(),
                     note=_approvers_note(approval),
                 )
-                self.post_execution(message, vote.execution)
-                return
+                self.post_execution(message, execution)
+            case PlanRefused(approval=approval, text=text):
+                self.update_preview(
+                    message, status=ApprovalState.REFUSED.value, approval=approval, note="refused"
+                )
+                self._thread_notice(message, text)
+            case VoteAnswered():
+                self._show_answer(message, voter, vote)
+
+    def _show_answer(self, message: MessageRef, voter: Principal, vote: VoteAnswered) -> None:
+        """Refresh the preview for what the vote changed, then tell the thread (the policy
+        changed) or else the voter alone."""
+        approval = vote.approval
+        match vote.result:
             case VoteResult.RECORDED | VoteResult.WITHDRAWN:
+                tally = approval.tally() if approval else None
                 self.update_preview(message, status="pending", approval=approval, tally=tally)
             case VoteResult.REJECTED:
                 self.update_preview(
@@ -333,22 +346,20 @@ class SlackFrontEnd:
                 )
             case VoteResult.EXPIRED:
                 self.update_preview(message, status=ApprovalState.EXPIRED.value, approval=approval)
-            case VoteResult.REFUSED:
-                self.update_preview(
-                    message, status=ApprovalState.REFUSED.value, approval=approval, note="refused"
-                )
             case _:
                 pass
         if vote.thread_notice:
-            self._call(
-                "chat_postMessage",
-                channel=message.channel,
-                thread_ts=self._thread_of(message),
-                text=escape(vote.thread_notice),
-            )
-            return
-        if vote.text:
+            self._thread_notice(message, vote.thread_notice)
+        elif vote.text:
             self._ephemeral(message, user=voter.id, text=vote.text)
+
+    def _thread_notice(self, message: MessageRef, text: str) -> None:
+        self._call(
+            "chat_postMessage",
+            channel=message.channel,
+            thread_ts=self._thread_of(message),
+            text=escape(text),
+        )
 
     def _undo(self, message: MessageRef, *, user: str, event_id: str) -> None:
         approval = self.service.approval_for_message(message)
@@ -432,15 +443,14 @@ class SlackFrontEnd:
             approval,
             status=ApprovalState.EXPIRED,
             note=None,
-            notice=":hourglass: This plan expired before it got enough approvals; "
-            "nothing ran. Ask again if it is still needed.",
+            notice=":hourglass: " + EXPIRED_NOTICE,
         )
 
     def close_interrupted(self, approval: PendingApproval) -> None:
         self._close_in_thread(
             approval,
             status=ApprovalState.FAILED,
-            note="interrupted: check the current state",
+            note=INTERRUPTED_PREVIEW_NOTE,
             notice=":warning: " + interrupted_notice(escape(approval.plan.describe())),
         )
 
@@ -536,7 +546,7 @@ def slack_time(event_ts: str) -> datetime:
     return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=micros)
 
 
-def _approvers_note(approval: PendingApproval | None) -> str | None:
-    if approval is None or not approval.votes:
+def _approvers_note(approval: PendingApproval) -> str | None:
+    if not approval.votes:
         return None
     return "approved by " + ", ".join(f"<@{v}>" for v in approval.votes)
