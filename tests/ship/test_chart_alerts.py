@@ -20,10 +20,16 @@ from tests.fixtures.ship import ChartInstaller
 
 ROUTING = {
     "routes": [
-        {"name": "prod", "matchers": ['namespace=~"prod-.*"'], "channel": "C0PRODOPS"},
+        {
+            "name": "prod",
+            "matchers": ['namespace=~"prod-.*"'],
+            "channel": "C0PRODOPS",
+            "diagnose": True,
+        },
     ],
     "unrouted": "default",
     "default_channel": "C0ALERTS",
+    "default_diagnose": False,
 }
 RUNBOOKS = {
     "runbooks": [
@@ -89,7 +95,7 @@ def test_alerts_render_validate_and_reach_the_bot(
     for name, content in data.items():
         (tmp_path / name).write_text(content)
     routing = load_routing(tmp_path / "routing.yaml")
-    assert [r.channel for r in routing.routes] == ["C0PRODOPS"]
+    assert [(r.channel, r.diagnose) for r in routing.routes] == [("C0PRODOPS", True)]
     assert routing.default_channel == "C0ALERTS"
     assert [r.name for r in load_runbooks(tmp_path / "runbooks.yaml").runbooks] == [
         "crashloop-rollback"
@@ -199,6 +205,10 @@ def test_bearer_is_the_default_auth(
         ),
         ({"existingSecret": {"keys": {"alertsToken": ""}}}, "alertsToken"),
         ({"alerts": {"auth": "digest"}}, "auth"),
+        (
+            {"alerts": {"enabled": True, "routing": {**ROUTING, "default_diagnose": "yes"}}},
+            "default_diagnose",
+        ),
         ({"existingSecret": {"keys": {"alertsBasicUser": ""}}}, "alertsBasicUser"),
         ({"existingSecret": {"keys": {"alertsBasicPassword": ""}}}, "alertsBasicPassword"),
     ],
