@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.cli import main
 from bot.receivers.alertmanager.matchers import parse_matcher
+from tests.fixtures.ship import ROOT
 
 
 def test_regex_matchers_are_anchored_like_alertmanager() -> None:
@@ -45,3 +48,19 @@ def test_alerts_check_names_file_and_line(
     assert "routes[0].runbooks: no runbook named nope" in capsys.readouterr().err
     routing.write_text("routes:\n  - name: a\n    channel: C1\n    runbooks: [r]\nunrouted: drop\n")
     assert main(["alerts", "check", str(routing), str(runbooks)]) == 0
+
+
+def test_the_readmes_routing_and_runbooks_pass_alerts_check(tmp_path: Path) -> None:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Alerts from Alertmanager")
+    section = text[start : text.index("\n## ", start + 1)]
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)]
+    (routing,) = [b for b in blocks if "routes" in b]
+    (runbooks,) = [b for b in blocks if "runbooks" in b and "routes" not in b]
+    assert routing["routes"][0]["diagnose"] is True
+    (tmp_path / "routing.yaml").write_text(yaml.safe_dump(routing))
+    (tmp_path / "runbooks.yaml").write_text(yaml.safe_dump(runbooks))
+    assert (
+        main(["alerts", "check", str(tmp_path / "routing.yaml"), str(tmp_path / "runbooks.yaml")])
+        == 0
+    )

@@ -4,6 +4,7 @@ and, with NetworkPolicies on, an ingress rule for it; the schema and checks refu
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +13,23 @@ import pytest
 import yaml
 
 from bot.config import Settings
+from bot.receivers.alertmanager.auth import authorized
 from bot.receivers.alertmanager.config import load_routing, load_runbooks
+from bot.receivers.alertmanager.setup import credentials_from
 from tests.fixtures.ship import ChartInstaller
 
 ROUTING = {
     "routes": [
-        {"name": "prod", "matchers": ['namespace=~"prod-.*"'], "channel": "C0PRODOPS"},
+        {
+            "name": "prod",
+            "matchers": ['namespace=~"prod-.*"'],
+            "channel": "C0PRODOPS",
+            "diagnose": True,
+        },
     ],
     "unrouted": "default",
     "default_channel": "C0ALERTS",
+    "default_diagnose": False,
 }
 RUNBOOKS = {
     "runbooks": [
@@ -86,7 +95,7 @@ def test_alerts_render_validate_and_reach_the_bot(
     for name, content in data.items():
         (tmp_path / name).write_text(content)
     routing = load_routing(tmp_path / "routing.yaml")
-    assert [r.channel for r in routing.routes] == ["C0PRODOPS"]
+    assert [(r.channel, r.diagnose) for r in routing.routes] == [("C0PRODOPS", True)]
     assert routing.default_channel == "C0ALERTS"
     assert [r.name for r in load_runbooks(tmp_path / "runbooks.yaml").runbooks] == [
         "crashloop-rollback"
@@ -118,6 +127,69 @@ def test_alerts_off_by_default_and_evidence_only_without_runbooks(
     assert yaml.safe_load(data["routing.yaml"]) == ROUTING
 
 
+def _settings_in_the_pod(
+    container: dict[str, Any], secret: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings as the bot reads them in the pod: the kubelet resolves each secretKeyRef from
+    the Secret (`secret`: its data); optional keys the Secret lacks stay unset."""
+    for entry in container["env"]:
+        if "value" in entry:
+            monkeypatch.setenv(entry["name"], entry["value"])
+        ref = entry.get("valueFrom", {}).get("secretKeyRef")
+        if ref and ref["key"] in secret:
+            monkeypatch.setenv(entry["name"], secret[ref["key"]])
+    return Settings()
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_basic_auth_takes_user_and_password_from_the_secret(
+    helm_chart: ChartInstaller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered = helm_chart.install(
+        {
+            "alerts": {"enabled": True, "auth": "basic", "routing": ROUTING},
+            "existingSecret": {
+                "keys": {"alertsBasicUser": "am-user", "alertsBasicPassword": "am-password"}
+            },
+        }
+    )
+    for doc in rendered.docs:
+        _validate(doc)
+    env = {e["name"]: e.get("valueFrom") for e in rendered.bot_container["env"]}
+    assert env["OPSBOT_ALERTS_BASIC_USER"] == {
+        "secretKeyRef": {"name": "opsbot-credentials", "key": "am-user"}
+    }
+    assert env["OPSBOT_ALERTS_BASIC_PASSWORD"] == {
+        "secretKeyRef": {"name": "opsbot-credentials", "key": "am-password"}
+    }
+    assert "OPSBOT_ALERTS_TOKEN" not in env  # no second, unused secret to leak or rotate
+    secret = {"am-user": "alertmanager", "am-password": "pw-5c2e", "alerts-token": "pw-5c2e"}
+    credentials = credentials_from(
+        _settings_in_the_pod(rendered.bot_container, secret, monkeypatch)
+    )
+    # the receiver in that pod accepts Alertmanager's basic_auth header, and nothing else
+    assert authorized(_basic("alertmanager", "pw-5c2e"), credentials)
+    assert not authorized(_basic("alertmanager", "wrong"), credentials)
+    assert not authorized("Bearer pw-5c2e", credentials)
+
+
+def test_bearer_is_the_default_auth(
+    helm_chart: ChartInstaller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered = helm_chart.install({"alerts": {"enabled": True, "routing": ROUTING}})
+    names = {e["name"] for e in rendered.bot_container["env"]}
+    assert "OPSBOT_ALERTS_TOKEN" in names and "OPSBOT_ALERTS_BASIC_USER" not in names
+    secret = {"alerts-token": "tok-91d0", "alerts-basic-user": "u", "alerts-basic-password": "p"}
+    credentials = credentials_from(
+        _settings_in_the_pod(rendered.bot_container, secret, monkeypatch)
+    )
+    assert authorized("Bearer tok-91d0", credentials)
+    assert not authorized(_basic("u", "p"), credentials)
+
+
 @pytest.mark.parametrize(
     ("values", "complaint"),
     [
@@ -132,6 +204,13 @@ def test_alerts_off_by_default_and_evidence_only_without_runbooks(
             "alerts.port 8080 is already used",
         ),
         ({"existingSecret": {"keys": {"alertsToken": ""}}}, "alertsToken"),
+        ({"alerts": {"auth": "digest"}}, "auth"),
+        (
+            {"alerts": {"enabled": True, "routing": {**ROUTING, "default_diagnose": "yes"}}},
+            "default_diagnose",
+        ),
+        ({"existingSecret": {"keys": {"alertsBasicUser": ""}}}, "alertsBasicUser"),
+        ({"existingSecret": {"keys": {"alertsBasicPassword": ""}}}, "alertsBasicPassword"),
     ],
 )
 def test_helm_refuses_bad_alerts_values(

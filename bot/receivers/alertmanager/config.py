@@ -39,6 +39,9 @@ class Route(_Strict):
         default_factory=lambda: ["*"], description="runbook names to apply; ['*']: all; []: none"
     )
     evidence: bool = True
+    diagnose: bool = Field(
+        default=False, description="with an LLM configured, post its diagnosis in the thread"
+    )
 
     @field_validator("matchers")
     @classmethod
@@ -61,6 +64,7 @@ class Routing(_Strict):
     unrouted: Literal["default", "drop"] = "default"
     default_channel: str | None = Field(default=None, min_length=1, max_length=100)
     default_runbooks: list[str] = Field(default_factory=lambda: ["*"])
+    default_diagnose: bool = False
 
     @model_validator(mode="after")
     def _default_needs_channel(self) -> Routing:
@@ -74,7 +78,10 @@ class Routing(_Strict):
                 return route
         if self.unrouted == "default" and self.default_channel:
             return Route(
-                name="default", channel=self.default_channel, runbooks=self.default_runbooks
+                name="default",
+                channel=self.default_channel,
+                runbooks=self.default_runbooks,
+                diagnose=self.default_diagnose,
             )
         return None
 

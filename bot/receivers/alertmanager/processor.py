@@ -24,6 +24,7 @@ from bot.receivers.alertmanager.config import (
     Runbook,
     Runbooks,
 )
+from bot.receivers.alertmanager.diagnosis import diagnosis_question
 from bot.receivers.alertmanager.evidence import evidence_operations, gather
 from bot.receivers.alertmanager.ledger import AlertLedger
 from bot.receivers.alertmanager.payload import Alert, WebhookMessage
@@ -51,6 +52,7 @@ class AlertProcessor:
     routing: Routing
     runbooks: Runbooks
     principal: Principal
+    llm_diagnosis: bool = False  # an LLM planner is configured: `diagnose` routes ask it
 
     def process(self, message: WebhookMessage) -> None:
         route = self.routing.route(message.commonLabels)
@@ -89,6 +91,8 @@ class AlertProcessor:
             if ops:
                 items = gather(ops, lambda op: self._read_text(op, key))
                 self.sink.post_evidence(channel, ts, items)
+        if route.diagnose and self.llm_diagnosis:
+            self._diagnose(alert, channel=channel, ts=ts, gid=gid)
         runbook = self.runbooks.for_alert(alert.labels, route)
         if runbook is None:
             return
@@ -98,6 +102,29 @@ class AlertProcessor:
             self.sink.post_note(channel, ts, f"Runbook {runbook.name} not applied: {exc}")
             return
         reply = self._ask(op, channel=channel, ts=ts, event=f"fix:{key}")
+        if isinstance(reply, DuplicateReply):
+            return
+        posted = self.sink.post_reply(reply, channel=channel, thread_ts=ts)
+        if isinstance(reply, NeedsApprovalReply):
+            self.ledger.set_group(gid, **{f"fix:{key}": posted})
+
+    def _diagnose(self, alert: Alert, *, channel: str, ts: str, gid: str) -> None:
+        """The planner's answer to the bot's own question (diagnosis.py), as the alert
+        principal, in the thread; whatever it proposes passed the chat guards and policy."""
+        question = diagnosis_question(alert.labels)
+        if question is None:
+            return
+        key = _alert_key(alert)
+        reply = self.service.handle_request(
+            Request(
+                principal=self.principal,
+                text=question,
+                source=SOURCE,
+                channel=channel,
+                thread=ts,
+                event_id=f"alertmanager:diagnosis:{key}",
+            )
+        )
         if isinstance(reply, DuplicateReply):
             return
         posted = self.sink.post_reply(reply, channel=channel, thread_ts=ts)

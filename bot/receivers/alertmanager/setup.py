@@ -42,6 +42,7 @@ def build_receiver(
         if settings.alerts_runbooks
         else Runbooks(),
         principal=Principal(id=settings.alerts_principal, name="Alertmanager"),
+        llm_diagnosis=settings.openai_api_key is not None,
     )
     return AlertReceiver(ledger=ledger, processor=processor, credentials=credentials_from(settings))
 
