@@ -25,7 +25,7 @@ from bot.adapters.matrix.users import MatrixPrincipals
 from bot.approvals.models import ApprovalState, PendingApproval, VoteResult
 from bot.config import Settings
 from bot.models import MessageRef, Request
-from bot.render import interrupted_notice
+from bot.render import EXPIRED_NOTICE, INTERRUPTED_PREVIEW_NOTE, interrupted_notice
 from bot.replies import (
     DuplicateReply,
     ErrorReply,
@@ -228,7 +228,7 @@ class MatrixFrontEnd:
                 on_executing=executing if approve else None,
             )
         )
-        if vote.result is VoteResult.DUPLICATE_EVENT:
+        if isinstance(vote, VoteIgnored) and vote.result is VoteResult.DUPLICATE_EVENT:
             log.info(
                 "reaction %s was already counted (by a replica, or redelivered)", event["event_id"]
             )
@@ -358,15 +358,14 @@ class MatrixFrontEnd:
             approval,
             status=ApprovalState.EXPIRED,
             note=None,
-            notice="⌛ This plan expired before it got enough approvals; nothing "
-            "ran. Ask again if it is still needed.",
+            notice="⌛ " + EXPIRED_NOTICE,
         )
 
     async def close_interrupted(self, approval: PendingApproval) -> None:
         await self._close(
             approval,
             status=ApprovalState.FAILED,
-            note="interrupted: check the current state",
+            note=INTERRUPTED_PREVIEW_NOTE,
             notice="⚠️ " + interrupted_notice(approval.plan.describe()),
         )
 
