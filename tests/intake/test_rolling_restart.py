@@ -218,14 +218,17 @@ def test_a_killed_workers_entry_is_answered_once_by_another(
     fake_slack: FakeSlack, replicas: list[Replica]
 ) -> None:
     a, _ = replicas
-    fake_slack.delay("reactions.add", 30)  # the worker is stuck in its :eyes: reaction
+    # the worker has claimed the request and is stuck posting its answer (which never lands)
+    fake_slack.delay("chat.postMessage", 30, then_fail="request_timeout")
     ask = mention(user="UDEV2", channel=CHANNEL, text="help")
     fake_slack.user_says(CHANNEL, ask["ts"])
     _, status = a.sender.event(ask)
     assert status == 200
     fake_slack.wait_for(
         lambda: [
-            c for c in fake_slack.calls_to("reactions.add") if c.args.get("timestamp") == ask["ts"]
+            c
+            for c in fake_slack.calls_to("chat.postMessage")
+            if c.args.get("thread_ts") == ask["ts"]
         ],
         timeout=20,
         what="a worker holding the request",
