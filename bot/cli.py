@@ -212,8 +212,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return serve_matrix(settings)
     from bot.adapters.slack.transport import serve_command
 
+    workers = {"workers": args.workers, "worker_threads": args.worker_threads}
     if args.platform == "slack":
-        return serve_command(settings, mode=args.mode, host=args.host, port=args.port)
+        return serve_command(settings, mode=args.mode, host=args.host, port=args.port, **workers)
     from bot.adapters.matrix.client import MatrixSettingsError, check_settings
 
     try:
@@ -221,7 +222,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except MatrixSettingsError as exc:
         print(f"opsbot: {exc}", file=sys.stderr)
         return 2
-    return serve_command(settings, mode=args.mode, host=args.host, port=args.port, with_matrix=True)
+    return serve_command(
+        settings, mode=args.mode, host=args.host, port=args.port, with_matrix=True, **workers
+    )
+
+
+def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.slack.worker_process import work_command
+
+    return work_command(settings, threads=args.threads)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -286,7 +295,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--mode", choices=["socket", "http"], default="socket")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to bind")
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode: port")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes for the intake queue (0: threads in this process; "
+        "default: 2 with REDIS_URL, else 0)",
+    )
+    serve.add_argument(
+        "--worker-threads", type=int, default=4, help="threads per worker (or in-process)"
+    )
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser("work", help="one intake worker process (started by serve --workers)")
+    work.add_argument("--threads", type=int, default=4)
+    work.set_defaults(func=cmd_work)
 
     evals = sub.add_parser("eval", help="evaluate the planner on a YAML case set")
     evals.add_argument("cases", help="YAML file of cases, e.g. evals/cases.yaml")

@@ -162,6 +162,41 @@ class Settings(BaseSettings):
         le=1000,
         description="cap on one user's plans waiting for approval, shared by replicas (Redis)",
     )
+    # --- durable intake (bot/workqueue): what a receiver acked is in Redis until handled
+    intake_claim_after_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="work held by a worker that died is taken over by another replica after "
+        "this long (a live worker refreshes its entry, however long the work takes)",
+    )
+    intake_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="an entry delivered more often (its workers kept dying or failing) is given "
+        "up: logged as an error and its requester told",
+    )
+    intake_max_entries: int = Field(
+        default=100_000,
+        ge=1000,
+        le=10_000_000,
+        description="approximate cap on the intake stream (the oldest entries are trimmed)",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=25.0,
+        ge=0,
+        le=3600,
+        description="on SIGTERM, how long workers may finish the entry they hold (keep it below "
+        "the pod's terminationGracePeriodSeconds; the chart derives one from the other)",
+    )
+    worker_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="worker processes (`opsbot serve --workers N`) run this much nicer than the "
+        "receiver, so acks win the CPU",
+    )
     interrupted_after_seconds: int = Field(
         default=900,
         ge=60,

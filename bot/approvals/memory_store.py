@@ -29,7 +29,7 @@ class MemoryApprovalStore:
         self._lock = threading.Lock()
         self._approvals: dict[str, PendingApproval] = {}
         self._messages: dict[str, str] = {}
-        self._events: dict[str, float] = {}
+        self._events: dict[str, tuple[float, str]] = {}  # key -> (expiry, owner)
         self._executing_since: dict[str, float] = {}  # approval id -> epoch it began executing
 
     def _outcome(self, result: VoteResult, approval: PendingApproval | None) -> VoteOutcome:
@@ -98,9 +98,10 @@ class MemoryApprovalStore:
         digest: str | None,
         now: datetime,
         event_key: str | None = None,
+        event_owner: str | None = None,
     ) -> VoteOutcome:
         with self._lock:
-            if event_key is not None and not self._claim_locked(event_key, 86400):
+            if event_key is not None and not self._claim_locked(event_key, 86400, event_owner):
                 return self._outcome(VoteResult.DUPLICATE_EVENT, None)
             approval = self._approvals.get(approval_id)
             if approval is None:
@@ -249,17 +250,18 @@ class MemoryApprovalStore:
             ]
         return sorted(pending, key=lambda a: a.expires_at)
 
-    def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
+    def claim_event(self, key: str, *, ttl_seconds: int = 86400, owner: str | None = None) -> bool:
         with self._lock:
-            return self._claim_locked(key, ttl_seconds)
+            return self._claim_locked(key, ttl_seconds, owner)
 
-    def _claim_locked(self, key: str, ttl_seconds: int) -> bool:
+    def _claim_locked(self, key: str, ttl_seconds: int, owner: str | None = None) -> bool:
         now = time.monotonic()
         if len(self._events) > 10_000:
-            self._events = {k: t for k, t in self._events.items() if t > now}
-        if self._events.get(key, 0.0) > now:
-            return False
-        self._events[key] = now + ttl_seconds
+            self._events = {k: v for k, v in self._events.items() if v[0] > now}
+        expiry, held_by = self._events.get(key, (0.0, ""))
+        if expiry > now:
+            return bool(owner) and held_by == owner
+        self._events[key] = (now + ttl_seconds, owner or "")
         return True
 
     def ping(self) -> None:

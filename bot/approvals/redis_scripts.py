@@ -13,7 +13,8 @@ the ids in the indices, which stay in the same slot because they carry the same 
   {prefix}:msg:{message.key}    str   -> approval id
   {prefix}:pending              zset  approval id scored by expires_at
   {prefix}:executing            zset  approval id scored by when it entered executing (epoch s)
-  {prefix}:event:{key}          str   claimed chat event (record_ballot claims it atomically)
+  {prefix}:event:{key}          str   claimed chat event -> its owner (the work-queue entry) or 1
+                                      (record_ballot claims it atomically)
 Replies of the vote-like scripts: {result, state, {}}.
 """
 
@@ -77,12 +78,16 @@ return 1
 
 # KEYS: hash, votes, pending[, event key]
 # ARGV: id, voter, digest ('' = do not check), now, terminal_ttl_ms, ballot value,
-#       event time us, approve ('1' | '0'), (unused), event ttl s
+#       event time us, approve ('1' | '0'), event owner ('' = none), event ttl s
 RECORD_BALLOT = (
     _HELPERS
     + """
-if KEYS[4] and not redis.call('SET', KEYS[4], 1, 'NX', 'EX', ARGV[10]) then
-  return {'duplicate_event', '', {}}
+if KEYS[4] then
+  local held = redis.call('GET', KEYS[4])
+  if held and (ARGV[9] == '' or held ~= ARGV[9]) then return {'duplicate_event', '', {}} end
+  if not held then
+    redis.call('SET', KEYS[4], ARGV[9] ~= '' and ARGV[9] or '1', 'EX', ARGV[10])
+  end
 end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'not_found', '', {}} end
@@ -262,3 +267,15 @@ end
 return moved
 """
 )
+
+# KEYS: event key  ARGV: owner ('' = none), ttl s
+# Reply: 1 claimed (or re-entered by its owner), 0 held by another
+CLAIM_EVENT = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  if ARGV[1] ~= '' and held == ARGV[1] then return 1 end
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1] ~= '' and ARGV[1] or '1', 'EX', ARGV[2])
+return 1
+"""

@@ -127,6 +127,7 @@ class RedisApprovalStore:
         self._expire_due = client.register_script(redis_scripts.EXPIRE_DUE)
         self._interrupt_stale = client.register_script(redis_scripts.INTERRUPT_STALE)
         self._unstart = client.register_script(redis_scripts.UNSTART)
+        self._claim_event = client.register_script(redis_scripts.CLAIM_EVENT)
 
     @classmethod
     def from_url(
@@ -307,6 +308,7 @@ class RedisApprovalStore:
         digest: str | None,
         now: datetime,
         event_key: str | None = None,
+        event_owner: str | None = None,
     ) -> VoteOutcome:
         with self._guard("record a vote"):
             reply = self._record(
@@ -325,7 +327,7 @@ class RedisApprovalStore:
                     _ballot_value(ballot),
                     str(ballot.at_us),
                     "1" if ballot.approve else "0",
-                    "",
+                    event_owner or "",
                     "86400",
                 ],
             )
@@ -450,9 +452,11 @@ class RedisApprovalStore:
         pending = [a for a in found if a is not None and a.state is ApprovalState.PENDING]
         return sorted(pending, key=lambda a: a.expires_at)
 
-    def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
+    def claim_event(self, key: str, *, ttl_seconds: int = 86400, owner: str | None = None) -> bool:
         with self._guard("claim an event"):
-            claimed = self._client.set(self._event(key), 1, nx=True, ex=ttl_seconds)
+            claimed = self._claim_event(
+                keys=[self._event(key)], args=[owner or "", str(ttl_seconds)]
+            )
         return bool(claimed)
 
     def ping(self) -> None:

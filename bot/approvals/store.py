@@ -39,9 +39,11 @@ class ApprovalStore(Protocol):
         digest: str | None,
         now: datetime,
         event_key: str | None = None,
+        event_owner: str | None = None,
     ) -> VoteOutcome:
         """Record a voter's approve or withdrawal, in one atomic step with the event claim
-        (`event_key`: a failed call consumes nothing, a retried one answers DUPLICATE_EVENT).
+        (`event_key`: a failed call consumes nothing, a retried one answers DUPLICATE_EVENT;
+        `event_owner`: the claim's owner, see claim_event).
         Per (approval, voter) the newest event time wins: a ballot older than the recorded one
         answers STALE and changes nothing. Approvals check `digest` and expiry. Results:
         RECORDED | DUPLICATE (approved again) | WITHDRAWN | NOT_FOUND (no approval; with a
@@ -93,8 +95,10 @@ class ApprovalStore(Protocol):
 
     def list_pending(self) -> list[PendingApproval]: ...
 
-    def claim_event(self, key: str, *, ttl_seconds: int = 86400) -> bool:
-        """Idempotency: True the first time a key is seen, False for every duplicate."""
+    def claim_event(self, key: str, *, ttl_seconds: int = 86400, owner: str | None = None) -> bool:
+        """Idempotency: True the first time a key is seen, False for every duplicate.
+        `owner` (the work-queue entry carrying the event): the same owner may claim again (the
+        entry re-entered after its worker died), any other may not."""
         ...
 
     def ping(self) -> None:

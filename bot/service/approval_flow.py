@@ -129,6 +129,7 @@ class ApprovalFlow:
                 digest=None,
                 now=self.clock(),
                 event_key=f"unvote:{event_id}" if event_id else None,
+                event_owner=self.claims.owner(),
             )
         except StoreUnavailable as exc:
             return _not_recorded(exc)
@@ -188,6 +189,7 @@ class ApprovalFlow:
             digest=shown_digest or approval.digest,
             now=self.clock(),
             event_key=event_key,
+            event_owner=self.claims.owner(),
         )
         if outcome.result is VoteResult.DUPLICATE_EVENT:
             return VoteIgnored(result=VoteResult.DUPLICATE_EVENT)
@@ -342,6 +344,8 @@ class ApprovalFlow:
             source=message.platform,
             channel=approval.channel,
             thread=approval.thread,
+            # the undo's plan is indexed by its event: a re-handled undo finds it again
+            event_id=f"undo:{event_id}" if event_id else None,
         )
         return self.submission.submit(execution.undo_plan, requester=requester, request=request)
 

@@ -3,12 +3,13 @@ allowed read, or preview it and store it to wait for votes."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot import metrics
-from bot.approvals.errors import TooManyPending
+from bot.approvals.errors import InvalidTransition, TooManyPending
 from bot.approvals.models import PendingApproval
 from bot.approvals.store import ApprovalStore, StoreUnavailable
 from bot.audit import AuditLog
@@ -18,6 +19,7 @@ from bot.plan import Plan
 from bot.policy.decision import Decision, Outcome
 from bot.replies import (
     DeniedReply,
+    DuplicateReply,
     ErrorReply,
     InvalidReply,
     NeedsApprovalReply,
@@ -70,10 +72,18 @@ class Submission:
     def _store_for_approval(
         self, plan: Plan, requester: Principal, request: Request, decision: Decision
     ) -> Reply:
+        approval_id = approval_id_for(request)
+        if request.event_id:
+            try:
+                existing = self.store.get(approval_id)
+            except StoreUnavailable:
+                existing = None  # create() below fails closed if the store is still away
+            if existing is not None:
+                return self._again(existing, decision)
         now = self.clock()
         ttl = decision.ttl_seconds or 900
         approval = PendingApproval(
-            id=uuid.uuid4().hex[:16],
+            id=approval_id,
             plan=plan,
             # as the adapter gave it: the policy's groups are added afresh when votes are
             # counted and when it runs, so a policy change applies to waiting plans too
@@ -108,6 +118,9 @@ class Submission:
                 text=f"The approval store is unavailable ({exc}); nothing was stored or run. "
                 "Try again when Redis is back.",
             )
+        except InvalidTransition:  # created meanwhile under the same request (a re-entry)
+            existing = self.store.get(approval.id)
+            return self._again(existing, decision) if existing else DuplicateReply()
         self.audit.record(
             audit_records.approval_created(
                 plan, requester, approval_id=approval.id, expires_at=approval.expires_at
@@ -123,3 +136,28 @@ class Submission:
                 expires_at=approval.expires_at,
             )
         )
+
+    def _again(self, existing: PendingApproval, decision: Decision) -> Reply:
+        """The same request handled again (its worker died after storing the plan): show the
+        stored plan if its preview was never posted, else nothing (it is in the thread)."""
+        if existing.message is not None:
+            return DuplicateReply()
+        return rendered(
+            NeedsApprovalReply(
+                text="",
+                plan=existing.plan,
+                decision=decision,
+                previews=existing.previews,
+                approval_id=existing.id,
+                expires_at=existing.expires_at,
+            )
+        )
+
+
+def approval_id_for(request: Request) -> str:
+    """A request with an event id (chat) always names the same approval, so handling it a
+    second time finds the first one instead of storing the plan twice."""
+    if not request.event_id:
+        return uuid.uuid4().hex[:16]
+    seed = f"{request.source}:{request.event_id}".encode()
+    return hashlib.sha256(seed).hexdigest()[:16]

@@ -81,6 +81,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements
         self._faults: dict[str, list[Fault]] = {}
+        self._delays: dict[str, list[tuple[float, str | None]]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -165,6 +166,13 @@ class FakeSlack:
         with self._lock:
             self._faults.setdefault(method, []).append(Fault(status, error, retry_after, times))
 
+    def delay(self, method: str, seconds: float, *, then_fail: str | None = None) -> None:
+        """Make the next call of `method` answer (and take effect) only after `seconds`, as a
+        slow Slack does: the caller is stuck in it meanwhile. `then_fail`: answer that error
+        instead, without effect (a call that timed out on Slack's side)."""
+        with self._lock:
+            self._delays.setdefault(method, []).append((seconds, then_fail))
+
     # ----------------------------------------------------------------- inspection
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -209,6 +217,16 @@ class FakeSlack:
     def _api(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            delays = self._delays.get(method)
+            pause, then_fail = delays.pop(0) if delays else (0.0, None)
+        if pause:
+            with self._changed:
+                self.calls.append(Call(method, args, token))
+                self._changed.notify_all()
+            time.sleep(pause)
+            if then_fail:
+                return 200, {"ok": False, "error": then_fail}, {}
         with self._changed:
             self.calls.append(Call(method, args, token))
             self._changed.notify_all()

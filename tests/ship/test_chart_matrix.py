@@ -37,7 +37,10 @@ def test_slack_and_matrix_in_one_process(
         {"matrix": MATRIX, "existingSecret": {"keys": {"matrixAccessToken": "mx-token"}}}
     )
     _validated(rendered)
-    assert rendered.bot_container["args"] == ["serve", "--platform", "both", "--mode", "socket"]
+    assert rendered.bot_container["args"] == [
+        *["serve", "--platform", "both", "--mode", "socket"],
+        *["--workers", "2", "--worker-threads", "4"],
+    ]
     env = _env(rendered)
     assert env["MATRIX_ACCESS_TOKEN"] == {
         "secretKeyRef": {"name": "opsbot-credentials", "key": "mx-token"}

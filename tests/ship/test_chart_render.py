@@ -92,7 +92,14 @@ def test_default_install_validates_and_locks_the_pod_down(helm_chart: ChartInsta
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    assert container["args"] == ["serve", "--platform", "slack", "--mode", "socket"]
+    assert container["args"] == [
+        *["serve", "--platform", "slack", "--mode", "socket"],
+        *["--workers", "2", "--worker-threads", "4"],
+    ]
+    # the pod outlives the workers' grace period (they finish what they hold on SIGTERM)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert pod["terminationGracePeriodSeconds"] == int(env["OPSBOT_SHUTDOWN_GRACE_SECONDS"]) + 10
+    assert env["OPSBOT_INTAKE_CLAIM_AFTER_SECONDS"] == "60"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
@@ -266,6 +273,7 @@ def test_optional_parts_render_and_validate(
         "0.0.0.0",
         "--port",
         "3000",
+        *["--workers", "2", "--worker-threads", "4"],
     ]
     assert {p["name"] for p in container["ports"]} == {"http-metrics", "slack"}
     redis_pod = next(

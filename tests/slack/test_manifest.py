@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.adapters.slack.app import COMMAND
+from bot.adapters.slack.intake import COMMAND
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yaml"
 

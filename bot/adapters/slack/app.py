@@ -1,33 +1,38 @@
-"""The Bolt app: every listener acks at once and hands the payload to SlackFrontEnd in a lazy
-listener (Bolt's thread pool), so Slack's 3-second limit never depends on Kubernetes or Docker.
+"""The Bolt app: every listener records its payload in the work queue and acks
+(bot/adapters/slack/intake.py); workers (threads of this process, or worker processes built by
+`opsbot serve --workers N`) take the recorded work and call SlackFrontEnd, so Slack's 3-second
+limit never depends on Kubernetes, Docker or the interpreter lock held by slow work.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.adapters.slack.frontend import Incoming, SlackFrontEnd
+from bot.adapters.slack.frontend import SlackFrontEnd
+from bot.adapters.slack.intake import SlackWork, register_recorders
 from bot.adapters.slack.setup import ensure_rate_limit_retries, make_web_client
 from bot.adapters.slack.state import SlackState, state_from_url
 from bot.adapters.slack.users import UserDirectory
 from bot.config import Settings
 from bot.service import OpsService
+from bot.workqueue import MemoryWorkQueue, WorkerPool, WorkQueue
 
 log = logging.getLogger("opsbot.slack")
-
-COMMAND = "/ops"
 
 
 @dataclass
 class SlackBot:
+    """`workers`: threads working `queue` in this process, not started (`workers.start()`);
+    `opsbot serve --workers N` (N > 0) runs worker processes instead."""
+
     app: App
     frontend: SlackFrontEnd
+    queue: WorkQueue
+    workers: WorkerPool
 
 
 def build_bot(
@@ -37,11 +42,14 @@ def build_bot(
     client: WebClient | None = None,
     state: SlackState | None = None,
     users: UserDirectory | None = None,
+    queue: WorkQueue | None = None,
     workers: int = 16,
 ) -> SlackBot:
-    """The Bolt app plus the front end it calls. Calls auth.test once (Bolt checks the token).
-    `users`: the directory the service was built with as its PrincipalResolver
-    (`user_directory`), so requests, votes and counting read the same groups."""
+    """The Bolt app plus the front end its workers call. Calls auth.test once (Bolt checks
+    the token). `users`: the directory the service was built with as its PrincipalResolver
+    (`user_directory`), so requests, votes and counting read the same groups. `queue`: where
+    the receiver records work (default: in memory, this process only); `workers`: threads of
+    the returned, unstarted WorkerPool."""
     client = ensure_rate_limit_retries(client) if client is not None else make_web_client(settings)
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -51,13 +59,8 @@ def build_bot(
         signing_secret=secret,
         # without a secret only Socket Mode can serve (the HTTP server refuses to start)
         request_verification_enabled=secret is not None,
-        # ack() runs in the request thread, lazy listeners in the pool. With False, Bolt would
-        # queue the ack of a slash command in the same pool as the slow lazy work and poll for
-        # it every 10 ms: a busy pool could then miss Slack's 3-second limit.
+        # listeners (record, then ack) run in the request thread; the work runs in workers
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="opsbot-slack"
-        ),
         logger=_bolt_logger(),
     )
     frontend = SlackFrontEnd(
@@ -67,8 +70,29 @@ def build_bot(
         users=users or user_directory(settings, client),
         state=state or state_from_url(settings.redis_url, prefix=settings.key_prefix),
     )
-    register_listeners(app, frontend)
-    return SlackBot(app=app, frontend=frontend)
+    queue = queue if queue is not None else MemoryWorkQueue()
+    register_recorders(app, queue)
+    return SlackBot(
+        app=app,
+        frontend=frontend,
+        queue=queue,
+        workers=worker_pool(queue, frontend, settings, threads=workers),
+    )
+
+
+def worker_pool(
+    queue: WorkQueue, frontend: SlackFrontEnd, settings: Settings, *, threads: int
+) -> WorkerPool:
+    """Workers that take recorded Slack work from `queue` and hand it to `frontend`."""
+    work = SlackWork(frontend)
+    return WorkerPool(
+        queue,
+        work.handle,
+        give_up=work.give_up,
+        threads=threads,
+        name="opsbot-slack",
+        max_attempts=settings.intake_max_attempts,
+    )
 
 
 def user_directory(settings: Settings, client: WebClient) -> UserDirectory:
@@ -93,106 +117,3 @@ def _bolt_logger() -> logging.Logger:
 class _UnusedTokenNote(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "token will be unused" not in record.getMessage()
-
-
-def _ack(ack: Ack) -> None:
-    ack()
-
-
-def register_listeners(app: App, frontend: SlackFrontEnd) -> None:
-    def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
-        frontend.handle_request(
-            Incoming(
-                user=event["user"],
-                channel=event["channel"],
-                text=event.get("text", ""),
-                event_id=_event_id(body, event),
-                thread_ts=event.get("thread_ts") or event["ts"],
-                ts=event["ts"],
-            )
-        )
-
-    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins, the bot's own messages
-        if not event.get("user"):
-            return
-        frontend.handle_request(
-            Incoming(
-                user=event["user"],
-                channel=event["channel"],
-                text=event.get("text", ""),
-                event_id=_event_id(body, event),
-                thread_ts=event.get("thread_ts") or event["ts"],
-                is_dm=True,
-                ts=event["ts"],
-            )
-        )
-
-    def on_command(command: dict[str, Any], respond: Respond) -> None:
-        channel = command["channel_id"]
-
-        def reply_privately(text: str) -> None:
-            respond(text=text, response_type="ephemeral", replace_original=False)
-
-        frontend.handle_request(
-            Incoming(
-                user=command["user_id"],
-                channel=channel,
-                text=command.get("text", ""),
-                # trigger_id is unique per invocation; Slack never retries slash commands
-                event_id=f"cmd:{command.get('trigger_id') or command.get('response_url')}",
-                thread_ts=None,
-                is_dm=channel.startswith("D"),
-                command=command.get("command") or COMMAND,
-            ),
-            respond=reply_privately,
-        )
-
-    def on_reaction(added: bool) -> Any:
-        def handle(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
-            item = event.get("item") or {}
-            if item.get("type") != "message":
-                return
-            frontend.handle_reaction(
-                user=event["user"],
-                reaction=event["reaction"],
-                channel=item["channel"],
-                ts=item["ts"],
-                event_id=_event_id(body, event),
-                added=added,
-                bot_user_id=context.get("bot_user_id"),
-                event_ts=event.get("event_ts"),
-            )
-
-        return handle
-
-    app.event("app_mention")(ack=_ack, lazy=[_guard(on_mention)])
-    app.event("message")(ack=_ack, lazy=[_guard(on_message)])
-    app.command(COMMAND)(ack=_ack, lazy=[_guard(on_command)])
-    app.event("reaction_added")(ack=_ack, lazy=[_guard(on_reaction(True))])
-    app.event("reaction_removed")(ack=_ack, lazy=[_guard(on_reaction(False))])
-
-
-def _event_id(body: dict[str, Any], event: dict[str, Any]) -> str:
-    """Slack's event_id is the same on every retry and on every replica: the idempotency key."""
-    event_id = body.get("event_id")
-    if event_id:
-        return str(event_id)
-    when = event.get("event_ts") or event.get("ts")
-    return f"{event.get('type')}:{event.get('channel') or ''}:{when}"
-
-
-def _guard(listener: Any) -> Any:
-    """Log failures in lazy listeners (Bolt would drop them) without losing Bolt's argument
-    injection, which works by parameter name."""
-    import functools
-
-    @functools.wraps(listener)
-    def guarded(*args: Any, **kwargs: Any) -> None:
-        try:
-            listener(*args, **kwargs)
-        except Exception:
-            log.exception("handling a Slack event failed")
-
-    return guarded

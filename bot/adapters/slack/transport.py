@@ -29,10 +29,12 @@ from bot.adapters.slack.state import RedisState
 from bot.adapters.sweep import Closer, SweepLoop, SweepRouter
 from bot.config import Settings
 from bot.endpoints import readiness_from_wiring, start_endpoints
+from bot.endpoints.readiness import Readiness
 from bot.receivers.alertmanager.config import ConfigError
 from bot.receivers.alertmanager.server import ReceiverServer
 from bot.reports.schedules import ReportsConfigError
 from bot.wiring import Wiring, build
+from bot.workqueue.setup import work_queue
 
 if TYPE_CHECKING:
     from bot.adapters.matrix.bot import BotThread
@@ -211,16 +213,39 @@ class SocketTransport:
 
 
 def serve_command(
-    settings: Settings, *, mode: str, host: str, port: int, with_matrix: bool = False
+    settings: Settings,
+    *,
+    mode: str,
+    host: str,
+    port: int,
+    with_matrix: bool = False,
+    workers: int | None = None,
+    worker_threads: int = 4,
 ) -> int:
     """Run the Slack app until SIGINT/SIGTERM (`with_matrix`: and the Matrix bot beside it, on
-    the same service and one sweep). Returns the process exit code."""
+    the same service and one sweep). Returns the process exit code.
+
+    `workers`: worker processes (`opsbot work`, each with `worker_threads` threads) that work
+    the Redis intake queue; 0: threads in this process. None: 2 with REDIS_URL, else 0.
+    On SIGTERM: /readyz answers 503, the receiver stops accepting (unacked Slack requests are
+    retried by Slack, to another replica), workers finish what they hold within
+    OPSBOT_SHUTDOWN_GRACE_SECONDS and hand back the rest, exit 0."""
     from bot.adapters.slack.app import build_bot, user_directory
+    from bot.adapters.slack.worker_process import WorkerProcesses
 
     try:
         check_settings(settings, mode=mode)
     except SlackSettingsError as exc:
         print(f"opsbot: {exc}", file=sys.stderr)
+        return 2
+    if workers is None:
+        workers = 2 if settings.redis_url else 0
+    if workers > 0 and not settings.redis_url:
+        print(
+            "opsbot: --workers N > 0 needs REDIS_URL (worker processes share the queue in "
+            "Redis); use --workers 0 to work in this process",
+            file=sys.stderr,
+        )
         return 2
     client = make_web_client(settings)
     users = user_directory(settings, client)
@@ -236,7 +261,13 @@ def serve_command(
             else None
         )
         bot = build_bot(
-            service=wiring.service, settings=settings, client=client, state=state, users=users
+            service=wiring.service,
+            settings=settings,
+            client=client,
+            state=state,
+            users=users,
+            queue=work_queue(settings, wiring.redis_client),
+            workers=worker_threads if workers == 0 else 0,
         )
     except (BoltError, SlackApiError, SlackClientError, OSError) as exc:
         print(
@@ -245,6 +276,11 @@ def serve_command(
             file=sys.stderr,
         )
         return 1
+    processes = WorkerProcesses(workers, threads=worker_threads)
+    if workers > 0:
+        processes.start()
+    else:
+        bot.workers.start()
     transport: Transport
     try:
         if mode == "http":
@@ -264,6 +300,8 @@ def serve_command(
         transport.start()
     except (OSError, SlackApiError, SlackClientError) as exc:
         print(f"opsbot: could not start the Slack {mode} transport: {exc}", file=sys.stderr)
+        processes.stop(grace_seconds=settings.shutdown_grace_seconds)
+        bot.workers.stop(grace_seconds=settings.shutdown_grace_seconds)
         return 1
     closers: dict[str, Closer] = {PLATFORM: bot.frontend}
     matrix: BotThread | None = None
@@ -278,10 +316,13 @@ def serve_command(
         )
     )
     expiry.start()
+    stop = threading.Event()
     try:
         endpoints = start_endpoints(
             settings=settings,
-            readiness=readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds),
+            readiness=draining(
+                readiness_from_wiring(wiring, timeout=settings.readiness_timeout_seconds), stop
+            ),
         )
         posters: dict[str, Poster] = {
             PLATFORM: lambda channel, report: post_report_to_slack(client, channel, report)
@@ -294,27 +335,48 @@ def serve_command(
         print(f"opsbot: could not start: {exc}", file=sys.stderr)
         expiry.stop()
         transport.stop()
+        processes.stop(grace_seconds=settings.shutdown_grace_seconds)
+        bot.workers.stop(grace_seconds=settings.shutdown_grace_seconds)
         if matrix is not None:
             matrix.stop()
         return 1
-    print(f"opsbot: serving Slack on {transport.where}; {endpoints.url}/healthz", flush=True)
-    stop = threading.Event()
+    pids = ",".join(str(p.pid) for p in processes.procs) or "in-process"
+    print(
+        f"opsbot: serving Slack on {transport.where}; {endpoints.url}/healthz; workers: {pids}",
+        flush=True,
+    )
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
     try:
         stop.wait()
     finally:
+        # not ready, and take nothing new: Slack retries what is not acked (another replica)
+        transport.stop()
         if alerts is not None:
             alerts.stop()
         if reports is not None:
             reports.stop()
+        # the work held is finished (or, past the grace period, taken over elsewhere)
+        grace = settings.shutdown_grace_seconds
+        processes.stop(grace_seconds=grace)
+        bot.workers.stop(grace_seconds=grace)
         endpoints.stop()
         expiry.stop()
-        transport.stop()
         if matrix is not None:
             matrix.stop()
     return 0
+
+
+def draining(readiness: Readiness, stopping: threading.Event) -> Readiness:
+    """/readyz reports not ready once the replica is shutting down (SIGTERM)."""
+
+    def check() -> dict[str, str | None]:
+        if stopping.is_set():
+            return {"shutdown": "shutting down: taking no new work"}
+        return readiness()
+
+    return check
 
 
 def _start_alerts(

@@ -1,0 +1,226 @@
+"""The work queue on a Redis stream with one consumer group.
+
+Keys (under the store's hash tag `{prefix}`, one Redis Cluster slot):
+  {prefix}:intake             stream  kind, payload (JSON); consumer group `workers`
+  {prefix}:intake:seen:{key}  str     entry id recorded for a dedupe key (a Slack retry)
+A worker reads new entries with XREADGROUP (COUNT 1: it holds only what it works on). An entry
+whose worker died stays in the group's pending list; once idle longer than
+`claim_after_seconds` any worker takes it over with XAUTOCLAIM. A worker on a long job keeps
+its entry fresh (`keep`), so a live worker's entry is never taken over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import redis
+
+from bot.redis_url import RedisClient
+from bot.workqueue.queue import Delivery, QueueUnavailable
+
+log = logging.getLogger("opsbot.workqueue")
+
+GROUP = "workers"
+_UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.MovedError,
+    redis.exceptions.ReadOnlyError,  # a demoted master during a failover
+)
+_HANDED_BACK_IDLE_MS = 10 * 365 * 86400 * 1000  # older than any takeover timeout
+
+# KEYS: stream[, seen key]  ARGV: maxlen, kind, payload, seen ttl s
+_PUT = """
+if KEYS[2] then
+  local seen = redis.call('GET', KEYS[2])
+  if seen then return seen end
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+                      'kind', ARGV[2], 'payload', ARGV[3])
+if KEYS[2] then redis.call('SET', KEYS[2], id, 'EX', ARGV[4]) end
+return id
+"""
+
+# KEYS: stream  ARGV: group, entry id, consumer, idle ms (the entry's new idle time)
+# Only the consumer that holds the entry may refresh or hand it back.
+_RESET_IDLE = """
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[4], 'JUSTID')
+return 1
+"""
+
+# KEYS: stream  ARGV: group, entry id
+_DONE = """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])
+"""
+
+# KEYS: stream  ARGV: group, consumer
+_FORGET = """
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #p > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisWorkQueue:
+    """WorkQueue on a Redis stream. `maxlen`: approximate cap on the stream (the oldest entries
+    are trimmed past it, handled or not: size it far above any backlog). `ack_replicas` > 0:
+    `put` waits (WAIT) until that many replicas hold the entry, so a failover cannot forget
+    what was acked."""
+
+    durable = True
+
+    def __init__(
+        self,
+        client: RedisClient,
+        *,
+        prefix: str = "opsbot",
+        claim_after_seconds: float = 60.0,
+        maxlen: int = 100_000,
+        seen_ttl_seconds: int = 86400,
+        ack_replicas: int = 0,
+        ack_timeout_ms: int = 500,
+    ) -> None:
+        if "{" in prefix or "}" in prefix or not prefix:
+            raise ValueError(f"key prefix {prefix!r}: use a non-empty prefix without braces")
+        self._client = client
+        self._tag = f"{{{prefix}}}"
+        self.stream = f"{self._tag}:intake"
+        self.claim_after_ms = int(claim_after_seconds * 1000)
+        self.maxlen = maxlen
+        self._seen_ttl = seen_ttl_seconds
+        self._ack_replicas = ack_replicas
+        self._ack_timeout_ms = ack_timeout_ms
+        self._put = client.register_script(_PUT)
+        self._reset_idle = client.register_script(_RESET_IDLE)
+        self._done = client.register_script(_DONE)
+        self._forget = client.register_script(_FORGET)
+        self._group_ready = False
+
+    def _seen(self, key: str) -> str:
+        return f"{self._tag}:intake:seen:{key}"
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            # from id 0: entries recorded before the group existed are worked too
+            self._client.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None) -> str:
+        """Record an entry; with `dedupe_key`, a second put of the same key (a retry of the
+        same event, on any replica) records nothing and returns the first entry's id."""
+        keys = [self.stream, *([self._seen(dedupe_key)] if dedupe_key else [])]
+        args = [str(self.maxlen), kind, json.dumps(payload), str(self._seen_ttl)]
+        try:
+            self._ensure_group()
+            if self._ack_replicas <= 0:
+                return _text(self._put(keys=keys, args=args))
+            pipe = self._client.pipeline(transaction=False)
+            self._put(keys=keys, args=args, client=pipe)
+            pipe.execute_command("WAIT", self._ack_replicas, self._ack_timeout_ms)
+            entry_id, acked = pipe.execute()
+        except _UNAVAILABLE as exc:
+            raise QueueUnavailable(f"work queue unavailable: {exc}") from exc
+        if int(acked) < self._ack_replicas:
+            raise QueueUnavailable(
+                f"work queue: the entry was confirmed by {acked} of {self._ack_replicas} "
+                "Redis replica(s) in time"
+            )
+        return _text(entry_id)
+
+    def take(self, consumer: str, *, block_ms: int) -> Delivery | None:
+        try:
+            self._ensure_group()
+            taken = self._take_over(consumer) or self._read_new(consumer, block_ms)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._group_ready = False  # the stream was removed (a flush, a failover)
+            return None
+        except _UNAVAILABLE as exc:
+            raise QueueUnavailable(f"work queue unavailable: {exc}") from exc
+        return taken
+
+    def _take_over(self, consumer: str) -> Delivery | None:
+        reply = self._client.xautoclaim(
+            self.stream, GROUP, consumer, self.claim_after_ms, start_id="0-0", count=1
+        )
+        entries = reply[1] if len(reply) > 1 else []
+        for entry_id, fields in entries:
+            if fields is None:
+                continue
+            pending = self._client.xpending_range(
+                self.stream, GROUP, min=entry_id, max=entry_id, count=1
+            )
+            attempts = int(pending[0]["times_delivered"]) if pending else 1
+            delivery = _delivery(entry_id, fields, attempts)
+            log.info("took over %s (%s, attempt %d)", delivery.id, delivery.kind, attempts)
+            return delivery
+        return None
+
+    def _read_new(self, consumer: str, block_ms: int) -> Delivery | None:
+        reply: Any = self._client.xreadgroup(
+            GROUP, consumer, {self.stream: ">"}, count=1, block=max(block_ms, 1)
+        )
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                return _delivery(entry_id, fields, 1)
+        return None
+
+    def keep(self, delivery: Delivery, consumer: str) -> bool:
+        return self._set_idle(delivery, consumer, 0)
+
+    def hand_back(self, delivery: Delivery, consumer: str) -> None:
+        self._set_idle(delivery, consumer, _HANDED_BACK_IDLE_MS)
+
+    def _set_idle(self, delivery: Delivery, consumer: str, idle_ms: int) -> bool:
+        try:
+            held = self._reset_idle(
+                keys=[self.stream], args=[GROUP, delivery.id, consumer, str(idle_ms)]
+            )
+        except _UNAVAILABLE as exc:
+            raise QueueUnavailable(f"work queue unavailable: {exc}") from exc
+        return bool(held)
+
+    def done(self, delivery: Delivery) -> None:
+        try:
+            self._done(keys=[self.stream], args=[GROUP, delivery.id])
+        except _UNAVAILABLE as exc:
+            raise QueueUnavailable(f"work queue unavailable: {exc}") from exc
+
+    def forget_consumer(self, consumer: str) -> None:
+        try:
+            self._forget(keys=[self.stream], args=[GROUP, consumer])
+        except (*_UNAVAILABLE, redis.exceptions.ResponseError) as exc:
+            log.info("could not drop consumer %s from the group: %s", consumer, exc)
+
+    def backlog(self) -> tuple[int, int]:
+        """(entries in the stream, entries held by a worker): for tests and metrics."""
+        pending = self._client.xpending(self.stream, GROUP)
+        return int(self._client.xlen(self.stream)), int(pending["pending"])
+
+
+def _delivery(entry_id: Any, fields: dict[Any, Any], attempts: int) -> Delivery:
+    values = {_text(k): _text(v) for k, v in fields.items()}
+    return Delivery(
+        id=_text(entry_id),
+        kind=values.get("kind", ""),
+        payload=json.loads(values.get("payload") or "{}"),
+        attempts=attempts,
+    )
