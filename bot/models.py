@@ -44,3 +44,7 @@ class Request(BaseModel):
     channel: str = "console"
     thread: str | None = None
     event_id: str | None = None
+    delivery: str | None = None
+    """The work-queue entry that carries the event (bot/workqueue): the owner of its
+    idempotency claim, so the same entry re-handled after its worker died may act on it again
+    while another delivery of the same event may not. None outside a queue."""

@@ -82,6 +82,7 @@ class ApprovalFlow:
         voter: Principal,
         approve: bool,
         event_id: str | None = None,
+        delivery: str | None = None,
         event_time: datetime | None = None,
         on_executing: Callable[[PendingApproval], None] | None = None,
         shown_digest: str | None = None,
@@ -93,13 +94,14 @@ class ApprovalFlow:
         of the plan the voter saw; a different one never counts."""
         try:
             if not approve:
-                if event_id and not self.claims.first(f"vote:{event_id}"):
+                if event_id and not self.claims.first(f"vote:{event_id}", owner=delivery):
                     return VoteIgnored(result=VoteResult.DUPLICATE_EVENT)
                 return self._reject(message, voter, digest=shown_digest)
             return self._approve(
                 message,
                 voter,
                 event_key=f"vote:{event_id}" if event_id else None,
+                event_owner=delivery,
                 at_us=to_micros(event_time or self.clock()),
                 on_executing=on_executing,
                 shown_digest=shown_digest,
@@ -113,6 +115,7 @@ class ApprovalFlow:
         message: MessageRef,
         voter: Principal,
         event_id: str | None = None,
+        delivery: str | None = None,
         event_time: datetime | None = None,
     ) -> VoteReply:
         """Withdraw a vote. Kept as a ballot with its event time, so an approve event that is
@@ -129,7 +132,7 @@ class ApprovalFlow:
                 digest=None,
                 now=self.clock(),
                 event_key=f"unvote:{event_id}" if event_id else None,
-                event_owner=self.claims.owner(),
+                event_owner=delivery,
             )
         except StoreUnavailable as exc:
             return _not_recorded(exc)
@@ -167,6 +170,7 @@ class ApprovalFlow:
         voter: Principal,
         *,
         event_key: str | None,
+        event_owner: str | None,
         at_us: int,
         on_executing: Callable[[PendingApproval], None] | None,
         shown_digest: str | None,
@@ -189,7 +193,7 @@ class ApprovalFlow:
             digest=shown_digest or approval.digest,
             now=self.clock(),
             event_key=event_key,
-            event_owner=self.claims.owner(),
+            event_owner=event_owner,
         )
         if outcome.result is VoteResult.DUPLICATE_EVENT:
             return VoteIgnored(result=VoteResult.DUPLICATE_EVENT)
@@ -320,9 +324,14 @@ class ApprovalFlow:
         )
 
     def request_undo(
-        self, *, message: MessageRef, requester: Principal, event_id: str | None = None
+        self,
+        *,
+        message: MessageRef,
+        requester: Principal,
+        event_id: str | None = None,
+        delivery: str | None = None,
     ) -> Reply:
-        if event_id and not self.claims.first(f"undo:{event_id}"):
+        if event_id and not self.claims.first(f"undo:{event_id}", owner=delivery):
             return DuplicateReply()
         approval = self.approval_for_message(message)
         if (

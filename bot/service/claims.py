@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from bot.approvals.store import ApprovalStore, StoreUnavailable
-from bot.workqueue.worker import current_delivery
 
 log = logging.getLogger("opsbot.service")
 
@@ -14,18 +13,13 @@ class EventClaims:
     def __init__(self, store: ApprovalStore) -> None:
         self._store = store
 
-    def first(self, key: str) -> bool:
+    def first(self, key: str, *, owner: str | None = None) -> bool:
         """True the first time `key` is seen, and again for the work-queue entry that claimed
-        it (`owner`: it re-enters after its worker died; another delivery of the same event
-        does not). When the store is away: fail open, the store's own atomic steps still
-        refuse a second vote or a second run."""
+        it (`owner`, see Request.delivery: it re-enters after its worker died; another
+        delivery of the same event does not). When the store is away: fail open, the store's
+        own atomic steps still refuse a second vote or a second run."""
         try:
-            return self._store.claim_event(key, owner=self.owner())
+            return self._store.claim_event(key, owner=owner)
         except StoreUnavailable:
             log.warning("idempotency store unavailable; cannot de-duplicate %s", key)
             return True
-
-    @staticmethod
-    def owner() -> str | None:
-        """The work-queue entry this thread works on (None outside a worker)."""
-        return current_delivery.get()

@@ -36,7 +36,8 @@ from bot.replies import Reply, VoteReply
 
 class ChatService(Protocol):
     def handle_request(self, request: Request) -> Reply:
-        """A request in words (`request.event_id`: the platform's id, claimed once)."""
+        """A request in words (`request.event_id`: the platform's id, claimed once; `delivery`
+        on every entry point: the work-queue entry carrying the event, Request.delivery)."""
         ...
 
     def attach_message(self, approval_id: str, message: MessageRef) -> None:
@@ -50,6 +51,7 @@ class ChatService(Protocol):
         voter: Principal,
         approve: bool,
         event_id: str | None = None,
+        delivery: str | None = None,
         event_time: datetime | None = None,
         on_executing: Callable[[PendingApproval], None] | None = None,
         shown_digest: str | None = None,
@@ -64,11 +66,17 @@ class ChatService(Protocol):
         message: MessageRef,
         voter: Principal,
         event_id: str | None = None,
+        delivery: str | None = None,
         event_time: datetime | None = None,
     ) -> VoteReply: ...
 
     def request_undo(
-        self, *, message: MessageRef, requester: Principal, event_id: str | None = None
+        self,
+        *,
+        message: MessageRef,
+        requester: Principal,
+        event_id: str | None = None,
+        delivery: str | None = None,
     ) -> Reply:
         """Put the inverse of the completed plan shown in `message` up for approval."""
         ...

@@ -114,7 +114,9 @@ class OpsService:
         return self.store.list_pending()
 
     def handle_request(self, request: Request) -> Reply:
-        if request.event_id and not self.claims.first(f"req:{request.event_id}"):
+        if request.event_id and not self.claims.first(
+            f"req:{request.event_id}", owner=request.delivery
+        ):
             return DuplicateReply()
         metrics.record_request(request.source)
         if self.request_limiter is not None:

@@ -9,28 +9,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 
 from bot.workqueue.queue import Delivery, QueueUnavailable, WorkQueue
 
 log = logging.getLogger("opsbot.workqueue")
 
-current_delivery: ContextVar[str | None] = ContextVar("current_delivery", default=None)
-"""The id of the entry this thread works on: the owner of the idempotency claims it takes, so
-the same entry, taken over after its worker died, may take them again (and nothing else may)."""
 
 Handler = Callable[[Delivery], None]
-
-
-@contextmanager
-def working_on(delivery_id: str | None) -> Iterator[None]:
-    token = current_delivery.set(delivery_id)
-    try:
-        yield
-    finally:
-        current_delivery.reset(token)
 
 
 class WorkerPool:
@@ -124,17 +110,16 @@ class WorkerPool:
         with self._lock:
             self._held[consumer] = delivery
         try:
-            with working_on(delivery.id):
-                if delivery.attempts > self.max_attempts:
-                    log.error(
-                        "giving up on %s (%s) after %d deliveries",
-                        delivery.id,
-                        delivery.kind,
-                        delivery.attempts - 1,
-                    )
-                    self.give_up(delivery)
-                else:
-                    self.handle(delivery)
+            if delivery.attempts > self.max_attempts:
+                log.error(
+                    "giving up on %s (%s) after %d deliveries",
+                    delivery.id,
+                    delivery.kind,
+                    delivery.attempts - 1,
+                )
+                self.give_up(delivery)
+            else:
+                self.handle(delivery)
         except Exception:
             log.exception("handling %s (%s) failed", delivery.id, delivery.kind)
             if not self.queue.durable:

@@ -68,6 +68,7 @@ class Incoming:
     is_dm: bool = False
     command: str | None = None  # "/ops" for slash commands (echoed in the reply)
     ts: str | None = None  # the request message itself (None for slash commands)
+    delivery: str | None = None  # the work-queue entry carrying it (Request.delivery)
 
 
 class SlackFrontEnd:
@@ -113,6 +114,7 @@ class SlackFrontEnd:
                 channel=incoming.channel,
                 thread=incoming.thread_ts,
                 event_id=incoming.event_id,
+                delivery=incoming.delivery,
             )
             working = incoming.ts is not None and self._call(
                 "reactions_add", channel=incoming.channel, timestamp=incoming.ts, name=WORKING
@@ -254,15 +256,17 @@ class SlackFrontEnd:
         added: bool,
         bot_user_id: str | None,
         event_ts: str | None = None,
+        delivery: str | None = None,
     ) -> None:
         """`event_ts`: Slack's time of the event; orders one user's add and remove on a plan
-        however late or out of order they are delivered (None: the time it is handled)."""
+        however late or out of order they are delivered (None: the time it is handled).
+        `delivery`: the work-queue entry carrying the event (Request.delivery)."""
         if user == bot_user_id:
             return
         name = reaction.split("::", 1)[0]  # drop skin tones
         message = MessageRef(platform=PLATFORM, channel=channel, ts=ts)
         if name == self.emoji.undo and added:
-            self._undo(message, user=user, event_id=event_id)
+            self._undo(message, user=user, event_id=event_id, delivery=delivery)
             return
         if name not in (self.emoji.approve, self.emoji.reject):
             return
@@ -281,6 +285,7 @@ class SlackFrontEnd:
                         voter=voter,
                         approve=False,
                         event_id=event_id,
+                        delivery=delivery,
                         event_time=event_time,
                         shown_digest=shown_digest,
                     ),
@@ -292,6 +297,7 @@ class SlackFrontEnd:
                 voter=voter,
                 approve=True,
                 event_id=event_id,
+                delivery=delivery,
                 event_time=event_time,
                 shown_digest=shown_digest,
                 on_executing=lambda approval: self.update_preview(
@@ -304,7 +310,11 @@ class SlackFrontEnd:
             )
         else:
             result = self.service.withdraw_vote(
-                message=message, voter=voter, event_id=event_id, event_time=event_time
+                message=message,
+                voter=voter,
+                event_id=event_id,
+                delivery=delivery,
+                event_time=event_time,
             )
         self._after_vote(message, voter, result)
 
@@ -361,12 +371,14 @@ class SlackFrontEnd:
             text=escape(text),
         )
 
-    def _undo(self, message: MessageRef, *, user: str, event_id: str) -> None:
+    def _undo(self, message: MessageRef, *, user: str, event_id: str, delivery: str | None) -> None:
         approval = self.service.approval_for_message(message)
         if approval is None:
             return  # the emoji on some other message: not ours
         requester = self.users.principal(user)
-        reply = self.service.request_undo(message=message, requester=requester, event_id=event_id)
+        reply = self.service.request_undo(
+            message=message, requester=requester, event_id=event_id, delivery=delivery
+        )
         if isinstance(reply, DuplicateReply):
             return
         if isinstance(reply, InvalidReply) or (isinstance(reply, ErrorReply) and not reply.plan):

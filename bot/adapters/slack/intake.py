@@ -100,13 +100,19 @@ class SlackWork:
         if delivery.kind == SLASH:
             command = payload["command"]
             self.frontend.handle_request(
-                incoming_command(command), respond=_responder(command.get("response_url"))
+                incoming_command(command, delivery=delivery.id),
+                respond=_responder(command.get("response_url")),
             )
             return
         event = payload["event"]
         if delivery.kind in (MENTION, DIRECT):
             self.frontend.handle_request(
-                incoming_message(event, payload["event_id"], is_dm=delivery.kind == DIRECT)
+                incoming_message(
+                    event,
+                    payload["event_id"],
+                    is_dm=delivery.kind == DIRECT,
+                    delivery=delivery.id,
+                )
             )
         elif delivery.kind in (REACTION_ADDED, REACTION_REMOVED):
             item = event.get("item") or {}
@@ -119,6 +125,7 @@ class SlackWork:
                 added=delivery.kind == REACTION_ADDED,
                 bot_user_id=payload.get("bot_user_id"),
                 event_ts=event.get("event_ts"),
+                delivery=delivery.id,
             )
         else:
             log.error("unknown work kind %r in %s: dropped", delivery.kind, delivery.id)
@@ -140,7 +147,9 @@ class SlackWork:
             )
 
 
-def incoming_message(event: dict[str, Any], event_id: str, *, is_dm: bool) -> Incoming:
+def incoming_message(
+    event: dict[str, Any], event_id: str, *, is_dm: bool, delivery: str | None = None
+) -> Incoming:
     return Incoming(
         user=event["user"],
         channel=event["channel"],
@@ -149,10 +158,11 @@ def incoming_message(event: dict[str, Any], event_id: str, *, is_dm: bool) -> In
         thread_ts=event.get("thread_ts") or event["ts"],
         is_dm=is_dm,
         ts=event["ts"],
+        delivery=delivery,
     )
 
 
-def incoming_command(command: dict[str, Any]) -> Incoming:
+def incoming_command(command: dict[str, Any], *, delivery: str | None = None) -> Incoming:
     channel = command["channel_id"]
     return Incoming(
         user=command["user_id"],
@@ -162,6 +172,7 @@ def incoming_command(command: dict[str, Any]) -> Incoming:
         thread_ts=None,
         is_dm=channel.startswith("D"),
         command=command.get("command") or COMMAND,
+        delivery=delivery,
     )
 
 
