@@ -6,10 +6,11 @@ plain Redis SET baseline measured in the same run on the same server.
 Starts its own redis-server on 127.0.0.1 (or uses REDIS_URL, under a throwaway key prefix).
 Workloads, each run for --seconds by every process at once (spawned processes, one client each):
   SET        plain `SET key value` round trips (the floor any Redis-backed store pays)
-  vote       a vote that is recorded (the approval needs 10): one atomic Lua script call
+  vote       a ballot that is recorded (the approval needs 10): one atomic Lua script call
              (plus one create() per 9 votes, not counted)
-  execute    create() + the vote that completes it (pending -> executing) + finish(done):
-             the store's whole part in one approved plan, three script calls
+  execute    create() + the ballot that completes it + counting it (one read, then the
+             atomic pending -> executing) + finish(done): the store's whole part in one
+             approved plan, four script calls and one read
 Ratios are store ops/s divided by SET/s at the same N.
 """
 
@@ -18,8 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.local_redis import redis_for_bench
 from bot.approvals import (
     ApprovalState,
     PendingApproval,
@@ -40,10 +40,13 @@ from bot.approvals import (
     VoteResult,
     connect,
 )
+from bot.approvals.counting import count_and_start
+from bot.approvals.models import Ballot
 from bot.catalog.kubernetes_ops import ScaleDeployment
 from bot.models import Principal
 from bot.plan import Plan
 from bot.policy.decision import ApprovalRequirement
+from bot.run_report import ExecutionReport
 
 VOTES_PER_APPROVAL = 9  # recorded votes per approval in the vote workload (it needs 10)
 
@@ -75,6 +78,8 @@ def worker(
     digest = template.digest
     tag = f"{run}-p{process}"
     approval_id = ""
+    sre = Ballot(voter=Principal(id="U-sre", groups=frozenset({"sre"})), approve=True, at_us=1)
+    report = ExecutionReport(plan_digest=digest)
     client.incr(f"{prefix}:ready:{run}")
     give_up = time.time() + 60
     while int(client.get(f"{prefix}:ready:{run}") or 0) < procs:  # start barrier
@@ -92,16 +97,23 @@ def worker(
             if ops % VOTES_PER_APPROVAL == 0:  # a fresh approval every 9 votes (it needs 10)
                 approval_id = f"{tag}-{ops}"
                 store.create(template.model_copy(update={"id": approval_id}))
-            store.vote(approval_id, voter_id=f"U{ops}", digest=digest, counts_for=[0], now=now)
+            ballot = Ballot(voter=Principal(id=f"U{ops}"), approve=True, at_us=ops + 1)
+            store.record_ballot(approval_id, ballot=ballot, digest=digest, now=now)
         else:
             approval_id = f"{tag}-{ops}"
             store.create(template.model_copy(update={"id": approval_id}))
-            outcome = store.vote(
-                approval_id, voter_id="U-sre", digest=digest, counts_for=[0], now=now
+            store.record_ballot(approval_id, ballot=sre, digest=digest, now=now)
+            counted = count_and_start(
+                store,
+                approval_id,
+                requirements=template.requirements,
+                current=lambda principal: principal,
+                by="U-sre",
+                now=now,
             )
-            if outcome.result is not VoteResult.EXECUTE:
-                raise RuntimeError(f"expected execute, got {outcome}")
-            store.finish(approval_id, state=ApprovalState.DONE, summary="ok")
+            if counted.outcome.result is not VoteResult.EXECUTE:
+                raise RuntimeError(f"expected execute, got {counted.outcome}")
+            store.finish(approval_id, state=ApprovalState.DONE, report=report)
         ops += 1
     ended = time.time()
     client.close()
@@ -111,37 +123,6 @@ def worker(
 def _warm_up() -> int:
     time.sleep(0.3)
     return os.getpid()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start_redis(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit(
-            "redis-server is not installed: `apt-get install -y redis-server`, or set REDIS_URL"
-        )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", data_dir, "--logfile", f"{data_dir}/redis.log"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=1)
-    for _ in range(200):
-        try:
-            client.ping()
-            return proc, url
-        except redis.ConnectionError:
-            time.sleep(0.025)
-    proc.kill()
-    sys.exit(f"redis-server did not start; see {data_dir}/redis.log")
 
 
 def _measure(
@@ -180,10 +161,7 @@ def main() -> None:
 
     started = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="opsbot-bench-")
-    server: subprocess.Popen[bytes] | None = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        server, url = _start_redis(tmp)
+    server, url = redis_for_bench(tmp)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     admin = redis.Redis.from_url(url, decode_responses=True)
     info = admin.info("server")
@@ -226,7 +204,10 @@ def main() -> None:
             f"{n:>5} {baseline:>9.0f} {votes:>9.0f} {votes / baseline:>9.2f} "
             f"{executions:>9.0f} {executions / baseline:>9.2f}"
         )
-    print(f"\ntotal {time.perf_counter() - started:.1f} s (execs: create + vote + finish)")
+    print(
+        f"\ntotal {time.perf_counter() - started:.1f} s "
+        "(execs: create + ballot + count and start + finish)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Ack latency of the Slack HTTP endpoint under 50 concurrent signed requests.
+"""Ack latency of the Slack HTTP endpoint under 50 concurrent signed requests, while the work
+behind the acks is done.
 
-Compares the opsbot Bolt app (listeners ack, then the real OpsService runs in lazy listeners and
-posts to a fake Slack Web API) with a bare Bolt app whose listeners only ack, both served by the
-same loopback HTTP server in the same run. Prints median and p99 per request kind and the ratios.
+Compares `opsbot serve --mode http --workers N` (its receiver records each request in the
+Redis work queue and acks; N worker processes answer them through the fake Slack Web API) with
+a bare Bolt app whose listeners only ack, served by the same loopback HTTP server in the same
+run, each in its own process. Prints median and p99 per request kind and the ratios, and checks
+that opsbot answered every request.
 
-    uv run python bench/bench_slack_ack.py [--requests 500] [--concurrency 50]
+    uv run python bench/bench_slack_ack.py [--requests 500] [--concurrency 50] [--workers 2]
+
+Starts its own redis-server on 127.0.0.1 (or uses REDIS_URL under a throwaway key prefix).
 """
 
 from __future__ import annotations
@@ -12,40 +17,34 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_bolt import Ack, App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.app import build_bot
+from bench.local_redis import redis_for_bench
+from bench.slack_replica import SECRET, Sent, signed_bodies, start_replica
 from bot.adapters.slack.setup import make_web_client
 from bot.adapters.slack.transport import HttpTransport
 from bot.config import Settings
-from bot.wiring import build
-from tests.fakes.slack_api import FakeSlack, command_payload, event_body, mention
-
-SECRET = "bench-signing-secret"
-POLICY = """
-grants:
-  - {name: everyone, users: ["*"], actions: ["*"]}
-approvals:
-  - {name: sre, actions: [write, destructive], approver_groups: [sre]}
-"""
+from tests.fakes.slack_api import FakeSlack
 
 
-def _bare_app(fake: FakeSlack, policy: Path, api_url: str, workers: int) -> App:
-    settings = Settings(slack_bot_token=fake.bot_token, slack_api_url=api_url)
-    # the same Bolt settings as opsbot, so the ratio is the cost of opsbot's own work
+def _bare_app(api_url: str, bot_token: str) -> App:
+    settings = Settings(slack_bot_token=bot_token, slack_api_url=api_url)
+    # the same Bolt settings as opsbot's receiver, so the ratio is the cost of opsbot's own work
     app = App(client=make_web_client(settings), signing_secret=SECRET, process_before_response=True)
 
     def ack_only(ack: Ack) -> None:
@@ -56,51 +55,70 @@ def _bare_app(fake: FakeSlack, policy: Path, api_url: str, workers: int) -> App:
     return app
 
 
-def _opsbot_app(fake: FakeSlack, policy: Path, api_url: str, workers: int) -> App:
-    settings = Settings(
-        slack_bot_token=fake.bot_token,
-        slack_signing_secret=SECRET,
-        slack_api_url=api_url,
-        policy_path=policy,
-        kube_disabled=True,
-        docker_disabled=True,
-        redis_url=None,
-    )
-    service = build(settings).service
-    return build_bot(service=service, settings=settings, workers=workers).app
+def _serve_bare(slack_api_url: str, bot_token: str) -> int:
+    """Child process: serve the bare app on a free loopback port, print its URL, run until
+    the parent closes our stdin."""
+    server = HttpTransport(_bare_app(slack_api_url, bot_token), signing_secret=SECRET, port=0)
+    server.start()
+    print(server.where, flush=True)
+    sys.stdin.read()
+    server.stop()
+    return 0
 
 
-def _bodies(kind: str, n: int) -> list[tuple[bytes, str]]:
-    out = []
-    for i in range(n):
-        if kind == "mention":
-            event = mention(user="UDEV1", channel="C0OPS", text="help", ts=f"{1e9 + i:.6f}")
-            out.append((json.dumps(event_body(event)).encode(), "application/json"))
-        else:
-            form = command_payload(text="help", user="UDEV1", channel="C0OPS")
-            out.append((urlencode(form).encode(), "application/x-www-form-urlencoded"))
-    return out
+def _start_bare(fake: FakeSlack) -> tuple[subprocess.Popen[str], str]:
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve-bare", "--slack-url", fake.api_url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None
+    return child, child.stdout.readline().strip()
 
 
-def _measure(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> list[float]:
+def _measure(url: str, sent: list[Sent], concurrency: int) -> list[float]:
+    """Ack latencies (ms) of `sent`, measured by a client in its own process: the fake Slack
+    API in this process answers the workers' calls meanwhile and must not slow the client."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump([[s.body.decode(), s.content_type] for s in sent], file)
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--send", url, file.name, str(concurrency)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        os.unlink(file.name)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr or out.stdout)
+    latencies: list[float] = json.loads(out.stdout)
+    return latencies
+
+
+def _send(url: str, path: str, concurrency: int) -> int:
+    """Child process: send the requests in `path`, print their ack latencies as JSON."""
+    with open(path) as file:
+        sent = [Sent(body.encode(), ctype, "") for body, ctype in json.load(file)]
+    print(json.dumps(_send_all(url, sent, concurrency)))
+    return 0
+
+
+def _send_all(url: str, sent: list[Sent], concurrency: int) -> list[float]:
     verifier = SignatureVerifier(SECRET)
     parts = urlsplit(url)
     local = threading.local()
     errors: list[int] = []
 
-    def send(item: tuple[bytes, str]) -> float:
-        body, ctype = item
+    def send(item: Sent) -> float:
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         ts = str(int(time.time()))
         headers = {
-            "Content-Type": ctype,
+            "Content-Type": item.content_type,
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=item.body),
         }
         started = time.perf_counter()
-        conn.request("POST", parts.path, body=body, headers=headers)
+        conn.request("POST", parts.path, body=item.body, headers=headers)
         response = conn.getresponse()
         response.read()
         elapsed = time.perf_counter() - started
@@ -109,7 +127,7 @@ def _measure(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> lis
         return elapsed * 1000
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        latencies = list(pool.map(send, bodies))
+        latencies = list(pool.map(send, sent))
     if errors:
         raise SystemExit(f"{len(errors)} requests were not acknowledged: {errors[:5]}")
     return latencies
@@ -120,49 +138,11 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def _serve(which: str, slack_api_url: str, bot_token: str, workers: int) -> int:
-    """Child process: serve one app on a free loopback port, print its URL, run until killed."""
-    fake_like = FakeSlack(bot_token=bot_token)  # only its token/URL are used, never started
-    with tempfile.TemporaryDirectory() as tmp:
-        policy = Path(tmp) / "policy.yaml"
-        policy.write_text(POLICY)
-        app = (_bare_app if which == "bare" else _opsbot_app)(
-            fake_like, policy, slack_api_url, workers
-        )
-        server = HttpTransport(app, signing_secret=SECRET, port=0)
-        server.start()
-        print(server.where, flush=True)
-        sys.stdin.read()  # until the parent closes our stdin
-        server.stop()
-    return 0
-
-
-def _start_child(which: str, fake: FakeSlack, workers: int) -> tuple[subprocess.Popen[str], str]:
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--serve",
-            which,
-            "--slack-url",
-            fake.api_url,
-            "--workers",
-            str(workers),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    return child, child.stdout.readline().strip()
-
-
-def _drain(fake: FakeSlack, expected: int, timeout: float = 30.0) -> None:
-    """Wait until the app's background work (thread replies) has caught up."""
+def _wait_replies(fake: FakeSlack, count: int, *, timeout: float) -> None:
     fake.wait_for(
-        lambda: len(fake.calls_to("chat.postMessage")) >= expected,
+        lambda: len(fake.calls_to("chat.postMessage")) >= count,
         timeout=timeout,
-        what=f"{expected} thread replies",
+        what=f"{count} replies",
     )
 
 
@@ -170,41 +150,66 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="per app and request kind")
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=16, help="opsbot's lazy listener threads")
-    parser.add_argument("--serve", choices=("bare", "opsbot"), help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=2, help="opsbot worker processes")
+    parser.add_argument("--worker-threads", type=int, default=4)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--slack-url", help=argparse.SUPPRESS)
+    parser.add_argument("--send", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        return _serve(args.serve, args.slack_url, FakeSlack().bot_token, args.workers)
+    if args.send:
+        return _send(args.send[0], args.send[1], int(args.send[2]))
+    if args.serve_bare:
+        return _serve_bare(args.slack_url, FakeSlack().bot_token)
     started = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="opsbot-bench-")
+    server, redis_url = redis_for_bench(tmp)
     fake = FakeSlack().start()
     fake.add_user("UDEV1", name="dave", groups=("dev",))
     results: dict[tuple[str, str], list[float]] = {}
-    replies = 0
+    drained: list[float] = []
+    expected = 0
     try:
-        for name, which in (("bare Bolt", "bare"), ("opsbot", "opsbot")):
-            child, url = _start_child(which, fake, args.workers)
-            try:
-                for kind in ("mention", "/ops"):
-                    _measure(url, _bodies(kind, 50), args.concurrency)  # warm-up
-                    if which == "opsbot":
-                        replies += 50
-                        _drain(fake, replies)
-                    results[(name, kind)] = _measure(
-                        url, _bodies(kind, args.requests), args.concurrency
-                    )
-                    if which == "opsbot":
-                        replies += args.requests
-                        _drain(fake, replies)
-            finally:
-                assert child.stdin is not None
-                child.stdin.close()
-                child.wait(timeout=10)
+        child, url = _start_bare(fake)
+        try:
+            for kind in ("mention", "/ops"):
+                _measure(url, signed_bodies(fake, kind, 50), args.concurrency)  # warm-up
+                sent = signed_bodies(fake, kind, args.requests)
+                results[("bare Bolt", kind)] = _measure(url, sent, args.concurrency)
+        finally:
+            assert child.stdin is not None
+            child.stdin.close()
+            child.wait(timeout=10)
+        replica = start_replica(
+            fake,
+            redis_url=redis_url,
+            prefix=f"bench{uuid.uuid4().hex[:8]}",
+            workdir=Path(tmp),
+            workers=args.workers,
+            threads=args.worker_threads,
+        )
+        try:
+            for kind in ("mention", "/ops"):
+                _measure(replica.url, signed_bodies(fake, kind, 50), args.concurrency)
+                expected += 50
+                _wait_replies(fake, expected, timeout=120)
+                sent = signed_bodies(fake, kind, args.requests)
+                results[("opsbot", kind)] = _measure(replica.url, sent, args.concurrency)
+                acked = time.monotonic()
+                expected += args.requests
+                _wait_replies(fake, expected, timeout=300)
+                drained.append(time.monotonic() - acked)
+        finally:
+            replica.stop()
     finally:
         fake.stop()
+        if server is not None:
+            server.terminate()
+            server.wait(10)
     print(
         f"Slack ack latency: {args.requests} signed requests per row, {args.concurrency} "
-        "concurrent, loopback HTTP, each app in its own process"
+        f"concurrent, loopback HTTP, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}; opsbot with {args.workers} worker processes x "
+        f"{args.worker_threads} threads"
     )
     print(f"{'app':<10} {'kind':<8} {'median ms':>10} {'p99 ms':>8}")
     for (name, kind), values in results.items():
@@ -217,8 +222,8 @@ def main() -> int:
             f"p99 {_p99(ours) / _p99(bare):.2f}x"
         )
     print(
-        f"(opsbot posted all {replies} thread replies after acking; "
-        f"total {time.monotonic() - started:.1f} s)"
+        f"(opsbot answered all {expected} requests; the last reply came "
+        f"{max(drained):.1f} s after the last ack; total {time.monotonic() - started:.1f} s)"
     )
     return 0
 
