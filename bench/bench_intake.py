@@ -24,17 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.fake_slack_process import FakeSlackProcess
 from bench.local_redis import redis_for_bench
 from bench.slack_replica import CHANNEL, SECRET, Sent, signed_bodies, start_replica
-from tests.fakes.slack_api import FakeSlack, SlackSender
+from tests.fakes.slack_api import SlackSender
 
 
 def _run(
-    fake: FakeSlack, url: str, sent: list[Sent], concurrency: int
+    fake: FakeSlackProcess, url: str, sent: list[Sent], concurrency: int
 ) -> tuple[float, list[float]]:
     """(requests/s to the last first reply, per-request latency ms to its first reply)."""
     sender = SlackSender(url, signing_secret=SECRET)
-    before = len(fake.calls_to("chat.postMessage"))
+    before = fake.count("chat.postMessage")
     sent_at: dict[str, float] = {}
 
     def send(item: Sent) -> None:
@@ -46,16 +47,12 @@ def _run(
     began = time.monotonic()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(send, sent))
-    fake.wait_for(
-        lambda: len(fake.calls_to("chat.postMessage")) >= before + len(sent),
-        timeout=600,
-        what=f"{len(sent)} replies",
-    )
+    fake.wait_for_count("chat.postMessage", before + len(sent), timeout=600)
     first: dict[str, float] = {}
-    for call in fake.calls_to("chat.postMessage")[before:]:
-        key = call.args.get("thread_ts")
-        if key in sent_at and key not in first and call.args.get("channel") == CHANNEL:
-            first[key] = call.at
+    for call in fake.calls("chat.postMessage", since=before):
+        key = call["args"].get("thread_ts")
+        if key in sent_at and key not in first and call["args"].get("channel") == CHANNEL:
+            first[key] = call["at"]
     if len(first) != len(sent):
         raise SystemExit(f"{len(sent) - len(first)} requests got no reply in their thread")
     latencies = [(first[key] - sent_at[key]) * 1000 for key in first]
@@ -78,7 +75,7 @@ def main() -> int:
     started = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="opsbot-bench-")
     server, redis_url = redis_for_bench(tmp)
-    fake = FakeSlack().start()
+    fake = FakeSlackProcess()
     fake.add_user("UDEV1", name="dave", groups=("dev",))
     rows: list[tuple[int, float, list[float]]] = []
     try:

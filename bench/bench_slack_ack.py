@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slack_bolt import Ack, App
 from slack_sdk.signature import SignatureVerifier
 
+from bench.fake_slack_process import FakeSlackProcess
 from bench.local_redis import redis_for_bench
 from bench.slack_replica import SECRET, Sent, signed_bodies, start_replica
 from bot.adapters.slack.setup import make_web_client
@@ -66,7 +67,7 @@ def _serve_bare(slack_api_url: str, bot_token: str) -> int:
     return 0
 
 
-def _start_bare(fake: FakeSlack) -> tuple[subprocess.Popen[str], str]:
+def _start_bare(fake: FakeSlackProcess) -> tuple[subprocess.Popen[str], str]:
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-bare", "--slack-url", fake.api_url],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -138,12 +139,8 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def _wait_replies(fake: FakeSlack, count: int, *, timeout: float) -> None:
-    fake.wait_for(
-        lambda: len(fake.calls_to("chat.postMessage")) >= count,
-        timeout=timeout,
-        what=f"{count} replies",
-    )
+def _wait_replies(fake: FakeSlackProcess, count: int, *, timeout: float) -> None:
+    fake.wait_for_count("chat.postMessage", count, timeout=timeout)
 
 
 def main() -> int:
@@ -163,7 +160,7 @@ def main() -> int:
     started = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="opsbot-bench-")
     server, redis_url = redis_for_bench(tmp)
-    fake = FakeSlack().start()
+    fake = FakeSlackProcess()
     fake.add_user("UDEV1", name="dave", groups=("dev",))
     results: dict[tuple[str, str], list[float]] = {}
     drained: list[float] = []

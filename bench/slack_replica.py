@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.fakes.slack_api import FakeSlack, command_payload, event_body, mention
+from bench.fake_slack_process import FakeSlackProcess
+from tests.fakes.slack_api import command_payload, event_body, mention
 
 SECRET = "bench-signing-secret"
 CHANNEL = "C0OPS"
@@ -36,7 +37,13 @@ class Replica:
 
 
 def start_replica(
-    fake: FakeSlack, *, redis_url: str, prefix: str, workdir: Path, workers: int, threads: int
+    fake: FakeSlackProcess,
+    *,
+    redis_url: str,
+    prefix: str,
+    workdir: Path,
+    workers: int,
+    threads: int,
 ) -> Replica:
     """`opsbot serve --mode http --workers N --worker-threads T`, kube and docker off."""
     policy = workdir / "policy.yaml"
@@ -69,19 +76,20 @@ def start_replica(
     return Replica(proc=proc, url=found.group(0))
 
 
-def signed_bodies(fake: FakeSlack, kind: str, n: int, *, text: str = "help") -> list[Sent]:
+def signed_bodies(fake: FakeSlackProcess, kind: str, n: int, *, text: str = "help") -> list[Sent]:
     """`n` requests of `kind` ("mention" | "/ops"), each with a key that finds its reply."""
     out: list[Sent] = []
     for i in range(n):
         if kind == "mention":
             ts = f"{time.time():.6f}{i:04d}"
-            fake.user_says(CHANNEL, ts)  # a real message the bot may put its :eyes: on
             event = mention(user="UDEV1", channel=CHANNEL, text=text, ts=ts)
             out.append(Sent(json.dumps(event_body(event)).encode(), "application/json", ts))
         else:
             form = command_payload(text=f"{text} {i}", user="UDEV1", channel=CHANNEL)
             body = urlencode(form).encode()
             out.append(Sent(body, "application/x-www-form-urlencoded", f"/ops {text} {i}"))
+    # real messages the bot may put its :eyes: on
+    fake.user_says_all(CHANNEL, [s.key for s in out if kind == "mention"])
     return out
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.adapters.slack.blocks import escape
+from bot.adapters.sweep import SweepRouter
 from bot.approvals.models import ApprovalState, VoteResult
 from bot.models import MessageRef
 from tests.approvals.helpers import vote
@@ -58,7 +59,8 @@ def test_the_sweep_marks_an_interrupted_plan_failed_and_tells_its_thread(
     assert outcome.result is VoteResult.EXECUTE
 
     now[0] += timedelta(seconds=300)  # younger than the setting: left alone
-    assert h.bot.frontend.recover_interrupted_once() == 0
+    sweep = SweepRouter(h.service, {"slack": h.bot.frontend}, interrupted_after_seconds=600)
+    assert sweep.once().interrupted == 0
     assert "Pending approval" in status_of(preview)
     now[0] += timedelta(seconds=301)
     fake_slack.wait_for(lambda: "Failed" in status_of(preview), what="failed status")

@@ -432,24 +432,6 @@ class SlackFrontEnd:
         self._post(rendered, channel=message.channel, thread_ts=thread)
         self._upload(rendered, channel=message.channel, thread_ts=thread)
 
-    def expire_once(self) -> int:
-        """Mark every approval past its expiry as expired, in its message and thread (a process
-        serving Slack only; beside other front ends, `bot.adapters.sweep` routes)."""
-        expired = self.service.expire_due()
-        for approval in expired:
-            self.close_expired(approval)
-        return len(expired)
-
-    def recover_interrupted_once(self) -> int:
-        """Tell the thread of every plan whose run was cut short by a stopped bot replica (it
-        stayed executing past `interrupted_after_seconds`): it is failed, and never re-run."""
-        interrupted = self.service.recover_interrupted(
-            older_than_seconds=self.settings.interrupted_after_seconds
-        )
-        for approval in interrupted:
-            self.close_interrupted(approval)
-        return len(interrupted)
-
     def close_expired(self, approval: PendingApproval) -> None:
         self._close_in_thread(
             approval,
