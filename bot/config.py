@@ -181,7 +181,8 @@ class Settings(BaseSettings):
         default=100_000,
         ge=1000,
         le=10_000_000,
-        description="approximate cap on the intake stream (the oldest entries are trimmed)",
+        description="cap on unhandled intake entries: past it new work is refused (the receiver "
+        "answers 500, Slack retries); recorded entries are never trimmed",
     )
     shutdown_grace_seconds: float = Field(
         default=25.0,

@@ -4,13 +4,14 @@ with a consumer group); MemoryWorkQueue has the same interface for one process a
 durable."""
 
 from bot.workqueue.memory_queue import MemoryWorkQueue
-from bot.workqueue.queue import Delivery, QueueUnavailable, WorkQueue
+from bot.workqueue.queue import Delivery, QueueFull, QueueUnavailable, WorkQueue
 from bot.workqueue.redis_queue import RedisWorkQueue
 from bot.workqueue.worker import WorkerPool
 
 __all__ = [
     "Delivery",
     "MemoryWorkQueue",
+    "QueueFull",
     "QueueUnavailable",
     "RedisWorkQueue",
     "WorkQueue",

@@ -14,6 +14,7 @@ from bot.workqueue.queue import Delivery
 
 class MemoryWorkQueue:
     durable = False
+    takeover_after_seconds = None  # a held entry goes back only when handed back
 
     def __init__(self, *, seen_limit: int = 10_000) -> None:
         self._ready: deque[Delivery] = deque()

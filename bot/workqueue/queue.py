@@ -11,6 +11,10 @@ class QueueUnavailable(RuntimeError):
     """The queue cannot be reached: the receiver must not ack what it could not record."""
 
 
+class QueueFull(QueueUnavailable):
+    """The queue holds its cap of unhandled entries: refused, not recorded (never trimmed)."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One entry handed to one worker. `id` stays the same when another worker takes it over
@@ -28,10 +32,17 @@ class WorkQueue(Protocol):
         """True when an entry survives this process (Redis)."""
         ...
 
+    @property
+    def takeover_after_seconds(self) -> float | None:
+        """How long a held entry may go without `keep` before another worker takes it over
+        (None: never taken over)."""
+        ...
+
     def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None) -> str:
         """Record one unit of work and return its entry id; QueueUnavailable when it could not
-        be recorded. With `dedupe_key` a second put of the same key (a retried event) records
-        nothing and returns the first entry's id."""
+        be recorded (QueueFull: the cap of unhandled entries is reached). With `dedupe_key` a
+        second put of the same key (a retried event) records nothing and returns the first
+        entry's id."""
         ...
 
     def take(self, consumer: str, *, block_ms: int) -> Delivery | None:

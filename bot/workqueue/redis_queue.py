@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from bot.redis_url import RedisClient
-from bot.workqueue.queue import Delivery, QueueUnavailable
+from bot.workqueue.queue import Delivery, QueueFull, QueueUnavailable
 
 log = logging.getLogger("opsbot.workqueue")
 
@@ -35,13 +35,15 @@ _UNAVAILABLE = (
 _HANDED_BACK_IDLE_MS = 10 * 365 * 86400 * 1000  # older than any takeover timeout
 
 # KEYS: stream[, seen key]  ARGV: maxlen, kind, payload, seen ttl s
+# Reply: the entry id (a recorded dedupe key: the first entry's), or nil when the stream holds
+# maxlen entries (never trimmed: the stream holds only unhandled work, done deletes entries).
 _PUT = """
 if KEYS[2] then
   local seen = redis.call('GET', KEYS[2])
   if seen then return seen end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-                      'kind', ARGV[2], 'payload', ARGV[3])
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'kind', ARGV[2], 'payload', ARGV[3])
 if KEYS[2] then redis.call('SET', KEYS[2], id, 'EX', ARGV[4]) end
 return id
 """
@@ -74,12 +76,16 @@ def _text(value: Any) -> str:
 
 
 class RedisWorkQueue:
-    """WorkQueue on a Redis stream. `maxlen`: approximate cap on the stream (the oldest entries
-    are trimmed past it, handled or not: size it far above any backlog). `ack_replicas` > 0:
-    `put` waits (WAIT) until that many replicas hold the entry, so a failover cannot forget
-    what was acked."""
+    """WorkQueue on a Redis stream. `maxlen`: cap on unhandled entries; past it `put` refuses
+    (QueueFull: the receiver does not ack, Slack retries) rather than drop acked work.
+    `ack_replicas` > 0: `put` waits (WAIT) until that many replicas hold the entry, so a
+    failover cannot forget what was acked."""
 
     durable = True
+
+    @property
+    def takeover_after_seconds(self) -> float:
+        return self.claim_after_ms / 1000
 
     def __init__(
         self,
@@ -130,13 +136,20 @@ class RedisWorkQueue:
         try:
             self._ensure_group()
             if self._ack_replicas <= 0:
-                return _text(self._put(keys=keys, args=args))
-            pipe = self._client.pipeline(transaction=False)
-            self._put(keys=keys, args=args, client=pipe)
-            pipe.execute_command("WAIT", self._ack_replicas, self._ack_timeout_ms)
-            entry_id, acked = pipe.execute()
+                entry_id, acked = self._put(keys=keys, args=args), 0
+            else:
+                pipe = self._client.pipeline(transaction=False)
+                self._put(keys=keys, args=args, client=pipe)
+                pipe.execute_command("WAIT", self._ack_replicas, self._ack_timeout_ms)
+                entry_id, acked = pipe.execute()
         except _UNAVAILABLE as exc:
             raise QueueUnavailable(f"work queue unavailable: {exc}") from exc
+        if entry_id is None:
+            log.error("work queue full (%d unhandled entries): refusing new work", self.maxlen)
+            raise QueueFull(
+                f"work queue full: {self.maxlen} entries wait for a worker; nothing was recorded "
+                "(are the workers running? raise OPSBOT_INTAKE_MAX_ENTRIES if the backlog is real)"
+            )
         if int(acked) < self._ack_replicas:
             raise QueueUnavailable(
                 f"work queue: the entry was confirmed by {acked} of {self._ack_replicas} "
@@ -158,21 +171,27 @@ class RedisWorkQueue:
         return taken
 
     def _take_over(self, consumer: str) -> Delivery | None:
-        reply = self._client.xautoclaim(
-            self.stream, GROUP, consumer, self.claim_after_ms, start_id="0-0", count=1
-        )
-        entries = reply[1] if len(reply) > 1 else []
-        for entry_id, fields in entries:
-            if fields is None:
-                continue
-            pending = self._client.xpending_range(
-                self.stream, GROUP, min=entry_id, max=entry_id, count=1
+        """The first entry idle past the timeout. XAUTOCLAIM looks at COUNT*10 pending entries
+        per call, so follow its cursor over the whole pending list: an idle entry behind ten
+        held by live workers is reached too."""
+        start = "0-0"
+        while True:
+            reply = self._client.xautoclaim(
+                self.stream, GROUP, consumer, self.claim_after_ms, start_id=start, count=1
             )
-            attempts = int(pending[0]["times_delivered"]) if pending else 1
-            delivery = _delivery(entry_id, fields, attempts)
-            log.info("took over %s (%s, attempt %d)", delivery.id, delivery.kind, attempts)
-            return delivery
-        return None
+            for entry_id, fields in reply[1] if len(reply) > 1 else []:
+                if fields is None:
+                    continue
+                pending = self._client.xpending_range(
+                    self.stream, GROUP, min=entry_id, max=entry_id, count=1
+                )
+                attempts = int(pending[0]["times_delivered"]) if pending else 1
+                delivery = _delivery(entry_id, fields, attempts)
+                log.info("took over %s (%s, attempt %d)", delivery.id, delivery.kind, attempts)
+                return delivery
+            start = _text(reply[0])
+            if start == "0-0":
+                return None
 
     def _read_new(self, consumer: str, block_ms: int) -> Delivery | None:
         reply: Any = self._client.xreadgroup(

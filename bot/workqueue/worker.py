@@ -22,8 +22,9 @@ Handler = Callable[[Delivery], None]
 class WorkerPool:
     """`threads` workers on `queue`. `give_up(delivery)`: an entry delivered more than
     `max_attempts` times (its workers died or failed on it) is passed here once (log it, tell
-    the user) and removed. A handler that raises leaves its entry to be taken over and tried
-    again (a durable queue: after the takeover timeout; in memory: at once)."""
+    the user) and removed, even when give_up raises. A handler that raises leaves its entry to
+    be taken over and tried again (a durable queue: after the takeover timeout; in memory: at
+    once)."""
 
     def __init__(
         self,
@@ -44,7 +45,11 @@ class WorkerPool:
         self.name = name
         self.max_attempts = max_attempts
         self.block_ms = block_ms
-        self.keep_every_seconds = keep_every_seconds
+        # refresh well within the takeover timeout, or a live worker's entry is taken over
+        takeover = queue.takeover_after_seconds
+        self.keep_every_seconds = (
+            keep_every_seconds if takeover is None else min(keep_every_seconds, takeover / 3)
+        )
         self._stopping = threading.Event()
         self._workers: list[threading.Thread] = []
         self._held: dict[str, Delivery] = {}  # consumer -> the entry it works on
@@ -117,7 +122,7 @@ class WorkerPool:
                     delivery.kind,
                     delivery.attempts - 1,
                 )
-                self.give_up(delivery)
+                self._give_up(delivery)
             else:
                 self.handle(delivery)
         except Exception:
@@ -130,6 +135,14 @@ class WorkerPool:
                 self._held.pop(consumer, None)
         self.handled += 1
         self._quietly(self.queue.done, delivery)
+
+    def _give_up(self, delivery: Delivery) -> None:
+        """Tell the requester, best effort: the entry is removed even when that fails, or it
+        would be taken over and given up again forever."""
+        try:
+            self.give_up(delivery)
+        except Exception:
+            log.exception("telling the requester of %s failed; removed anyway", delivery.id)
 
     def _keep_fresh(self) -> None:
         """Refresh every held entry's idle time, so no live worker's entry is taken over."""

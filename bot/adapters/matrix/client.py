@@ -123,6 +123,10 @@ class MatrixClient:
     async def send(
         self, room_id: str, content: dict[str, Any], *, kind: str = "m.room.message"
     ) -> str:
+        if kind == "m.room.message" and "m.mentions" not in content:
+            # the bot mentions nobody unless it says so: an "@room" or a name quoted from
+            # untrusted text (logs, alerts, a model's answer) pings no one
+            content = {**content, "m.mentions": {}}
         resp = await self.nio.room_send(room_id, kind, content, ignore_unverified_devices=True)
         if isinstance(resp, RoomSendError):
             raise MatrixError(f"sending {kind} to {room_id} failed: {resp.message}")
