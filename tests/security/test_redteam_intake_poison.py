@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.workqueue import RedisWorkQueue
-from tests.fakes.slack_api import FakeSlack, mention
+from bot.adapters.slack.intake import REACTION_ADDED, SlackWork
+from bot.workqueue import Delivery, RedisWorkQueue
+from tests.fakes.slack_api import FakeSlack, mention, reaction
 from tests.fixtures.slack_fake import CHANNEL, SlackHarness, slack_settings, wait
 
 GAVE_UP = "I could not handle this request"
@@ -37,3 +38,26 @@ def test_a_give_up_whose_reply_fails_is_not_retried_forever(
     wait(lambda: give_ups() >= 1, timeout=15, what="the give-up notice")
     wait(lambda: queue.backlog() == (0, 0), timeout=10, what="the given-up entry removed")
     assert give_ups() == 1
+
+
+def test_a_vote_given_up_is_told_to_the_voter_privately(
+    fake_slack: FakeSlack, redis_url: str, slack_harness: Callable[..., SlackHarness]
+) -> None:
+    """A reaction whose handling kept failing was given up in silence: the voter believed
+    their vote counted. Now they are told, privately, to add it again."""
+    harness = slack_harness(slack_settings(fake_slack, redis_url=redis_url))
+    work = SlackWork(harness.bot.frontend)
+    event = reaction(user="USRE1", name="white_check_mark", channel=CHANNEL, ts="1700000000.000100")
+    work.give_up(
+        Delivery(
+            id="1-1",
+            kind=REACTION_ADDED,
+            payload={"event_id": "Ev1", "event": event, "bot_user_id": "UBOT"},
+            attempts=4,
+        )
+    )
+    told = fake_slack.calls_to("chat.postEphemeral")
+    assert len(told) == 1
+    assert told[0].args["user"] == "USRE1" and told[0].args["channel"] == CHANNEL
+    assert "has not been counted" in told[0].args["text"]
+    assert ":white_check_mark:" in told[0].args["text"]

@@ -96,7 +96,9 @@ class SlackFrontEnd:
         self, incoming: Incoming, *, respond: Callable[[str], object] | None = None
     ) -> None:
         if not self.serves(incoming.channel, is_dm=incoming.is_dm):
-            if self.state.claim(f"refused:{incoming.event_id}"):
+            # A queued request was de-duplicated when it was recorded; its only second
+            # handling is a takeover after its worker died, which must still refuse.
+            if incoming.delivery is not None or self.state.claim(f"refused:{incoming.event_id}"):
                 self._refuse(incoming, respond)
             return
         text = _MENTION.sub("", incoming.text).strip()

@@ -51,7 +51,10 @@ def register_recorders(app: App, queue: WorkQueue) -> None:
         return record
 
     def record_command(command: dict[str, Any], ack: Ack) -> None:
-        queue.put(SLASH, {"command": command}, dedupe_key=f"slack:{command_event_id(command)}")
+        # the deprecated verification token is a credential: never stored (requests are
+        # verified by signature before this listener runs)
+        kept = {k: v for k, v in command.items() if k != "token"}
+        queue.put(SLASH, {"command": kept}, dedupe_key=f"slack:{command_event_id(command)}")
         ack()
 
     app.event("app_mention")(event_recorder(MENTION))
@@ -131,7 +134,8 @@ class SlackWork:
             log.error("unknown work kind %r in %s: dropped", delivery.kind, delivery.id)
 
     def give_up(self, delivery: Delivery) -> None:
-        """An entry whose workers kept dying or failing: tell the requester, once."""
+        """An entry whose workers kept dying or failing: tell the requester (or the voter,
+        privately), once."""
         text = (
             ":warning: I could not handle this request: it failed "
             f"{delivery.attempts - 1} times, so I gave up (nothing more will be tried). "
@@ -144,6 +148,17 @@ class SlackWork:
             event = payload["event"]
             self.frontend.client.chat_postMessage(
                 channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=text
+            )
+        elif delivery.kind in (REACTION_ADDED, REACTION_REMOVED):
+            event = payload["event"]
+            item = event.get("item") or {}
+            verb = "adding" if delivery.kind == REACTION_ADDED else "removing"
+            self.frontend.client.chat_postEphemeral(
+                channel=item["channel"],
+                user=event["user"],
+                text=f":warning: I could not handle your {verb} :{event['reaction']}: "
+                f"(it failed {delivery.attempts - 1} times, so I gave up). It has not been "
+                "counted: remove the reaction and add it again, or ask your platform team.",
             )
 
 
