@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bot.config import Settings
-from tests.alerts.test_alertmanager_real import group_posts
+from bot.receivers.alertmanager.ledger import GROUP_LOCK_SECONDS
+from tests.alerts.test_alertmanager_real import group_posts, in_thread
 from tests.backends.test_kubernetes_real import wait_for
 from tests.fakes.slack_api import FakeSlack
 from tests.fixtures.alert_bot import ALERTS_CHANNEL, AlertBot
@@ -27,7 +28,8 @@ from tests.fixtures.alertmanager import ALERTS_TOKEN, RealAlertmanager
 from tests.fixtures.slack_fake import SIGNING_SECRET, group_map_of
 
 CLAIM_AFTER = 1  # seconds: the takeover timeout (OPSBOT_INTAKE_CLAIM_AFTER_SECONDS)
-SERVE = [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", "0", "--workers", "0"]
+SERVE = [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", "0"]
+IN_PROCESS = ["--workers", "0"]  # no worker processes: SIGKILL kills the whole replica
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def doomed_replica(
             OPSBOT_ALERTS_PORT="0",
             OPSBOT_INTAKE_CLAIM_AFTER_SECONDS=str(CLAIM_AFTER),
         )
-        proc = subprocess.Popen(SERVE, env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([*SERVE, *IN_PROCESS], env=env, stdout=subprocess.PIPE, text=True)
         procs.append(proc)
         assert proc.stdout is not None
         for _ in range(20):
@@ -98,12 +100,14 @@ def test_a_notification_a_killed_replica_was_working_is_taken_over_and_posted_on
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=10)
     assert group_posts(fake_slack, ALERTS_CHANNEL, "HostDiskFull") == []
-    # a running replica takes the dead one's notification over and posts it, once
+    # a running replica takes the dead one's notification over (after CLAIM_AFTER) and posts
+    # it, once: when the dead replica's lock on the alert group has expired (GROUP_LOCK_SECONDS
+    # after it took it: it died inside a Slack call, which may take that long)
     alert_bot(settings)
     wait_for(
         "the taken-over notification's post",
         lambda: group_posts(fake_slack, ALERTS_CHANNEL, "HostDiskFull"),
-        timeout=20,
+        timeout=GROUP_LOCK_SECONDS + 15,
     )
     time.sleep(CLAIM_AFTER * 2.5)  # room for a second (wrong) takeover
     assert len(group_posts(fake_slack, ALERTS_CHANNEL, "HostDiskFull")) == 1
@@ -132,3 +136,34 @@ def test_a_processing_error_is_retried_and_posts_once(
     assert len(tries) == 2  # the failed attempt, then the retry
     time.sleep(CLAIM_AFTER * 2.5)
     assert len(group_posts(fake_slack, ALERTS_CHANNEL, "QueueStuck")) == 1
+
+
+def test_a_retried_notification_posts_nothing_twice_and_loses_no_step(
+    fake_slack: FakeSlack,
+    alert_settings: Callable[..., Settings],
+    alert_bot: Callable[..., AlertBot],
+    alertmanager: Callable[..., RealAlertmanager],
+) -> None:
+    """The resolution's note fails on the first attempt (after the group message was already
+    updated): the retry updates the message again instead of posting it, and posts the note
+    once (the failed step's once-claim was released, the done ones were kept)."""
+    bot = alert_bot(alert_settings(intake_claim_after_seconds=CLAIM_AFTER))
+    am = alertmanager([bot.url])
+    labels = {"alertname": "CacheCold", "instance": f"c-{uuid.uuid4().hex[:6]}"}
+    am.fire(labels)
+    (group,) = wait_for(
+        "the group's post", lambda: group_posts(fake_slack, ALERTS_CHANNEL, "CacheCold")
+    )
+    fake_slack.fail("chat.postMessage", error="internal_error")  # the resolution note
+    am.resolve(labels)
+    wait_for(
+        "the resolution note on the retry",
+        lambda: in_thread(fake_slack, ALERTS_CHANNEL, group.ts),
+        timeout=20,
+    )
+    time.sleep(CLAIM_AFTER * 2.5)
+    (note,) = in_thread(fake_slack, ALERTS_CHANNEL, group.ts)
+    assert note.text.startswith("Resolved: CacheCold")
+    assert [m.ts for m in group_posts(fake_slack, ALERTS_CHANNEL, "CacheCold")] == [group.ts]
+    current = fake_slack.message(ALERTS_CHANNEL, group.ts)
+    assert current is not None and "0 firing" in current.text
