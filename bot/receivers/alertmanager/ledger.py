@@ -65,7 +65,23 @@ class AlertLedger:
 
     def first(self, what: str) -> bool:
         """Claim a one-time piece of work (evidence, a fix, a resolution note) across replicas."""
-        return bool(self.client.set(f"{self.base}:once:{what}", "1", nx=True, ex=GROUP_TTL_SECONDS))
+        return bool(self.client.set(self._once(what), "1", nx=True, ex=GROUP_TTL_SECONDS))
+
+    @contextlib.contextmanager
+    def once(self, what: str) -> Iterator[bool]:
+        """`first(what)` for one step: yields True to the one worker that should do it; if the
+        step raises, the claim is released, so the notification's retry does it again (a step
+        that finished, or a worker that died inside it, keeps it: never done twice)."""
+        mine = self.first(what)
+        try:
+            yield mine
+        except BaseException:
+            if mine:
+                self.client.delete(self._once(what))
+            raise
+
+    def _once(self, what: str) -> str:
+        return f"{self.base}:once:{what}"
 
     @contextlib.contextmanager
     def group_lock(self, group_id: str, *, timeout: float = GROUP_LOCK_SECONDS) -> Iterator[None]:
