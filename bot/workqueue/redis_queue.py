@@ -1,8 +1,9 @@
 """The work queue on a Redis stream with one consumer group.
 
-Keys (under the store's hash tag `{prefix}`, one Redis Cluster slot):
-  {prefix}:intake             stream  kind, payload (JSON); consumer group `workers`
-  {prefix}:intake:seen:{key}  str     entry id recorded for a dedupe key (a Slack retry)
+Keys (under the store's hash tag `{prefix}`, one Redis Cluster slot; `name` is the queue's
+name: `intake` for chat work, `alerts` for Alertmanager notifications):
+  {prefix}:{name}             stream  kind, payload (JSON); consumer group `workers`
+  {prefix}:{name}:seen:{key}  str     entry id recorded for a dedupe key (a Slack retry)
 A worker reads new entries with XREADGROUP (COUNT 1: it holds only what it works on). An entry
 whose worker died stays in the group's pending list; once idle longer than
 `claim_after_seconds` any worker takes it over with XAUTOCLAIM. A worker on a long job keeps
@@ -76,8 +77,9 @@ def _text(value: Any) -> str:
 
 
 class RedisWorkQueue:
-    """WorkQueue on a Redis stream. `maxlen`: cap on unhandled entries; past it `put` refuses
-    (QueueFull: the receiver does not ack, Slack retries) rather than drop acked work.
+    """WorkQueue on the Redis stream `name` (queues with different names never see each
+    other's entries). `maxlen`: cap on unhandled entries; past it `put` refuses (QueueFull:
+    the receiver does not ack, the sender retries) rather than drop acked work.
     `ack_replicas` > 0: `put` waits (WAIT) until that many replicas hold the entry, so a
     failover cannot forget what was acked."""
 
@@ -92,6 +94,7 @@ class RedisWorkQueue:
         client: RedisClient,
         *,
         prefix: str = "opsbot",
+        name: str = "intake",
         claim_after_seconds: float = 60.0,
         maxlen: int = 100_000,
         seen_ttl_seconds: int = 86400,
@@ -100,9 +103,11 @@ class RedisWorkQueue:
     ) -> None:
         if "{" in prefix or "}" in prefix or not prefix:
             raise ValueError(f"key prefix {prefix!r}: use a non-empty prefix without braces")
+        if "{" in name or "}" in name or ":" in name or not name:
+            raise ValueError(f"queue name {name!r}: use a non-empty name without braces or ':'")
         self._client = client
         self._tag = f"{{{prefix}}}"
-        self.stream = f"{self._tag}:intake"
+        self.stream = f"{self._tag}:{name}"
         self.claim_after_ms = int(claim_after_seconds * 1000)
         self.maxlen = maxlen
         self._seen_ttl = seen_ttl_seconds
@@ -115,7 +120,7 @@ class RedisWorkQueue:
         self._group_ready = False
 
     def _seen(self, key: str) -> str:
-        return f"{self._tag}:intake:seen:{key}"
+        return f"{self.stream}:seen:{key}"
 
     def _ensure_group(self) -> None:
         if self._group_ready:

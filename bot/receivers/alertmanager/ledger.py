@@ -1,6 +1,6 @@
-"""The receiver's records in Redis: each notification claimed once (SET NX) and queued in the
-same script, so an acknowledged notification is durable before the 200 and one replica works
-it; and each alert group's chat message and the alerts it has seen.
+"""The receiver's alert state in Redis: each alert group's chat message, the alerts it has
+seen, one-time work claims and the group lock. (The notifications themselves wait in the
+alert work queue, bot/workqueue, until a worker has processed them.)
 
 Every key shares one hash tag, so the scripts also run on Redis Cluster."""
 
@@ -13,16 +13,11 @@ from collections.abc import Iterator
 
 from bot.redis_url import RedisClient
 
-DELIVERY_TTL_SECONDS = 7 * 86400
 GROUP_TTL_SECONDS = 30 * 86400
+# the group lock outlives one chat call (the Slack client's 30 s timeout): a replica that died
+# holding it delays the group's next update by at most this long
+GROUP_LOCK_SECONDS = 30.0
 
-_CLAIM = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
-  redis.call('RPUSH', KEYS[2], ARGV[1])
-  return 1
-end
-return 0
-"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -38,47 +33,12 @@ return 1
 """
 
 
-class LedgerUnavailable(Exception):
-    """Redis did not answer: the notification is not recorded (503: Alertmanager retries)."""
-
-
 class AlertLedger:
     def __init__(self, client: RedisClient, *, prefix: str) -> None:
         self.client = client
         self.base = "{" + prefix + ":alerts}"
-        self.queue = f"{self.base}:queue"
-        self.working = f"{self.base}:working"
-        self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
         self._see = client.register_script(_SEE)
-
-    # ------------------------------------------------------------------ deliveries
-    def record(self, delivery_key: str, payload: str) -> bool:
-        """Claim this notification and queue it, atomically. False: a retry or another
-        replica's copy of one already recorded."""
-        try:
-            claimed = self._claim(
-                keys=[f"{self.base}:delivery:{delivery_key}", self.queue],
-                args=[payload, DELIVERY_TTL_SECONDS],
-            )
-        except Exception as exc:
-            raise LedgerUnavailable(str(exc)) from exc
-        return bool(claimed)
-
-    def take(self) -> str | None:
-        """The next queued notification, moved to the working list (one replica gets it)."""
-        raw = self.client.lmove(self.queue, self.working, "LEFT", "RIGHT")
-        return None if raw is None else _text(raw)
-
-    def done(self, payload: str) -> None:
-        self.client.lrem(self.working, 1, payload)
-
-    def requeue_working(self) -> int:
-        """Put notifications a stopped worker left half-done back in the queue (start-up)."""
-        moved = 0
-        while self.client.lmove(self.working, self.queue, "RIGHT", "LEFT") is not None:
-            moved += 1
-        return moved
 
     # ------------------------------------------------------------------ groups
     def group(self, group_id: str) -> dict[str, str]:
@@ -105,10 +65,26 @@ class AlertLedger:
 
     def first(self, what: str) -> bool:
         """Claim a one-time piece of work (evidence, a fix, a resolution note) across replicas."""
-        return bool(self.client.set(f"{self.base}:once:{what}", "1", nx=True, ex=GROUP_TTL_SECONDS))
+        return bool(self.client.set(self._once(what), "1", nx=True, ex=GROUP_TTL_SECONDS))
 
     @contextlib.contextmanager
-    def group_lock(self, group_id: str, *, timeout: float = 30.0) -> Iterator[None]:
+    def once(self, what: str) -> Iterator[bool]:
+        """`first(what)` for one step: yields True to the one worker that should do it; if the
+        step raises, the claim is released, so the notification's retry does it again (a step
+        that finished, or a worker that died inside it, keeps it: never done twice)."""
+        mine = self.first(what)
+        try:
+            yield mine
+        except BaseException:
+            if mine:
+                self.client.delete(self._once(what))
+            raise
+
+    def _once(self, what: str) -> str:
+        return f"{self.base}:once:{what}"
+
+    @contextlib.contextmanager
+    def group_lock(self, group_id: str, *, timeout: float = GROUP_LOCK_SECONDS) -> Iterator[None]:
         """One replica at a time posts or updates a group's message."""
         key = f"{self.base}:lock:{group_id}"
         token = uuid.uuid4().hex

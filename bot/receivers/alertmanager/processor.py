@@ -72,25 +72,30 @@ class AlertProcessor:
                 channel = route.channel
                 ts = self.sink.post_group(channel, view)
                 self.ledger.set_group(gid, channel=channel, ts=ts)
+        # each step is claimed once (ledger.once): a retry of this notification (after an
+        # error here, or a dead worker's takeover) redoes only the steps that did not finish
         worked = 0
         for alert in message.firing():
             if worked >= MAX_WORKED_PER_NOTIFICATION:
                 break
-            if self.ledger.first(f"work:{gid}:{_alert_key(alert)}"):
-                worked += 1
-                self._work(alert, route, channel=channel, ts=ts, gid=gid)
+            with self.ledger.once(f"work:{gid}:{_alert_key(alert)}") as mine:
+                if mine:
+                    worked += 1
+                    self._work(alert, route, channel=channel, ts=ts, gid=gid)
         for alert in message.resolved():
-            if self.ledger.first(f"resolved:{gid}:{_alert_key(alert)}"):
-                self._resolved(alert, channel=channel, ts=ts, gid=gid)
+            with self.ledger.once(f"resolved:{gid}:{_alert_key(alert)}") as mine:
+                if mine:
+                    self._resolved(alert, channel=channel, ts=ts, gid=gid)
 
     # ------------------------------------------------------------------ firing
     def _work(self, alert: Alert, route: Route, *, channel: str, ts: str, gid: str) -> None:
         key = _alert_key(alert)
         if route.evidence:
             ops = evidence_operations(alert.labels)
-            if ops:
-                items = gather(ops, lambda op: self._read_text(op, key))
-                self.sink.post_evidence(channel, ts, items)
+            with self.ledger.once(f"evidence:{gid}:{key}") as mine:
+                if ops and mine:
+                    items = gather(ops, lambda op: self._read_text(op, key))
+                    self.sink.post_evidence(channel, ts, items)
         if route.diagnose and self.llm_diagnosis:
             self._diagnose(alert, channel=channel, ts=ts, gid=gid)
         runbook = self.runbooks.for_alert(alert.labels, route)
@@ -220,7 +225,9 @@ class AlertProcessor:
     # ------------------------------------------------------------------ resolved
     def _resolved(self, alert: Alert, *, channel: str, ts: str, gid: str) -> None:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
-        self.sink.post_note(channel, ts, f"Resolved: {alert.name} ({labels})")
+        with self.ledger.once(f"resolved-note:{gid}:{_alert_key(alert)}") as mine:
+            if mine:
+                self.sink.post_note(channel, ts, f"Resolved: {alert.name} ({labels})")
         fix = self.ledger.group(gid).get(f"fix:{_alert_key(alert)}")
         if fix:
             self.sink.mark_fix_unneeded(channel, fix, UNNEEDED)

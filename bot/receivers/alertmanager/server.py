@@ -1,7 +1,9 @@
-"""POST /alertmanager: authenticate, bound, validate, record (durably, once) and answer; a
-worker thread in every replica then works the queue (one replica per notification).
+"""POST /alertmanager: authenticate, bound, validate, record (durably, once: the alert work
+queue, bot/workqueue) and answer; worker threads in every replica then work the queue (one
+worker per notification; a dead replica's is taken over, a failed one retried).
 
-Answers: 200 recorded (or already recorded: a retry or another replica's copy), 401 without
+Answers: 200 recorded (a retry or another replica's copy records nothing more and gets the
+first copy's entry id), 401 without
 an accepted secret, 404 other paths, 405 other methods, 411/413 missing or oversized body,
 400 not JSON, 422 not a version-4 webhook payload, 503 Redis unavailable (Alertmanager
 retries 5xx)."""
@@ -18,16 +20,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.receivers.alertmanager.auth import Credentials, authorized
-from bot.receivers.alertmanager.ledger import AlertLedger, LedgerUnavailable
 from bot.receivers.alertmanager.payload import WebhookMessage
 from bot.receivers.alertmanager.processor import AlertProcessor
+from bot.workqueue import Delivery, QueueUnavailable, WorkerPool, WorkQueue
 
 log = logging.getLogger("opsbot.alerts")
 
 PATH = "/alertmanager"
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_TIMEOUT_SECONDS = 15.0
-POLL_SECONDS = 0.5
+KIND = "alertmanager-notification"
 
 
 class _Server(ThreadingHTTPServer):
@@ -110,12 +112,17 @@ def _problems(exc: ValidationError) -> list[str]:
 
 @dataclass
 class AlertReceiver:
-    """The receiver: `accept` records a notification; `work_once` processes one queued."""
+    """`accept` records a notification in the alert work queue (once per delivery key) before
+    it answers 200; `handle` processes one taken from the queue (WorkerPool). A `handle` that
+    raises leaves its entry to be taken over and tried again, up to `max_attempts`
+    deliveries; `keep_every_seconds` (under the queue's takeover timeout) keeps a live
+    worker's entry from being taken over."""
 
-    ledger: AlertLedger
+    queue: WorkQueue
     processor: AlertProcessor
     credentials: Credentials
-    _wake: threading.Event = field(default_factory=threading.Event)
+    max_attempts: int = 3
+    keep_every_seconds: float = 10.0
 
     def accept(self, raw: bytes) -> tuple[int, dict[str, Any]]:
         try:
@@ -130,36 +137,26 @@ class AlertReceiver:
                 "problems": _problems(exc),
             }
         try:
-            fresh = self.ledger.record(message.delivery_key(), message.model_dump_json())
-        except LedgerUnavailable as exc:
+            entry = self.queue.put(
+                KIND, message.model_dump(mode="json"), dedupe_key=message.delivery_key()
+            )
+        except QueueUnavailable as exc:
             log.warning("alert notification not recorded (Redis): %s", exc)
             return 503, {"error": "could not record the notification; retry"}
-        if fresh:
-            self._wake.set()
-        return 200, {"status": "recorded" if fresh else "already recorded"}
+        return 200, {"status": "recorded", "entry": entry}
 
-    def work_once(self) -> bool:
-        """Process one queued notification; False when the queue is empty."""
-        raw = self.ledger.take()
-        if raw is None:
-            return False
-        try:
-            self.processor.process(WebhookMessage.model_validate_json(raw))
-        except Exception:
-            log.exception("processing an alert notification failed; it is not retried")
-        finally:
-            self.ledger.done(raw)
-        return True
+    def handle(self, delivery: Delivery) -> None:
+        """Process one recorded notification (raises: retried after the takeover timeout)."""
+        self.processor.process(WebhookMessage.model_validate(delivery.payload))
 
-    def run_worker(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                if self.work_once():
-                    continue
-            except Exception:
-                log.exception("the alert queue could not be read; trying again")
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
+    def give_up(self, delivery: Delivery) -> None:
+        group = str(delivery.payload.get("groupKey", "?"))[:200]
+        log.error(
+            "alert notification %s (group %s) failed %d times; dropped",
+            delivery.id,
+            group,
+            delivery.attempts - 1,
+        )
 
 
 @dataclass
@@ -167,24 +164,32 @@ class ReceiverServer:
     host: str
     port: int
     _server: _Server = field(repr=False)
-    _threads: list[threading.Thread] = field(repr=False)
-    _stop: threading.Event = field(repr=False)
+    _http: threading.Thread = field(repr=False)
+    _workers: WorkerPool = field(repr=False)
+    grace_seconds: float = 25.0
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}{PATH}"
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._server.receiver._wake.set()
+    def stop(self, *, grace_seconds: float | None = None) -> bool:
+        """Take no new notifications, then let the workers finish what they hold within the
+        grace period (what is still held after it is taken over by another replica). True
+        when every worker finished."""
         self._server.shutdown()
         self._server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=10)
+        self._http.join(timeout=10)
+        grace = self.grace_seconds if grace_seconds is None else grace_seconds
+        return self._workers.stop(grace_seconds=grace)
 
 
 def start_receiver(
-    receiver: AlertReceiver, *, host: str, port: int, workers: int = 2
+    receiver: AlertReceiver,
+    *,
+    host: str,
+    port: int,
+    workers: int = 2,
+    grace_seconds: float = 25.0,
 ) -> ReceiverServer:
     if not receiver.credentials.configured:
         raise ValueError(
@@ -192,19 +197,28 @@ def start_receiver(
             "OPSBOT_ALERTS_BASIC_USER and OPSBOT_ALERTS_BASIC_PASSWORD)"
         )
     server = _Server((host, port), receiver)
-    stop = threading.Event()
-    threads = [
-        threading.Thread(
-            target=server.serve_forever, name="opsbot-alerts-http", kwargs={"poll_interval": 0.2}
-        )
-    ] + [
-        threading.Thread(target=receiver.run_worker, args=(stop,), name=f"opsbot-alerts-{i}")
-        for i in range(workers)
-    ]
-    for thread in threads:
-        thread.daemon = True
-        thread.start()
+    http = threading.Thread(
+        target=server.serve_forever,
+        name="opsbot-alerts-http",
+        kwargs={"poll_interval": 0.2},
+        daemon=True,
+    )
+    http.start()
+    pool = WorkerPool(
+        receiver.queue,
+        receiver.handle,
+        give_up=receiver.give_up,
+        threads=workers,
+        name="opsbot-alerts",
+        max_attempts=receiver.max_attempts,
+        keep_every_seconds=receiver.keep_every_seconds,
+    ).start()
     bound_host, bound_port = server.server_address[:2]
     return ReceiverServer(
-        host=str(bound_host), port=int(bound_port), _server=server, _threads=threads, _stop=stop
+        host=str(bound_host),
+        port=int(bound_port),
+        _server=server,
+        _http=http,
+        _workers=pool,
+        grace_seconds=grace_seconds,
     )

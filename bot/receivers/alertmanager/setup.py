@@ -10,8 +10,14 @@ from bot.receivers.alertmanager.ledger import AlertLedger
 from bot.receivers.alertmanager.processor import AlertProcessor
 from bot.receivers.alertmanager.server import AlertReceiver, ReceiverServer, start_receiver
 from bot.receivers.alertmanager.sink import AlertSink
-from bot.redis_url import RedisClient
+from bot.redis_url import RedisClient, default_ack_replicas
 from bot.service import ChatService
+from bot.workqueue import RedisWorkQueue
+
+QUEUE_NAME = "alerts"  # its own stream: Slack's workers never see alert entries
+# a notification's delivery key is remembered this long: Alertmanager's retries of it and
+# every HA replica's copy within it record nothing more (its retries span minutes)
+SEEN_TTL_SECONDS = 7 * 86400
 
 
 def credentials_from(settings: Settings) -> Credentials:
@@ -33,6 +39,19 @@ def build_receiver(
     if redis_client is None:
         raise ValueError("the Alertmanager receiver records alerts in Redis: set REDIS_URL")
     ledger = AlertLedger(redis_client, prefix=settings.key_prefix)
+    replicas = settings.redis_ack_replicas
+    if replicas is None:
+        replicas = default_ack_replicas(settings.redis_url or "")
+    queue = RedisWorkQueue(
+        redis_client,
+        prefix=settings.key_prefix,
+        name=QUEUE_NAME,
+        claim_after_seconds=settings.intake_claim_after_seconds,
+        maxlen=settings.intake_max_entries,
+        seen_ttl_seconds=SEEN_TTL_SECONDS,
+        ack_replicas=replicas,
+        ack_timeout_ms=settings.redis_ack_timeout_ms,
+    )
     processor = AlertProcessor(
         service=service,
         ledger=ledger,
@@ -44,11 +63,22 @@ def build_receiver(
         principal=Principal(id=settings.alerts_principal, name="Alertmanager"),
         llm_diagnosis=settings.openai_api_key is not None,
     )
-    return AlertReceiver(ledger=ledger, processor=processor, credentials=credentials_from(settings))
+    return AlertReceiver(
+        queue=queue,
+        processor=processor,
+        credentials=credentials_from(settings),
+        max_attempts=settings.intake_max_attempts,
+        keep_every_seconds=settings.intake_claim_after_seconds / 3,
+    )
 
 
 def serve_receiver(
     settings: Settings, *, service: ChatService, sink: AlertSink, redis_client: RedisClient | None
 ) -> ReceiverServer:
     receiver = build_receiver(settings, service=service, sink=sink, redis_client=redis_client)
-    return start_receiver(receiver, host=settings.alerts_host, port=settings.alerts_port)
+    return start_receiver(
+        receiver,
+        host=settings.alerts_host,
+        port=settings.alerts_port,
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
