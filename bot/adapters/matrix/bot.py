@@ -25,6 +25,7 @@ from bot.adapters.matrix.frontend import PLATFORM, MatrixFrontEnd
 from bot.adapters.matrix.report_render import post_report_to_matrix
 from bot.adapters.matrix.state import MatrixState, MemoryState, RedisState
 from bot.adapters.matrix.users import MatrixPrincipals
+from bot.adapters.shutdown import stop_on_signals, wait_until_stopped
 from bot.approvals.models import PendingApproval
 from bot.config import Settings
 from bot.reports.models import HealthReport
@@ -333,7 +334,6 @@ class MatrixReportPoster:
 
 def serve_command(settings: Settings) -> int:
     """`opsbot serve --platform matrix`: run until SIGINT/SIGTERM."""
-    import signal
     import sys
 
     from bot.adapters.alert_targets import start_alerts
@@ -385,15 +385,11 @@ def serve_command(settings: Settings) -> int:
     print(
         f"opsbot: serving Matrix as {settings.matrix_user_id}; {endpoints.url}/healthz", flush=True
     )
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     try:
-        while not stop.wait(1.0):
-            if not runner.alive:
-                print(f"opsbot: the Matrix bot stopped: {runner.error}", file=sys.stderr)
-                return 1
+        if not wait_until_stopped(stop, check=lambda: runner.alive):
+            print(f"opsbot: the Matrix bot stopped: {runner.error}", file=sys.stderr)
+            return 1
     finally:
         if alerts is not None:
             alerts.stop()

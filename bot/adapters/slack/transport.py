@@ -5,9 +5,9 @@ behind `opsbot serve`."""
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Protocol
@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.principals import PrincipalsByPlatform
 from bot.adapters.report_targets import Poster, start_reports
+from bot.adapters.shutdown import stop_on_signals, wait_until_stopped
 from bot.adapters.slack.frontend import PLATFORM, SlackFrontEnd
 from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
@@ -345,27 +346,30 @@ def serve_command(
         f"opsbot: serving Slack on {transport.where}; {endpoints.url}/healthz; workers: {pids}",
         flush=True,
     )
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+    stop_on_signals(stop)
     try:
-        stop.wait()
+        wait_until_stopped(stop)
     finally:
         # not ready, and take nothing new: Slack retries what is not acked (another replica)
+        deadline = time.monotonic() + settings.shutdown_grace_seconds
         transport.stop()
         if alerts is not None:
-            alerts.stop()
+            alerts.stop(grace_seconds=_left(deadline))
         if reports is not None:
             reports.stop()
-        # the work held is finished (or, past the grace period, taken over elsewhere)
-        grace = settings.shutdown_grace_seconds
-        processes.stop(grace_seconds=grace)
-        bot.workers.stop(grace_seconds=grace)
+        # the work held is finished (or, past the grace period, taken over elsewhere): one
+        # grace period for everything, so the pod's terminationGracePeriodSeconds holds
+        processes.stop(grace_seconds=_left(deadline))
+        bot.workers.stop(grace_seconds=_left(deadline))
         endpoints.stop()
         expiry.stop()
         if matrix is not None:
             matrix.stop()
     return 0
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
 
 
 def draining(readiness: Readiness, stopping: threading.Event) -> Readiness:

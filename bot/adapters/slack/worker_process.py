@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 
+from bot.adapters.shutdown import stop_on_signals, wait_until_stopped
 from bot.adapters.slack.app import user_directory, worker_pool
 from bot.adapters.slack.frontend import SlackFrontEnd
 from bot.adapters.slack.setup import SlackSettingsError, make_web_client
@@ -44,11 +45,9 @@ def work_command(settings: Settings, *, threads: int) -> int:
     )
     queue = work_queue(settings, wiring.redis_client)
     pool = worker_pool(queue, frontend, settings, threads=threads).start()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     log.info("worker process %d: %d thread(s) on the intake queue", os.getpid(), threads)
-    stop.wait()
+    wait_until_stopped(stop)
     pool.stop(grace_seconds=settings.shutdown_grace_seconds)
     return 0
 
