@@ -2,12 +2,14 @@
 behind the acks is done.
 
 Compares `opsbot serve --mode http --workers N` (its receiver records each request in the
-Redis work queue and acks; N worker processes answer them through the fake Slack Web API) with
-a bare Bolt app whose listeners only ack, served by the same loopback HTTP server in the same
-run, each in its own process. Prints median and p99 per request kind and the ratios, and checks
-that opsbot answered every request.
+Redis work queue and acks; N worker processes answer them through the fake Slack Web API,
+which runs in its own low-priority process standing in for Slack's servers) with a bare Bolt
+app whose listeners only ack, served two ways (bench/bare_bolt.py): on a thread-per-connection
+http.server, and on opsbot's own aiohttp front. Each app in its own process, the client in
+another; the apps are measured in interleaved rounds. Prints median and p99 per app, kind and
+round, the ratios (median over rounds), and checks that opsbot answered every request.
 
-    uv run python bench/bench_slack_ack.py [--requests 500] [--concurrency 50] [--workers 2]
+    uv run python bench/bench_slack_ack.py [--requests 500] [--rounds 3] [--workers 2]
 
 Starts its own redis-server on 127.0.0.1 (or uses REDIS_URL under a throwaway key prefix).
 """
@@ -31,45 +33,17 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from slack_bolt import Ack, App
 from slack_sdk.signature import SignatureVerifier
 
 from bench.fake_slack_process import FakeSlackProcess
 from bench.local_redis import redis_for_bench
 from bench.slack_replica import SECRET, Sent, signed_bodies, start_replica
-from bot.adapters.slack.setup import make_web_client
-from bot.adapters.slack.transport import HttpTransport
-from bot.config import Settings
-from tests.fakes.slack_api import FakeSlack
 
 
-def _bare_app(api_url: str, bot_token: str) -> App:
-    settings = Settings(slack_bot_token=bot_token, slack_api_url=api_url)
-    # the same Bolt settings as opsbot's receiver, so the ratio is the cost of opsbot's own work
-    app = App(client=make_web_client(settings), signing_secret=SECRET, process_before_response=True)
-
-    def ack_only(ack: Ack) -> None:
-        ack()
-
-    app.event("app_mention")(ack_only)
-    app.command("/ops")(ack_only)
-    return app
-
-
-def _serve_bare(slack_api_url: str, bot_token: str) -> int:
-    """Child process: serve the bare app on a free loopback port, print its URL, run until
-    the parent closes our stdin."""
-    server = HttpTransport(_bare_app(slack_api_url, bot_token), signing_secret=SECRET, port=0)
-    server.start()
-    print(server.where, flush=True)
-    sys.stdin.read()
-    server.stop()
-    return 0
-
-
-def _start_bare(fake: FakeSlackProcess) -> tuple[subprocess.Popen[str], str]:
+def _start_bare(fake: FakeSlackProcess, front: str) -> tuple[subprocess.Popen[str], str]:
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve-bare", "--slack-url", fake.api_url],
+        [sys.executable, str(Path(__file__).parent / "bare_bolt.py"), front, fake.api_url,
+         fake.bot_token],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert child.stdout is not None
@@ -134,6 +108,9 @@ def _send_all(url: str, sent: list[Sent], concurrency: int) -> list[float]:
     return latencies
 
 
+Rows = dict[tuple[str, str], list[list[float]]]
+
+
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -143,83 +120,103 @@ def _wait_replies(fake: FakeSlackProcess, count: int, *, timeout: float) -> None
     fake.wait_for_count("chat.postMessage", count, timeout=timeout)
 
 
+BARE = {"threaded": "bare Bolt, threaded", "aiohttp": "bare Bolt, aiohttp"}
+
+
+def _bare_round(
+    fake: FakeSlackProcess, front: str, args: argparse.Namespace, results: Rows
+) -> None:
+    child, url = _start_bare(fake, front)
+    try:
+        for kind in ("mention", "/ops"):
+            _measure(url, signed_bodies(fake, kind, 50), args.concurrency)  # warm-up
+            sent = signed_bodies(fake, kind, args.requests)
+            results.setdefault((BARE[front], kind), []).append(
+                _measure(url, sent, args.concurrency)
+            )
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--requests", type=int, default=500, help="per app and request kind")
+    parser.add_argument("--requests", type=int, default=500, help="per app, kind and round")
+    parser.add_argument("--rounds", type=int, default=3, help="each app measured this often")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="opsbot worker processes")
     parser.add_argument("--worker-threads", type=int, default=4)
-    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--slack-url", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-nice", type=int, help="default: opsbot's OPSBOT_WORKER_NICE")
     parser.add_argument("--send", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send:
         return _send(args.send[0], args.send[1], int(args.send[2]))
-    if args.serve_bare:
-        return _serve_bare(args.slack_url, FakeSlack().bot_token)
     started = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="opsbot-bench-")
     server, redis_url = redis_for_bench(tmp)
     fake = FakeSlackProcess()
     fake.add_user("UDEV1", name="dave", groups=("dev",))
-    results: dict[tuple[str, str], list[float]] = {}
+    results: Rows = {}
     drained: list[float] = []
     expected = 0
     try:
-        child, url = _start_bare(fake)
-        try:
-            for kind in ("mention", "/ops"):
-                _measure(url, signed_bodies(fake, kind, 50), args.concurrency)  # warm-up
-                sent = signed_bodies(fake, kind, args.requests)
-                results[("bare Bolt", kind)] = _measure(url, sent, args.concurrency)
-        finally:
-            assert child.stdin is not None
-            child.stdin.close()
-            child.wait(timeout=10)
-        replica = start_replica(
-            fake,
-            redis_url=redis_url,
-            prefix=f"bench{uuid.uuid4().hex[:8]}",
-            workdir=Path(tmp),
-            workers=args.workers,
-            threads=args.worker_threads,
-        )
-        try:
-            for kind in ("mention", "/ops"):
-                _measure(replica.url, signed_bodies(fake, kind, 50), args.concurrency)
-                expected += 50
-                _wait_replies(fake, expected, timeout=120)
-                sent = signed_bodies(fake, kind, args.requests)
-                results[("opsbot", kind)] = _measure(replica.url, sent, args.concurrency)
-                acked = time.monotonic()
-                expected += args.requests
-                _wait_replies(fake, expected, timeout=300)
-                drained.append(time.monotonic() - acked)
-        finally:
-            replica.stop()
+        for _ in range(args.rounds):  # interleaved, so drift in the machine's load hits all
+            for front in BARE:
+                _bare_round(fake, front, args, results)
+            replica = start_replica(
+                fake,
+                redis_url=redis_url,
+                prefix=f"bench{uuid.uuid4().hex[:8]}",
+                workdir=Path(tmp),
+                workers=args.workers,
+                threads=args.worker_threads,
+                worker_nice=args.worker_nice,
+            )
+            try:
+                for kind in ("mention", "/ops"):
+                    _measure(replica.url, signed_bodies(fake, kind, 50), args.concurrency)
+                    expected += 50
+                    _wait_replies(fake, expected, timeout=120)
+                    sent = signed_bodies(fake, kind, args.requests)
+                    results.setdefault(("opsbot", kind), []).append(
+                        _measure(replica.url, sent, args.concurrency)
+                    )
+                    acked = time.monotonic()
+                    expected += args.requests
+                    _wait_replies(fake, expected, timeout=300)
+                    drained.append(time.monotonic() - acked)
+            finally:
+                replica.stop()
     finally:
         fake.stop()
         if server is not None:
             server.terminate()
             server.wait(10)
     print(
-        f"Slack ack latency: {args.requests} signed requests per row, {args.concurrency} "
-        f"concurrent, loopback HTTP, {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}; opsbot with {args.workers} worker processes x "
-        f"{args.worker_threads} threads"
+        f"Slack ack latency: {args.requests} signed requests per row and round, {args.rounds} "
+        f"rounds, {args.concurrency} concurrent, loopback HTTP, {os.cpu_count()} CPUs, load "
+        f"average {os.getloadavg()[0]:.1f}; opsbot: `serve --mode http --workers "
+        f"{args.workers}` ({args.worker_threads} threads each), work queue on redis-server"
     )
-    print(f"{'app':<10} {'kind':<8} {'median ms':>10} {'p99 ms':>8}")
-    for (name, kind), values in results.items():
-        print(f"{name:<10} {kind:<8} {statistics.median(values):>10.2f} {_p99(values):>8.2f}")
-    for kind in ("mention", "/ops"):
-        ours, bare = results[("opsbot", kind)], results[("bare Bolt", kind)]
-        print(
-            f"ratio opsbot/bare {kind:<8} median "
-            f"{statistics.median(ours) / statistics.median(bare):.2f}x  "
-            f"p99 {_p99(ours) / _p99(bare):.2f}x"
-        )
+    print(f"{'app':<22} {'kind':<8} {'median ms (per round)':>28} {'p99 ms (per round)':>28}")
+    for (name, kind), rounds in results.items():
+        medians = " ".join(f"{statistics.median(r):7.1f}" for r in rounds)
+        p99s = " ".join(f"{_p99(r):7.1f}" for r in rounds)
+        print(f"{name:<22} {kind:<8} {medians:>28} {p99s:>28}")
+    for label in BARE.values():
+        for kind in ("mention", "/ops"):
+            ours, bare = results[("opsbot", kind)], results[(label, kind)]
+            median = statistics.median(
+                statistics.median(o) / statistics.median(b) for o, b in zip(ours, bare, strict=True)
+            )
+            p99 = statistics.median(_p99(o) / _p99(b) for o, b in zip(ours, bare, strict=True))
+            print(
+                f"ratio opsbot / {label:<20} {kind:<8} median {median:.2f}x  p99 {p99:.2f}x "
+                "(median over rounds)"
+            )
     print(
-        f"(opsbot answered all {expected} requests; the last reply came "
+        f"(opsbot answered all {expected} requests; the last reply came at most "
         f"{max(drained):.1f} s after the last ack; total {time.monotonic() - started:.1f} s)"
     )
     return 0

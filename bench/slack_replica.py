@@ -44,6 +44,7 @@ def start_replica(
     workdir: Path,
     workers: int,
     threads: int,
+    worker_nice: int | None = None,
 ) -> Replica:
     """`opsbot serve --mode http --workers N --worker-threads T`, kube and docker off."""
     policy = workdir / "policy.yaml"
@@ -62,6 +63,8 @@ def start_replica(
         OPSBOT_REQUEST_RATE_LIMIT_PER_MINUTE="10000",
         OPSBOT_LOG_LEVEL="ERROR",
     )
+    if worker_nice is not None:
+        env["OPSBOT_WORKER_NICE"] = str(worker_nice)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--mode", "http", "--port", "0",
          "--workers", str(workers), "--worker-threads", str(threads)],

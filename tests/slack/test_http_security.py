@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.slack import build_bot, serve_command
+from bot.adapters.slack.http_server import HttpTransport
 from bot.adapters.slack.setup import SlackSettingsError
-from bot.adapters.slack.transport import HttpTransport
 from bot.config import Settings
 from bot.wiring import build
 from tests.fakes.slack_api import FakeSlack, SlackSender, event_body, mention

@@ -8,24 +8,20 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
-from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.adapters.principals import PrincipalsByPlatform
 from bot.adapters.report_targets import Poster, start_reports
 from bot.adapters.shutdown import stop_on_signals, wait_until_stopped
 from bot.adapters.slack.frontend import PLATFORM, SlackFrontEnd
+from bot.adapters.slack.http_server import HttpTransport
 from bot.adapters.slack.report_render import post_report_to_slack
 from bot.adapters.slack.setup import SlackSettingsError, check_settings, make_web_client
-from bot.adapters.slack.signed_request import Refused, StrictBoltRequest, check_request
 from bot.adapters.slack.state import RedisState
 from bot.adapters.sweep import Closer, SweepLoop, SweepRouter
 from bot.config import Settings
@@ -42,20 +38,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("opsbot.slack.serve")
 
-EVENTS_PATH = "/slack/events"
 GROUP_MAP_WARNING = (
     "OPSBOT_SLACK_GROUP_MAP is empty: no Slack user group counts as a policy group, so "
     "approvals rely on the policy's static `groups:` only. To let a Slack user group approve, "
     'map its id to a policy group, e.g. OPSBOT_SLACK_GROUP_MAP=\'{"S0123ABCDE": "sre"}\' '
     "(ids never change; handles can be renamed by anyone allowed to edit user groups)."
 )
-MAX_BODY_BYTES = 1_000_000
-REQUEST_TIMEOUT_SECONDS = 15.0  # a connection that stalls this long is closed (slowloris)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default 5 resets connections under a burst of events
 
 
 class Transport(Protocol):
@@ -65,135 +53,6 @@ class Transport(Protocol):
 
     @property
     def where(self) -> str: ...
-
-
-class HttpTransport:
-    """Slack's HTTP Events API (events, slash commands) on POST /slack/events.
-
-    Every request is verified over its exact bytes (signature, five-minute age) before its body
-    is parsed (`check_request`): unsigned, stale or forged -> 401, malformed -> 400. Bolt then
-    verifies it again."""
-
-    def __init__(
-        self,
-        app: App,
-        *,
-        signing_secret: str | None,
-        host: str = "127.0.0.1",
-        port: int = 3000,
-        timeout: float = REQUEST_TIMEOUT_SECONDS,
-    ) -> None:
-        if not signing_secret or not verifies_signatures(app):
-            raise SlackSettingsError(
-                "refusing to serve HTTP without request signature verification: "
-                "set SLACK_SIGNING_SECRET"
-            )
-        self.app = app
-        self.server = _Server(
-            (host, port), _bolt_handler(app, signing_secret=signing_secret, timeout=timeout)
-        )
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-    @property
-    def where(self) -> str:
-        host = str(self.server.server_address[0])
-        return f"http://{host}:{self.port}{EVENTS_PATH}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, name="opsbot-slack-http", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def verifies_signatures(app: App) -> bool:
-    """True when Bolt checks every request's signature and age (its RequestVerification)."""
-    middleware = getattr(app, "_middleware_list", None)
-    return isinstance(middleware, list) and any(
-        isinstance(m, RequestVerification) for m in middleware
-    )
-
-
-def _bolt_handler(app: App, *, signing_secret: str, timeout: float) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "opsbot"
-
-        def setup(self) -> None:
-            # a socket timeout on every read and write: a client that sends its request line,
-            # headers or body too slowly (or nothing at all) loses its connection and thread
-            super().setup()
-            self.connection.settimeout(timeout)
-
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("%s " + format, self.address_string(), *args)
-
-        def _send(
-            self, status: int, body: bytes, headers: Mapping[str, Sequence[str]] | None = None
-        ) -> None:
-            self.send_response(status)
-            for name, values in (headers or {}).items():
-                if name.lower() == "content-length":
-                    continue
-                for value in values:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self) -> None:
-            url = urlsplit(self.path)
-            if url.path != EVENTS_PATH:
-                self._send(404, b"not found")
-                return
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0:
-                self._send(400, b"bad Content-Length")
-                return
-            if length > MAX_BODY_BYTES:
-                self._send(413, b"request too large")
-                return
-            try:
-                raw = self.rfile.read(length)
-            except TimeoutError:
-                self.close_connection = True
-                return  # a body that stalls: drop the connection without a traceback
-            checked = check_request(
-                raw,
-                {name.lower(): value for name, value in reversed(self.headers.items())},
-                signing_secret=signing_secret,
-            )
-            if isinstance(checked, Refused):
-                log.info("refused a Slack request (HTTP %d): %s", checked.status, checked.reason)
-                self._send(checked.status, checked.reason.encode())
-                return
-            headers: dict[str, str | Sequence[str]] = {}
-            for name, value in self.headers.items():
-                previous = headers.get(name.lower())
-                headers[name.lower()] = (
-                    [*previous, value] if isinstance(previous, list) else [value]
-                )
-            request = StrictBoltRequest(
-                parsed=checked.body, body=checked.text, query=url.query, headers=headers
-            )
-            response = app.dispatch(request)
-            self._send(response.status, response.body.encode("utf-8"), response.headers)
-
-        def do_GET(self) -> None:
-            self._send(405 if urlsplit(self.path).path == EVENTS_PATH else 404, b"")
-
-    return Handler
 
 
 class SocketTransport:
