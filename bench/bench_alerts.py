@@ -2,7 +2,7 @@
 
 Each alert arrives as its group's next version-4 webhook notification (the group's alerts so
 far, as Alertmanager re-sends a growing group), POSTed on loopback to the real receiver (its
-HTTP server, Redis ledger and workers, the real OpsService and SlackAlertSink posting to a fake
+HTTP server, Redis work queue and workers, the real OpsService and SlackAlertSink posting to a fake
 Slack Web API). An alert's latency runs from the start of its POST to the moment its group's
 Slack message (posted or updated) first counts it. The baseline, in the same run, is the
 receiver's bare HTTP 200 time (auth, parse, record in Redis). Prints median and p99 and the
