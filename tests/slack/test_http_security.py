@@ -3,6 +3,7 @@ entry point in a subprocess (binds loopback, answers the challenge, rejects unsi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -213,7 +214,43 @@ def test_stalled_connections_are_closed_after_the_timeout(fake_slack: FakeSlack)
         assert _hung_up_within(http.port, 5) >= 0.25
         partial = b'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":'
         assert _hung_up_within(http.port, 5, send=partial) >= 0.25
+        headers_only = b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"  # never ends its headers
+        assert _hung_up_within(http.port, 5, send=headers_only) >= 0.25
+        chunked = (
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"
+        )
+        assert _hung_up_within(http.port, 5, send=chunked) >= 0.25
         sender = SlackSender(http.where, signing_secret=SIGNING_SECRET)
         assert sender.post(_challenge_body("still-serving"))[0] == 200
+    finally:
+        http.stop()
+
+
+def test_an_oversized_body_is_413_whether_announced_or_chunked(fake_slack: FakeSlack) -> None:
+    """A body over 1 MB is refused before it is verified or parsed, also when it comes in
+    chunks with no Content-Length to announce it."""
+    settings = slack_settings(fake_slack)
+    bot = build_bot(service=build(settings).service, settings=settings)
+    http = HttpTransport(bot.app, signing_secret=SIGNING_SECRET, port=0)
+    http.start()
+    try:
+        big = b"a" * 1_000_001
+        announced = (
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: "
+            + str(len(big)).encode()
+            + b"\r\n\r\n"
+            + big
+        )
+        chunk = f"{len(big):x}".encode() + b"\r\n" + big + b"\r\n"
+        chunked = (
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + chunk
+            + b"0\r\n\r\n"
+        )
+        for request in (announced, chunked):
+            with socket.create_connection(("127.0.0.1", http.port), timeout=10) as sock:
+                with contextlib.suppress(OSError):  # it may stop reading once it refused
+                    sock.sendall(request)
+                assert sock.recv(64).startswith(b"HTTP/1.1 413")
     finally:
         http.stop()

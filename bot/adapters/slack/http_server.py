@@ -102,7 +102,8 @@ class HttpTransport:
             raw = await asyncio.wait_for(request.read(), self._timeout)
         except TimeoutError:
             _hang_up(request)  # a body that stalls: drop the connection without an answer
-            raise
+            log.info("closed a Slack request whose body stalled for %s s", self._timeout)
+            return web.Response(status=408)  # never sent: the connection is closed
         except web.HTTPRequestEntityTooLarge:
             return web.Response(status=413, text="request too large")
         # the first of a repeated header wins, as in check_request's other callers
