@@ -228,3 +228,8 @@ def default_ack_replicas(url: str) -> int:
     """Replicas that must acknowledge the writes deciding an execution, unless configured:
     1 where a failover can happen (Sentinel, Cluster), 0 for one server."""
     return 0 if parse(url).mode is RedisMode.SINGLE else 1
+
+
+def ack_replicas(configured: int | None, url: str | None) -> int:
+    """`configured` (OPSBOT_REDIS_ACK_REPLICAS), or the default for `url`."""
+    return configured if configured is not None else default_ack_replicas(url or "")

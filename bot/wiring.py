@@ -19,7 +19,7 @@ from bot.catalog import BackendKind
 from bot.config import Settings
 from bot.executor import Executor
 from bot.live_inventory import BackendInventory
-from bot.redis_url import RedisClient, connect, default_ack_replicas
+from bot.redis_url import RedisClient, ack_replicas, connect
 from bot.service import OpsService
 from bot.service.ports import PrincipalResolver, RateLimiter
 
@@ -54,13 +54,10 @@ def redis_client_from(settings: Settings) -> RedisClient | None:
 
 
 def redis_store_from(settings: Settings, client: RedisClient) -> RedisApprovalStore:
-    replicas = settings.redis_ack_replicas
-    if replicas is None:
-        replicas = default_ack_replicas(settings.redis_url or "")
     return RedisApprovalStore(
         client,
         prefix=settings.key_prefix,
-        ack_replicas=replicas,
+        ack_replicas=ack_replicas(settings.redis_ack_replicas, settings.redis_url),
         ack_timeout_ms=settings.redis_ack_timeout_ms,
     )
 

@@ -120,16 +120,7 @@ class AlertProcessor:
         if question is None:
             return
         key = _alert_key(alert)
-        reply = self.service.handle_request(
-            Request(
-                principal=self.principal,
-                text=question,
-                source=SOURCE,
-                channel=channel,
-                thread=ts,
-                event_id=f"alertmanager:diagnosis:{key}",
-            )
-        )
+        reply = self._request(question, channel=channel, ts=ts, event=f"diagnosis:{key}")
         if isinstance(reply, DuplicateReply):
             return
         posted = self.sink.post_reply(reply, channel=channel, thread_ts=ts)
@@ -211,6 +202,10 @@ class AlertProcessor:
         parsed = parse_command(text)
         if not (isinstance(parsed, Parsed) and parsed.plan.steps == [op]):
             raise RunbookRefused(f"{op.kind} could not be written as a command")
+        return self._request(text, channel=channel, ts=ts, event=event)
+
+    def _request(self, text: str, *, channel: str, ts: str | None, event: str) -> Reply:
+        """`text` (written by the bot, never taken from an alert) as the alert principal."""
         return self.service.handle_request(
             Request(
                 principal=self.principal,

@@ -10,9 +10,9 @@ from bot.receivers.alertmanager.ledger import AlertLedger
 from bot.receivers.alertmanager.processor import AlertProcessor
 from bot.receivers.alertmanager.server import AlertReceiver, ReceiverServer, start_receiver
 from bot.receivers.alertmanager.sink import AlertSink
-from bot.redis_url import RedisClient, default_ack_replicas
+from bot.redis_url import RedisClient
 from bot.service import ChatService
-from bot.workqueue import RedisWorkQueue
+from bot.workqueue.setup import redis_work_queue
 
 QUEUE_NAME = "alerts"  # its own stream: Slack's workers never see alert entries
 # a notification's delivery key is remembered this long: Alertmanager's retries of it and
@@ -39,18 +39,8 @@ def build_receiver(
     if redis_client is None:
         raise ValueError("the Alertmanager receiver records alerts in Redis: set REDIS_URL")
     ledger = AlertLedger(redis_client, prefix=settings.key_prefix)
-    replicas = settings.redis_ack_replicas
-    if replicas is None:
-        replicas = default_ack_replicas(settings.redis_url or "")
-    queue = RedisWorkQueue(
-        redis_client,
-        prefix=settings.key_prefix,
-        name=QUEUE_NAME,
-        claim_after_seconds=settings.intake_claim_after_seconds,
-        maxlen=settings.intake_max_entries,
-        seen_ttl_seconds=SEEN_TTL_SECONDS,
-        ack_replicas=replicas,
-        ack_timeout_ms=settings.redis_ack_timeout_ms,
+    queue = redis_work_queue(
+        settings, redis_client, name=QUEUE_NAME, seen_ttl_seconds=SEEN_TTL_SECONDS
     )
     processor = AlertProcessor(
         service=service,
