@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.wiring import build
 from tests.fixtures._labels import TEST_LABELS
 from tests.fixtures.services import _wait_until
-from tests.fixtures.synapse import MatrixUser, Synapse
+from tests.fixtures.synapse import People, Synapse
 
 POLICY = """
 groups:
@@ -46,26 +46,6 @@ approvals:
     approver_groups: [sre]
     expires_after: 10m
 """
-
-
-@dataclass
-class People:
-    bot: MatrixUser
-    alice: MatrixUser
-    bob: MatrixUser
-    carol: MatrixUser
-    dave: MatrixUser
-
-
-@pytest.fixture(scope="session")
-def people(synapse: Synapse) -> People:
-    return People(
-        bot=synapse.register("opsbot"),
-        alice=synapse.register("alice"),
-        bob=synapse.register("bob"),
-        carol=synapse.register("carol"),
-        dave=synapse.register("dave"),
-    )
 
 
 @dataclass

@@ -13,7 +13,7 @@ from bot.adapters.matrix.alert_sink import MatrixAlertSink
 from bot.replies import AnswerReply
 from tests.fixtures.services import _wait_until
 from tests.fixtures.synapse import MatrixUser
-from tests.matrix.conftest import MatrixWorld, people, world  # noqa: F401 (fixtures)
+from tests.matrix.conftest import MatrixWorld, world  # noqa: F401 (fixture)
 
 
 def _notifications(room: str, bob: MatrixUser) -> list[dict[str, Any]]:
