@@ -268,7 +268,7 @@ class RedisApprovalStore:
                 created = self._acknowledged(self._create, keys, [*args, *flat])
             except NotAcknowledged as exc:
                 if exc.args[0] == 1:
-                    self._close_as(approval.id, by="", digest="", now="", state="cancelled")
+                    self._close_raw(approval.id, by="", digest="", now="", state="cancelled")
                 raise StoreUnavailable(
                     self._not_acknowledged(f"the new approval {approval.id}", exc.args[1])
                     + "; it was cancelled, nothing was executed: ask again"
@@ -373,12 +373,23 @@ class RedisApprovalStore:
     def _close_as(
         self, approval_id: str, *, by: str, digest: str, now: str, state: str, outcome: str = ""
     ) -> VoteOutcome:
+        """Close a pending approval as `state` (rejected | refused: a vote's answer)."""
+        return _outcome(
+            self._close_raw(
+                approval_id, by=by, digest=digest, now=now, state=state, outcome=outcome
+            )
+        )
+
+    def _close_raw(
+        self, approval_id: str, *, by: str, digest: str, now: str, state: str, outcome: str = ""
+    ) -> Any:
+        """The CLOSE script's reply; its first item is the new state (cancelled is a state,
+        not a vote's result) or why nothing changed."""
         with self._guard(f"mark an approval {state}"):
-            reply = self._close(
+            return self._close(
                 keys=[self._hash(approval_id), self._votes(approval_id), self._pending],
                 args=[approval_id, by, digest, now, self._terminal_ttl_ms, state, outcome],
             )
-        return _outcome(reply)
 
     def finish(self, approval_id: str, *, state: ApprovalState, report: ExecutionReport) -> None:
         if state not in (ApprovalState.DONE, ApprovalState.FAILED):

@@ -94,9 +94,20 @@ def vote_and_run(
 
 
 def create_approvals(store: RedisApprovalStore, count: int, *, votes: int) -> list[PendingApproval]:
-    approvals = [make_approval(requirements=[requirement(votes)]) for _ in range(count)]
-    for approval in approvals:
-        store.create(approval)
+    """`count` pending approvals. A creation no replica acknowledged in time (a loaded machine,
+    a replica still syncing) is cancelled by the store, and asked again, as a user would."""
+    approvals = []
+    for _ in range(count):
+        for attempt in range(5):
+            approval = make_approval(requirements=[requirement(votes)])
+            try:
+                store.create(approval)
+                break
+            except StoreUnavailable:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
+        approvals.append(approval)
     return approvals
 
 
