@@ -21,6 +21,7 @@ a hang. After a failover the same client finds the new master on its next comman
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.commands.core import Script
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -222,6 +224,34 @@ def where(client: RedisClient) -> str:
         return f"Sentinel-managed master {service!r}"
     kwargs = pool.connection_kwargs
     return str(kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}")
+
+
+def run_acknowledged(
+    client: RedisClient,
+    script: Script,
+    keys: Sequence[str],
+    args: Sequence[str],
+    *,
+    replicas: int,
+    timeout_ms: int,
+) -> tuple[Any, int]:
+    """Run `script`, then (with `replicas` > 0) WAIT on the same connection: WAIT counts the
+    replicas holding this connection's writes, so on a Cluster it must go to the node of
+    `keys[0]`. Returns the script's reply and how many replicas confirmed in time (0 when
+    none were asked for)."""
+    if replicas <= 0:
+        return script(keys=keys, args=args), 0
+    node_client: redis.Redis
+    if isinstance(client, RedisCluster):
+        node = client.get_node_from_key(keys[0])  # type: ignore[no-untyped-call]
+        node_client = client.get_redis_connection(node)
+    else:
+        node_client = client
+    pipe = node_client.pipeline(transaction=False)
+    script(keys=keys, args=args, client=pipe)
+    pipe.execute_command("WAIT", replicas, timeout_ms)  # type: ignore[no-untyped-call]
+    reply, acked = pipe.execute()
+    return reply, int(acked)
 
 
 def default_ack_replicas(url: str) -> int:

@@ -29,7 +29,7 @@ from bot.approvals.models import (
 )
 from bot.approvals.store import StoreUnavailable
 from bot.models import MessageRef
-from bot.redis_url import RedisClient, connect, default_ack_replicas, where
+from bot.redis_url import RedisClient, connect, default_ack_replicas, run_acknowledged, where
 from bot.run_report import ExecutionReport
 
 TERMINAL_TTL_SECONDS = 7 * 86400
@@ -150,26 +150,20 @@ class RedisApprovalStore:
         """Run `script`, then WAIT on the same connection (WAIT counts the replicas holding
         this connection's writes) when acknowledgements are required. Raise NotAcknowledged
         (carrying the reply) when fewer replicas than required confirm in time."""
-        if self._ack_replicas <= 0:
-            return script(keys=keys, args=args)
-        node_client: redis.Redis
-        if isinstance(self._client, RedisCluster):
-            node = self._client.get_node_from_key(keys[0])  # type: ignore[no-untyped-call]
-            node_client = self._client.get_redis_connection(node)
-        else:
-            node_client = self._client
         try:
-            pipe = node_client.pipeline(transaction=False)
-            script(keys=keys, args=args, client=pipe)
-            pipe.execute_command(  # type: ignore[no-untyped-call]
-                "WAIT", self._ack_replicas, self._ack_timeout_ms
+            reply, acked = run_acknowledged(
+                self._client,
+                script,
+                keys,
+                args,
+                replicas=self._ack_replicas,
+                timeout_ms=self._ack_timeout_ms,
             )
-            reply, acked = pipe.execute()
         except _UNAVAILABLE:
             self._refresh_topology()
             raise
-        if int(acked) < self._ack_replicas:
-            raise NotAcknowledged(reply, int(acked))
+        if acked < self._ack_replicas:
+            raise NotAcknowledged(reply, acked)
         return reply
 
     def _refresh_topology(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import redis
 
-from bot.redis_url import RedisClient
+from bot.redis_url import RedisClient, run_acknowledged
 from bot.workqueue.queue import Delivery, QueueFull, QueueUnavailable
 
 log = logging.getLogger("opsbot.workqueue")
@@ -140,13 +140,14 @@ class RedisWorkQueue:
         args = [str(self.maxlen), kind, json.dumps(payload), str(self._seen_ttl)]
         try:
             self._ensure_group()
-            if self._ack_replicas <= 0:
-                entry_id, acked = self._put(keys=keys, args=args), 0
-            else:
-                pipe = self._client.pipeline(transaction=False)
-                self._put(keys=keys, args=args, client=pipe)
-                pipe.execute_command("WAIT", self._ack_replicas, self._ack_timeout_ms)
-                entry_id, acked = pipe.execute()
+            entry_id, acked = run_acknowledged(
+                self._client,
+                self._put,
+                keys,
+                args,
+                replicas=self._ack_replicas,
+                timeout_ms=self._ack_timeout_ms,
+            )
         except _UNAVAILABLE as exc:
             raise QueueUnavailable(f"work queue unavailable: {exc}") from exc
         if entry_id is None:
@@ -155,7 +156,7 @@ class RedisWorkQueue:
                 f"work queue full: {self.maxlen} entries wait for a worker; nothing was recorded "
                 "(are the workers running? raise OPSBOT_INTAKE_MAX_ENTRIES if the backlog is real)"
             )
-        if int(acked) < self._ack_replicas:
+        if acked < self._ack_replicas:
             raise QueueUnavailable(
                 f"work queue: the entry was confirmed by {acked} of {self._ack_replicas} "
                 "Redis replica(s) in time"

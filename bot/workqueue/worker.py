@@ -79,7 +79,7 @@ class WorkerPool:
         for thread in self._workers:
             thread.join(timeout=max(grace_seconds, 0.0))
             grace_seconds = 0.0 if thread.is_alive() else grace_seconds
-        finished = not any(t.is_alive() for t in self._workers)
+        finished = not self._any_alive()
         if not finished:
             with self._lock:
                 held = list(self._held.values())

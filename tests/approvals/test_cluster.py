@@ -14,6 +14,8 @@ import redis
 
 from bot.approvals import ApprovalState, RedisApprovalStore, StoreUnavailable, VoteResult
 from bot.models import MessageRef
+from bot.redis_url import connect
+from bot.workqueue import RedisWorkQueue
 from tests.approvals.failover import (
     Tally,
     create_approvals,
@@ -127,3 +129,15 @@ def test_a_script_touching_keys_of_two_slots_is_refused_by_the_cluster(
     tagged = ("{opsbot}:approval:x", "{opsbot}:pending")
     slots = {int(node.execute_command("CLUSTER", "KEYSLOT", k)) for k in tagged}
     assert len(slots) == 1
+
+
+def test_the_work_queue_waits_for_the_replica_of_its_own_slot(redis_cluster: ClusterSetup) -> None:
+    """WAIT counts the replicas of the connection that wrote: on a Cluster it must go to the
+    node holding the stream's slot (as the approval store does), or the count is another
+    node's."""
+    queue = RedisWorkQueue(
+        connect(redis_cluster.url), prefix=f"wq{uuid.uuid4().hex[:8]}", ack_replicas=1
+    )
+    for n in range(5):
+        queue.put("k", {"n": n}, dedupe_key=f"e{n}")
+    assert queue.backlog() == (5, 0)

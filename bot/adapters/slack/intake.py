@@ -25,7 +25,6 @@ DIRECT = "slack.dm"
 SLASH = "slack.command"
 REACTION_ADDED = "slack.reaction_added"
 REACTION_REMOVED = "slack.reaction_removed"
-KINDS = (MENTION, DIRECT, SLASH, REACTION_ADDED, REACTION_REMOVED)
 
 
 # ---------------------------------------------------------------------- the ack path
