@@ -107,11 +107,7 @@ class AlertProcessor:
             self.sink.post_note(channel, ts, f"Runbook {runbook.name} not applied: {exc}")
             return
         reply = self._ask(op, channel=channel, ts=ts, event=f"fix:{key}")
-        if isinstance(reply, DuplicateReply):
-            return
-        posted = self.sink.post_reply(reply, channel=channel, thread_ts=ts)
-        if isinstance(reply, NeedsApprovalReply):
-            self.ledger.set_group(gid, **{f"fix:{key}": posted})
+        self._post_in_thread(reply, channel=channel, ts=ts, gid=gid, key=key)
 
     def _diagnose(self, alert: Alert, *, channel: str, ts: str, gid: str) -> None:
         """The planner's answer to the bot's own question (diagnosis.py), as the alert
@@ -121,6 +117,11 @@ class AlertProcessor:
             return
         key = _alert_key(alert)
         reply = self._request(question, channel=channel, ts=ts, event=f"diagnosis:{key}")
+        self._post_in_thread(reply, channel=channel, ts=ts, gid=gid, key=key)
+
+    def _post_in_thread(self, reply: Reply, *, channel: str, ts: str, gid: str, key: str) -> None:
+        """Post the service's reply in the group's thread (a redelivery: nothing); a preview
+        is remembered as the alert's pending fix, so its resolution can mark it unneeded."""
         if isinstance(reply, DuplicateReply):
             return
         posted = self.sink.post_reply(reply, channel=channel, thread_ts=ts)
